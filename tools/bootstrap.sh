@@ -122,20 +122,24 @@ if [[ ! -f "$provider_dir/.complete" ]]; then
 fi
 
 # --- One directory that holds every tool -------------------------------------------------------
-bin_key=$(printf '%s\n' "$node_dir" "$pulumi_dir" "$langhost_dir" "$kube_dir" "$etcd_dir" "$kwok_dir" \
+bin_key=$(printf '%s\n' v2 "$here" "$node_dir" "$pulumi_dir" "$langhost_dir" "$kube_dir" "$etcd_dir" "$kwok_dir" \
   "$actionlint_dir" "$provider_dir" | sha256sum | cut -c1-10)
 bin="$tools/bin-$bin_key"
 if [[ ! -f "$bin/.complete" ]]; then
   rm -rf "$bin" && mkdir -p "$bin"
   for tool in "$node_dir/bin/node" "$node_dir/bin/npm" "$node_dir/bin/npx" \
     "$pulumi_dir/pulumi" "$langhost_dir/language-host" "$kube_dir"/* "$etcd_dir"/* \
-    "$kwok_dir"/* "$actionlint_dir"/* "$provider_dir/pulumi-resource-kubernetes"; do
+    "$kwok_dir"/* "$actionlint_dir"/* "$provider_dir/pulumi-resource-kubernetes" \
+    "$here/pulumi-resource-pulumi-nodejs"; do
     [[ -e "$tool" ]] || continue
     name=$(basename "$tool")
     [[ "$name" == language-host ]] && name=pulumi-language-nodejs
     [[ "$name" == server ]] && name=etcd
     ln -sf "$tool" "$bin/$name"
   done
+  # The CLI treats plugins beside its own executable as bundled (no "ambient plugin" warning on
+  # every run); a hard link makes this directory the executable's home.
+  rm "$bin/pulumi" && ln "$pulumi_dir/pulumi" "$bin/pulumi" 2>/dev/null || cp "$pulumi_dir/pulumi" "$bin/pulumi"
   touch "$bin/.complete"
 fi
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Shared by tools/test.sh and tools/run.sh: the environment, npm dependencies, step banners.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+# Loads the environment of tools/env.sh (builds the tools on first use).
+load_environment() {
+  step "toolchain (tools/bootstrap.sh; cached in ${CATALYST_CACHE_DIR:-~/.cache/catalyst})"
+  local start=$SECONDS
+  bash tools/bootstrap.sh >/dev/null
+  eval "$(bash tools/env.sh)"
+  mkdir -p "$repo/.catalyst/state"
+  echo "tools ready in $((SECONDS - start))s: $CATALYST_TOOLS_DIR" >&2
+}
+
+# Installs npm dependencies with the pinned Node when package-lock.json changed since last time.
+ensure_node_modules() {
+  local stamp="$repo/node_modules/.catalyst-lock-hash" hash
+  hash=$(sha256sum package-lock.json | cut -c1-16)
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$hash" ]]; then
+    step "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$hash" >"$stamp"
+  fi
+}

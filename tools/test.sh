@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `npm test`: everything a fresh clone needs, then every check. Typecheck, lint, workflow lint,
+# unit tests (mocks), then integration tests against a local cluster this script starts and stops.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+load_environment
+# Tests use their own state and cluster, never the user's stacks or real cluster.
+export PULUMI_BACKEND_URL="file://$repo/.catalyst/test-state"
+export KUBECONFIG="$repo/.catalyst/kubeconfig"
+mkdir -p "$repo/.catalyst/test-state"
+ensure_node_modules
+
+step "typecheck"
+npx tsc --noEmit -p tsconfig.json
+step "lint"
+npx eslint .
+if compgen -G ".github/workflows/*.yml" >/dev/null; then
+  step "actionlint"
+  actionlint .github/workflows/*.yml
+fi
+
+results="$repo/.catalyst/test-results"
+mkdir -p "$results"
+status=0
+step "unit tests"
+npx jest --selectProjects unit --json --outputFile "$results/unit.json" || status=1
+
+step "local cluster"
+started_cluster=false
+if ! bash tools/cluster.sh status >/dev/null 2>&1; then
+  bash tools/cluster.sh up
+  started_cluster=true
+fi
+stop_cluster() { if $started_cluster; then bash tools/cluster.sh down; fi; }
+trap stop_cluster EXIT
+
+step "integration tests (real engine, local cluster)"
+npx jest --selectProjects integration --runInBand --json --outputFile "$results/integration.json" || status=1
+
+# One closing line that any CI can read: totals across both jest runs.
+node -e '
+  const files = process.argv.slice(1).filter((f) => require("fs").existsSync(f));
+  let passed = 0, failed = 0;
+  for (const f of files) { const r = require(f); passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; }
+  console.log(`\ntests: ${passed} passed, ${failed} failed`);
+' "$results/unit.json" "$results/integration.json"
+exit $status
