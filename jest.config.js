@@ -7,6 +7,7 @@ const common = {
 };
 
 module.exports = {
+  testSequencer: "<rootDir>/test/integration/sequencer.js",
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     {

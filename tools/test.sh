@@ -7,6 +7,9 @@ load_environment
 # Tests use their own state and cluster, never the user's stacks or real cluster.
 export PULUMI_BACKEND_URL="file://$repo/.catalyst/test-state"
 export KUBECONFIG="$repo/.catalyst/kubeconfig"
+# Each run starts from empty test state: stacks of an earlier, interrupted run would point at
+# objects of a cluster that no longer exists.
+rm -rf "$repo/.catalyst/test-state" "$repo/.catalyst/test-results"
 mkdir -p "$repo/.catalyst/test-state"
 ensure_node_modules
 

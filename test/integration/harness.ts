@@ -1,5 +1,7 @@
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 
@@ -55,8 +57,9 @@ export function kubectlJson<T = Record<string, unknown>>(args: string[]): T {
 
 /** Counts objects of the given kinds that carry `selector`, across all namespaces. */
 export function countLabelled(kinds: string, selector: string): number {
-    const list = kubectlJson<{ items: unknown[] }>(["get", kinds, "-A", "-l", selector, "--ignore-not-found"]);
-    return list.items.length;
+    // `-o name` prints nothing at all when nothing matches, where `-o json` would print no JSON.
+    const names = kubectl(["get", kinds, "-A", "-l", selector, "-o", "name"]);
+    return names.split("\n").filter((line) => line.trim() !== "").length;
 }
 
 /**
@@ -91,4 +94,52 @@ export function quietOutput(line: string): void {
     if (process.env.CATALYST_TEST_VERBOSE) {
         process.stderr.write(line);
     }
+}
+
+/** The platform stack shared by the integration tests of one `npm test` run. */
+export const PLATFORM_STACK = "platform";
+const platformMarker = path.join(repoRoot, ".catalyst", "test-results", "platform-up");
+
+/**
+ * The configuration of the embedded default (`Pulumi.dev.yaml`), to apply to another stack.
+ * Values are passed as strings; nested objects as JSON, as `pulumi config set --path` would.
+ */
+export function devPlatformConfig(): ConfigMap {
+    const file = yaml.load(readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8")) as {
+        config?: Record<string, unknown>;
+    };
+    const config: ConfigMap = {};
+    for (const [key, value] of Object.entries(file.config ?? {})) {
+        config[key] = { value: typeof value === "string" ? value : JSON.stringify(value) };
+    }
+    return config;
+}
+
+/**
+ * Brings the shared platform stack up once per test run and returns it; later callers reuse it.
+ * `test/integration/zz-platform.test.ts` runs last (see sequencer.js), checks it and destroys it.
+ */
+export async function ensurePlatform(): Promise<Stack> {
+    requireTestEnvironment();
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: PLATFORM_STACK, workDir: repoRoot });
+    if (!existsSync(platformMarker)) {
+        await stack.setAllConfig(devPlatformConfig());
+        const result = await stack.up({ onOutput: quietOutput });
+        if (result.summary.result !== "succeeded") {
+            throw new Error(`platform stack up ${result.summary.result}`);
+        }
+        mkdirSync(path.dirname(platformMarker), { recursive: true });
+        writeFileSync(platformMarker, new Date().toISOString());
+    }
+    return stack;
+}
+
+/** Destroys and removes the shared platform stack and forgets that it was up. */
+export async function destroyPlatform(stack: Stack): Promise<void> {
+    rmSync(platformMarker, { force: true });
+    const result = await stack.destroy({ onOutput: quietOutput });
+    if (result.summary.result !== "succeeded") {
+        throw new Error(`platform stack destroy ${result.summary.result}`);
+    }
+    await stack.workspace.removeStack(PLATFORM_STACK);
 }
