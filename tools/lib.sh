@@ -22,8 +22,10 @@ ensure_node_modules() {
   local stamp="$repo/node_modules/.catalyst-lock-hash" hash
   hash=$(sha256sum package-lock.json | cut -c1-16)
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$hash" ]]; then
-    step "npm ci"
-    npm ci --no-audit --no-fund --loglevel=error
+    step "npm install (from package-lock.json)"
+    # Not `npm ci`: npm 11 records only this platform's optional native bindings in the lock
+    # file and then refuses it in `ci` mode; `install` honours the same lock without that check.
+    npm install --no-audit --no-fund --loglevel=error
     echo "$hash" >"$stamp"
   fi
 }
