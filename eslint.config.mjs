@@ -14,4 +14,10 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+,
+  {
+    // Plain CommonJS files (jest config, the CLI shim, the test sequencer) load with require().
+    files: ["**/*.js"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );
