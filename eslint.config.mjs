@@ -14,7 +14,6 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
-,
   {
     // Plain CommonJS files (jest config, the CLI shim, the test sequencer) load with require().
     files: ["**/*.js"],
