@@ -51,8 +51,10 @@ const builtinPasswordProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 class BuiltinPassword extends pulumi.dynamic.Resource {
-    public readonly value!: pulumi.Output<string>;
-    public readonly bcryptHash!: pulumi.Output<string>;
+    // `declare`: a plain field declaration would reset the outputs that super() set (ES2022
+    // class-field semantics).
+    declare public readonly value: pulumi.Output<string>;
+    declare public readonly bcryptHash: pulumi.Output<string>;
 
     constructor(name: string, length: number, opts?: pulumi.CustomResourceOptions) {
         super(

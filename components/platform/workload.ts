@@ -1,0 +1,56 @@
+import * as k8s from "@pulumi/kubernetes";
+
+/**
+ * What platform workloads share: Pod Security Standards levels
+ * (https://kubernetes.io/docs/concepts/security/pod-security-standards/), the security contexts
+ * that satisfy `restricted`, and resource requests. Every platform namespace is labelled with the
+ * strictest level its workloads pass; the API server's PodSecurity admission enforces it.
+ */
+
+/** CPU and memory requests of a container (a type alias, so it fits Kubernetes' string maps). */
+export type ResourceRequests = {
+    /** CPU request (`100m`). */
+    cpu: string;
+    /** Memory request (`128Mi`). */
+    memory: string;
+};
+
+/** A Pod Security Standards level. */
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+/**
+ * The namespace labels that enforce `level` and also audit and warn at it, pinned to `latest`
+ * so that a cluster upgrade tightens the rules rather than silently keeping old ones.
+ */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": level,
+        "pod-security.kubernetes.io/warn": level,
+    };
+}
+
+/** A pod security context that passes `restricted`: a fixed non-root user and RuntimeDefault seccomp. */
+export function restrictedPodSecurityContext(uid: number): k8s.types.input.core.v1.PodSecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        fsGroup: uid,
+        // Only chown the volume when its root does not already match, so large volumes mount fast.
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+/** A container security context that passes `restricted`, with a read-only root file system. */
+export function restrictedContainerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+    return {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}

@@ -1,0 +1,264 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { ChartSource, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART, PinnedChart, repositorySource } from "../../components/platform/charts";
+import { RegistryStorage } from "../../components/platform/registryConfig";
+import { ConfigError, parseConfig } from "./validate";
+
+/**
+ * The platform stack's configuration: every `catalyst:` key, its type, its production default,
+ * and the checks that need the file system (chart paths) or the secret keys. The local default
+ * (`Pulumi.dev.yaml`) overrides what a cluster without running containers needs.
+ */
+
+/** The configuration namespace of the project. */
+export const CONFIG_NAMESPACE = "catalyst";
+
+/** Keys read with `config.requireSecret`; they never enter the validated bag. */
+export const PLATFORM_SECRET_KEYS = [
+    "cloudflareApiToken",
+    "registryS3AccessKeyId",
+    "registryS3SecretAccessKey",
+    "postgresBackupAccessKeyId",
+    "postgresBackupSecretAccessKey",
+] as const;
+
+/** Keys whose values are plain strings; every other key holds JSON (an object). */
+const STRING_KEYS = ["domain", "previewDomain", "passwordSource"];
+
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+const CRON = /^(\S+\s+){4}\S+$/;
+const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
+
+const domainName = (what: string) =>
+    z
+        .string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : "must be a string") })
+        .regex(DNS_NAME, "must be a DNS name of at least two labels, such as example.com (lower case letters, digits, '-' and '.')");
+const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS-1123 label (lower case letters, digits and '-', at most 63 characters)");
+const quantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 100m, 128Mi or 20Gi");
+const requests = z.strictObject({ cpu: quantity, memory: quantity });
+const chartValues = z.record(z.string(), z.unknown());
+const cloudflareId = z.string().regex(CLOUDFLARE_ID, "must be a 32-character lower-case hex id from the Cloudflare dashboard");
+
+/** The schema of the platform configuration bag (production defaults). */
+export const platformConfigSchema = z.strictObject({
+    domain: domainName("the base domain of deployment environments, e.g. example.com"),
+    previewDomain: domainName("the domain of preview hosts").optional(),
+    passwordSource: z.enum(["random", "builtin"]).default("random"),
+    charts: z
+        .strictObject({
+            ingressNginx: z.string().min(1).optional(),
+            cloudnativePg: z.string().min(1).optional(),
+        })
+        .prefault({}),
+    ingress: z
+        .strictObject({
+            className: dnsLabel.default("nginx"),
+            replicas: z.number().int().min(1).max(20).default(2),
+            serviceType: z.enum(["ClusterIP", "LoadBalancer"]).optional(),
+            admissionWebhooks: z.boolean().default(true),
+            annotationsRiskLevel: z.enum(["Low", "Medium", "High", "Critical"]).default("Medium"),
+            requests: requests.default({ cpu: "100m", memory: "128Mi" }),
+            values: chartValues.default({}),
+        })
+        .prefault({}),
+    registry: z
+        .strictObject({
+            username: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lower case letters, digits, '.', '_' or '-'").default("catalyst"),
+            storage: z.enum(["pvc", "s3"]).default("pvc"),
+            storageSize: quantity.default("20Gi"),
+            storageClass: z.string().min(1).optional(),
+            s3: z
+                .strictObject({
+                    bucket: z.string().min(1),
+                    region: z.string().min(1),
+                    endpoint: z.url().optional(),
+                    forcePathStyle: z.boolean().default(false),
+                })
+                .optional(),
+            requests: requests.default({ cpu: "50m", memory: "128Mi" }),
+            gcSchedule: z.string().regex(CRON, "must be a five-field cron expression such as \"30 3 * * *\"").default("30 3 * * *"),
+        })
+        .superRefine((registry, ctx) => {
+            if (registry.storage === "s3" && registry.s3 === undefined) {
+                ctx.addIssue({ code: "custom", path: ["s3"], message: "required when storage is s3: { bucket, region, endpoint?, forcePathStyle? }" });
+            }
+        })
+        .prefault({}),
+    postgres: z
+        .strictObject({
+            operatorWebhooks: z.boolean().default(true),
+            operatorReplicas: z.number().int().min(1).max(3).default(1),
+            operatorRequests: requests.default({ cpu: "100m", memory: "128Mi" }),
+            clusterName: dnsLabel.default("shared"),
+            instances: z.number().int().min(1).max(9).default(3),
+            storageSize: quantity.default("20Gi"),
+            storageClass: z.string().min(1).optional(),
+            requests: requests.default({ cpu: "250m", memory: "512Mi" }),
+            memoryLimit: quantity.default("1Gi"),
+            imageName: z.string().min(1).optional(),
+            backup: z
+                .strictObject({
+                    destinationPath: z.string().regex(/^s3:\/\/[^/]+/, "must be s3://<bucket>[/<prefix>]"),
+                    endpointUrl: z.url().optional(),
+                    schedule: z.string().regex(/^(\S+\s+){5}\S+$/, "must be a six-field cron expression (seconds first)").default("0 0 2 * * *"),
+                    retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, "must be a number followed by d, w or m, such as 30d").default("30d"),
+                })
+                .optional(),
+            values: chartValues.default({}),
+        })
+        .prefault({}),
+    cloudflare: z
+        .strictObject({
+            enabled: z.boolean().default(false),
+            accountId: cloudflareId.optional(),
+            zoneId: cloudflareId.optional(),
+            tunnelName: z.string().min(1).max(100).optional(),
+            replicas: z.number().int().min(1).max(10).default(2),
+        })
+        .superRefine((cloudflare, ctx) => {
+            for (const key of ["accountId", "zoneId"] as const) {
+                if (cloudflare.enabled && cloudflare[key] === undefined) {
+                    ctx.addIssue({ code: "custom", path: [key], message: "required when the tunnel is enabled" });
+                }
+            }
+        })
+        .prefault({}),
+});
+
+type RawPlatformConfig = z.output<typeof platformConfigSchema>;
+
+/** The validated platform configuration, with defaults applied and chart sources resolved. */
+export type PlatformConfig = Omit<RawPlatformConfig, "previewDomain" | "charts" | "ingress" | "registry"> & {
+    /** Domain of preview hosts; `preview.<domain>` unless set. */
+    previewDomain: string;
+    /** Where each chart comes from. */
+    charts: { ingressNginx: ChartSource; cloudnativePg: ChartSource };
+    /** Ingress settings, with the Service type decided. */
+    ingress: Omit<RawPlatformConfig["ingress"], "serviceType"> & { serviceType: "ClusterIP" | "LoadBalancer" };
+    /** Registry settings, with storage as the component takes it. */
+    registry: Omit<RawPlatformConfig["registry"], "storage" | "storageSize" | "storageClass" | "s3"> & { storage: RegistryStorage };
+    /** Secret keys that are set (their values are read separately, as secrets). */
+    secretKeys: ReadonlySet<string>;
+};
+
+/** What {@link parsePlatformConfig} needs from its surroundings, so that tests can fake it. */
+export interface ConfigEnvironment {
+    /** The project root (holds Pulumi.yaml); chart paths are relative to it. */
+    root: string;
+    /** Whether a path exists. */
+    exists: (file: string) => boolean;
+    /** The secret keys that are set. */
+    secretKeys?: ReadonlySet<string>;
+}
+
+/**
+ * Where a chart comes from: the configured path (which must exist), else the release tarball in
+ * `../shared/charts/` when present, else the upstream repository at the pinned version.
+ */
+export function resolveChartSource(
+    key: string,
+    configured: string | undefined,
+    pinned: PinnedChart,
+    env: ConfigEnvironment,
+): ChartSource | { problem: string } {
+    if (configured !== undefined) {
+        const file = path.resolve(env.root, configured);
+        if (!env.exists(file)) {
+            return {
+                problem: `${CONFIG_NAMESPACE}:charts.${key}: chart "${configured}" does not exist (looked for ${file}; ` +
+                    `a path is relative to the project root; leave the key unset to use ${pinned.repo} at version ${pinned.version})`,
+            };
+        }
+        return { kind: "local", path: file };
+    }
+    const bundled = path.resolve(env.root, "..", "shared", "charts", pinned.file);
+    return env.exists(bundled) ? { kind: "local", path: bundled } : repositorySource(pinned);
+}
+
+function isProblem(value: ChartSource | { problem: string }): value is { problem: string } {
+    return "problem" in value;
+}
+
+/**
+ * Validates the platform configuration bag (`raw`: key to JSON-parsed value, without the
+ * `catalyst:` prefix and without secrets). Throws a {@link ConfigError} naming every bad key.
+ */
+export function parsePlatformConfig(raw: Record<string, unknown>, env: ConfigEnvironment): PlatformConfig {
+    const parsed = parseConfig(CONFIG_NAMESPACE, platformConfigSchema, raw);
+    const secretKeys = env.secretKeys ?? new Set<string>();
+    const problems: string[] = [];
+
+    const ingressNginx = resolveChartSource("ingressNginx", parsed.charts.ingressNginx, INGRESS_NGINX_CHART, env);
+    const cloudnativePg = resolveChartSource("cloudnativePg", parsed.charts.cloudnativePg, CLOUDNATIVE_PG_CHART, env);
+    for (const source of [ingressNginx, cloudnativePg]) {
+        if (isProblem(source)) {
+            problems.push(source.problem);
+        }
+    }
+    if (parsed.cloudflare.enabled && !secretKeys.has("cloudflareApiToken")) {
+        problems.push(
+            `${CONFIG_NAMESPACE}:cloudflareApiToken: required when ${CONFIG_NAMESPACE}:cloudflare.enabled is true ` +
+                `(pulumi config set --secret ${CONFIG_NAMESPACE}:cloudflareApiToken <token>)`,
+        );
+    }
+    for (const [first, second] of [
+        ["registryS3AccessKeyId", "registryS3SecretAccessKey"],
+        ["postgresBackupAccessKeyId", "postgresBackupSecretAccessKey"],
+    ]) {
+        if (secretKeys.has(first) !== secretKeys.has(second)) {
+            const missing = secretKeys.has(first) ? second : first;
+            problems.push(`${CONFIG_NAMESPACE}:${missing}: required together with ${CONFIG_NAMESPACE}:${missing === first ? second : first}`);
+        }
+    }
+    if (problems.length > 0 || isProblem(ingressNginx) || isProblem(cloudnativePg)) {
+        throw new ConfigError(problems);
+    }
+
+    const { storage, storageSize, storageClass, s3, ...registry } = parsed.registry;
+    const registryStorage: RegistryStorage = storage === "s3" && s3 !== undefined
+        ? { kind: "s3", bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle }
+        : { kind: "pvc", size: storageSize, storageClass };
+    return {
+        ...parsed,
+        previewDomain: parsed.previewDomain ?? `preview.${parsed.domain}`,
+        charts: { ingressNginx, cloudnativePg },
+        // Behind the tunnel nothing outside the cluster needs to reach the controller.
+        ingress: { ...parsed.ingress, serviceType: parsed.ingress.serviceType ?? (parsed.cloudflare.enabled ? "ClusterIP" : "LoadBalancer") },
+        registry: { ...registry, storage: registryStorage },
+        secretKeys,
+    };
+}
+
+/** Reads a JSON key; a value that is not JSON is passed on as text for the schema to refuse. */
+function readJson(config: pulumi.Config, key: string): unknown {
+    try {
+        return config.getObject<unknown>(key);
+    } catch {
+        return config.get(key);
+    }
+}
+
+/**
+ * Reads and validates the platform stack's configuration. Every `catalyst:` key set on the stack
+ * is read, so that a key the schema does not know is refused (`catalyst:<key>: unknown key`)
+ * instead of being silently ignored.
+ */
+export function readPlatformConfig(root: string = process.cwd()): PlatformConfig {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const keys = Object.keys(pulumi.runtime.allConfig())
+        .filter((key) => key.startsWith(prefix))
+        .map((key) => key.slice(prefix.length));
+    const secretKeys = new Set(keys.filter((key) => (PLATFORM_SECRET_KEYS as readonly string[]).includes(key)));
+    const raw: Record<string, unknown> = {};
+    for (const key of keys) {
+        if (!secretKeys.has(key)) {
+            raw[key] = STRING_KEYS.includes(key) ? config.get(key) : readJson(config, key);
+        }
+    }
+    return parsePlatformConfig(raw, { root, exists: fs.existsSync, secretKeys });
+}

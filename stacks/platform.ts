@@ -1,0 +1,145 @@
+import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
+import { ImageRegistry } from "../components/platform/imageRegistry";
+import { IngressNginx } from "../components/platform/ingressNginx";
+import { platformLabels } from "../components/platform/namespace";
+import { PostgresOperator } from "../components/platform/postgresOperator";
+import { SharedPostgres } from "../components/platform/sharedPostgres";
+import { CONFIG_NAMESPACE, PlatformConfig, readPlatformConfig } from "./config/platform";
+import { PlatformOutputs } from "./contract";
+
+/** The platform stack's outputs as Pulumi outputs, one per name of the public contract. */
+export type PlatformProgramOutputs = { [K in keyof PlatformOutputs]: pulumi.Output<PlatformOutputs[K]> };
+
+/** Namespaces of the platform components. */
+export const PLATFORM_NAMESPACES = {
+    ingress: "ingress-nginx",
+    registry: "registry",
+    postgresOperator: "cnpg-system",
+    database: "database",
+    tunnel: "cloudflared",
+} as const;
+
+/** Port of the ingress controller's HTTP listener, where the tunnel sends traffic. */
+const INGRESS_HTTP_PORT = 80;
+
+/**
+ * Creates the Cloudflare provider and tunnel. Only called when the tunnel is enabled: nothing else
+ * in the program creates a Cloudflare resource, so a stack with the tunnel off never needs the
+ * Cloudflare provider plugin (which is not installed on the local default).
+ */
+function createTunnel(
+    config: PlatformConfig,
+    origin: pulumi.Output<string>,
+    labels: Record<string, string>,
+    dependsOn: pulumi.Resource[],
+): { tunnelId: pulumi.Output<string>; tunnelCname: pulumi.Output<string> } {
+    const secrets = new pulumi.Config(CONFIG_NAMESPACE);
+    // An explicit provider: the token never comes from the environment by accident.
+    const provider = new cloudflare.Provider("cloudflare", { apiToken: secrets.requireSecret("cloudflareApiToken") });
+    const tunnel = new CloudflareTunnel("tunnel", {
+        // parsePlatformConfig refuses an enabled tunnel without these two.
+        accountId: config.cloudflare.accountId ?? "",
+        zoneId: config.cloudflare.zoneId ?? "",
+        domain: config.domain,
+        previewDomain: config.previewDomain,
+        origin,
+        tunnelName: config.cloudflare.tunnelName ?? `catalyst-${pulumi.getStack()}`,
+        passwordSource: config.passwordSource,
+        namespace: PLATFORM_NAMESPACES.tunnel,
+        replicas: config.cloudflare.replicas,
+        labels,
+    }, { providers: [provider], dependsOn });
+    return { tunnelId: tunnel.tunnelId, tunnelCname: tunnel.tunnelCname };
+}
+
+/**
+ * The platform stack: ingress controller, image registry, the CloudNativePG operator with the
+ * shared Postgres cluster and, when enabled, the Cloudflare tunnel. Returns the outputs that
+ * environment stacks read (stacks/contract.ts).
+ */
+export function platformProgram(): PlatformProgramOutputs {
+    const config = readPlatformConfig();
+    const stack = pulumi.getStack();
+    const labels = platformLabels(stack);
+    const secrets = new pulumi.Config(CONFIG_NAMESPACE);
+
+    const ingress = new IngressNginx("ingress", {
+        chart: config.charts.ingressNginx,
+        namespace: PLATFORM_NAMESPACES.ingress,
+        className: config.ingress.className,
+        replicas: config.ingress.replicas,
+        serviceType: config.ingress.serviceType,
+        admissionWebhooks: config.ingress.admissionWebhooks,
+        annotationsRiskLevel: config.ingress.annotationsRiskLevel,
+        requests: config.ingress.requests,
+        labels,
+        values: config.ingress.values,
+    });
+
+    const registry = new ImageRegistry("registry", {
+        domain: config.domain,
+        ingressClassName: ingress.className,
+        storage: config.registry.storage,
+        s3Credentials: config.secretKeys.has("registryS3AccessKeyId")
+            ? { accessKeyId: secrets.requireSecret("registryS3AccessKeyId"), secretAccessKey: secrets.requireSecret("registryS3SecretAccessKey") }
+            : undefined,
+        namespace: PLATFORM_NAMESPACES.registry,
+        username: config.registry.username,
+        passwordSource: config.passwordSource,
+        requests: config.registry.requests,
+        gcSchedule: config.registry.gcSchedule,
+        labels,
+    }, { dependsOn: [ingress] });
+
+    const operator = new PostgresOperator("postgres-operator", {
+        chart: config.charts.cloudnativePg,
+        namespace: PLATFORM_NAMESPACES.postgresOperator,
+        webhooks: config.postgres.operatorWebhooks,
+        replicas: config.postgres.operatorReplicas,
+        requests: config.postgres.operatorRequests,
+        labels,
+        values: config.postgres.values,
+    });
+
+    const backup = config.postgres.backup;
+    const postgres = new SharedPostgres("postgres", {
+        namespace: PLATFORM_NAMESPACES.database,
+        clusterName: config.postgres.clusterName,
+        instances: config.postgres.instances,
+        storageSize: config.postgres.storageSize,
+        storageClass: config.postgres.storageClass,
+        requests: config.postgres.requests,
+        memoryLimit: config.postgres.memoryLimit,
+        imageName: config.postgres.imageName,
+        backup: backup === undefined ? undefined : {
+            ...backup,
+            credentials: config.secretKeys.has("postgresBackupAccessKeyId")
+                ? { accessKeyId: secrets.requireSecret("postgresBackupAccessKeyId"), secretAccessKey: secrets.requireSecret("postgresBackupSecretAccessKey") }
+                : undefined,
+        },
+        labels,
+        // The Cluster and ScheduledBackup are custom resources: their CRDs come with the chart.
+    }, { dependsOn: [operator.chart] });
+
+    const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;
+    const tunnel = config.cloudflare.enabled
+        ? createTunnel(config, origin, labels, [ingress])
+        : { tunnelId: pulumi.output(""), tunnelCname: pulumi.output("") };
+
+    return {
+        ingressClassName: ingress.className,
+        ingressNamespace: ingress.namespace,
+        registryHost: registry.host,
+        registryNamespace: registry.namespace,
+        registryPullSecret: registry.pullSecret,
+        postgresNamespace: postgres.namespace,
+        postgresClusterName: postgres.clusterName,
+        postgresHost: postgres.host,
+        domain: pulumi.output(config.domain),
+        previewDomain: pulumi.output(config.previewDomain),
+        tunnelId: tunnel.tunnelId,
+        tunnelCname: tunnel.tunnelCname,
+    };
+}

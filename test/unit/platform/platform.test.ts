@@ -1,0 +1,137 @@
+import * as pulumi from "@pulumi/pulumi";
+import type * as PlatformModule from "../../../stacks/platform";
+import { PLATFORM_OUTPUT_NAMES } from "../../../stacks/contract";
+import { installMocks, isSecret, MOCK_TUNNEL_ID, MockRecorder, settle, valueOf } from "./mocks";
+
+const CHART = "kubernetes:helm.sh/v4:Chart";
+const base = {
+    "catalyst:domain": "example.com",
+    "catalyst:passwordSource": "builtin",
+    "catalyst:ingress": JSON.stringify({ replicas: 1, admissionWebhooks: false }),
+    "catalyst:postgres": JSON.stringify({ operatorWebhooks: false, instances: 1 }),
+};
+
+let mocks: MockRecorder;
+let platform: typeof PlatformModule;
+
+beforeAll(async () => {
+    mocks = installMocks({ stack: "platform", delayed: [CHART] });
+    platform = await import("../../../stacks/platform");
+});
+
+afterAll(() => pulumi.runtime.setAllConfig({}));
+
+describe("platformProgram with the tunnel off", () => {
+    let outputs: PlatformModule.PlatformProgramOutputs;
+
+    beforeAll(async () => {
+        mocks.reset();
+        pulumi.runtime.setAllConfig(base);
+        outputs = platform.platformProgram();
+        await settle(mocks);
+    });
+
+    it("creates no Cloudflare resource and no provider, so the plugin is never needed", () => {
+        expect(mocks.resources.filter((r) => r.type.includes("cloudflare"))).toEqual([]);
+        expect(mocks.calls).toEqual([]);
+    });
+
+    it("builds the four components", () => {
+        expect(mocks.resources.filter((r) => r.type.startsWith("catalyst:platform:")).map((r) => r.type).sort()).toEqual([
+            "catalyst:platform:ImageRegistry",
+            "catalyst:platform:IngressNginx",
+            "catalyst:platform:PostgresOperator",
+            "catalyst:platform:SharedPostgres",
+        ]);
+    });
+
+    it("returns exactly the outputs of the public contract", async () => {
+        expect(Object.keys(outputs).sort()).toEqual([...PLATFORM_OUTPUT_NAMES].sort());
+        expect(await valueOf(outputs.ingressClassName)).toBe("nginx");
+        expect(await valueOf(outputs.ingressNamespace)).toBe("ingress-nginx");
+        expect(await valueOf(outputs.registryHost)).toBe("registry.example.com");
+        expect(await valueOf(outputs.registryNamespace)).toBe("registry");
+        expect(await valueOf(outputs.postgresNamespace)).toBe("database");
+        expect(await valueOf(outputs.postgresClusterName)).toBe("shared");
+        expect(await valueOf(outputs.postgresHost)).toBe("shared-rw.database.svc.cluster.local");
+        expect(await valueOf(outputs.domain)).toBe("example.com");
+        expect(await valueOf(outputs.previewDomain)).toBe("preview.example.com");
+        expect(await valueOf(outputs.tunnelId)).toBe("");
+        expect(await valueOf(outputs.tunnelCname)).toBe("");
+        expect(await isSecret(outputs.registryPullSecret)).toBe(true);
+    });
+
+    it("labels every Kubernetes object it names with the stack, and every namespace for Pod Security", () => {
+        const objects = mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== CHART);
+        expect(objects.length).toBeGreaterThan(10);
+        for (const object of objects) {
+            expect([object.name, object.inputs.metadata.labels?.["catalyst.dev/stack"]]).toEqual([object.name, "platform"]);
+        }
+        const namespaces = mocks.ofType("kubernetes:core/v1:Namespace");
+        expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual(["cnpg-system", "database", "ingress-nginx", "registry"]);
+        for (const namespace of namespaces) {
+            expect(namespace.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+        }
+        expect(mocks.get(CHART, "ingress-chart").inputs.values.commonLabels["catalyst.dev/stack"]).toBe("platform");
+    });
+
+    it("passes the local-cluster settings to the charts", () => {
+        const ingress = mocks.get(CHART, "ingress-chart").inputs.values.controller;
+        expect(ingress.admissionWebhooks.enabled).toBe(false);
+        expect(ingress.replicaCount).toBe(1);
+        expect(ingress.service.type).toBe("LoadBalancer");
+        const cnpg = mocks.get(CHART, "postgres-operator-chart").inputs.values;
+        expect(cnpg.webhook).toMatchObject({ mutating: { create: false }, validating: { create: false } });
+        // No Job that would have to complete: nothing runs on the local cluster.
+        expect(mocks.ofType("kubernetes:batch/v1:Job")).toEqual([]);
+    });
+
+    it("creates the registry after the ingress controller and the Cluster after the operator chart", () => {
+        const done = (id: string) => mocks.completed.indexOf(id);
+        expect(done("kubernetes:networking.k8s.io/v1:Ingress::registry")).toBeGreaterThan(done(`${CHART}::ingress-chart`));
+        expect(done("kubernetes:postgresql.cnpg.io/v1:Cluster::postgres-cluster")).toBeGreaterThan(done(`${CHART}::postgres-operator-chart`));
+    });
+});
+
+describe("platformProgram with the tunnel on", () => {
+    let outputs: PlatformModule.PlatformProgramOutputs;
+
+    beforeAll(async () => {
+        mocks.reset();
+        pulumi.runtime.setAllConfig(
+            {
+                ...base,
+                // Production's generator; the built-in one is covered with the tunnel off.
+                "catalyst:passwordSource": "random",
+                "catalyst:cloudflare": JSON.stringify({ enabled: true, accountId: "a".repeat(32), zoneId: "b".repeat(32) }),
+                "catalyst:cloudflareApiToken": "cf-api-token",
+            },
+            ["catalyst:cloudflareApiToken"],
+        );
+        outputs = platform.platformProgram();
+        await settle(mocks);
+    });
+
+    it("creates an explicit Cloudflare provider from the secret API token", () => {
+        const providers = mocks.ofType("pulumi:providers:cloudflare");
+        expect(providers).toHaveLength(1);
+        expect(providers[0].inputs.apiToken).toBe("cf-api-token");
+        expect(providers[0].secretPaths).toContain("apiToken");
+    });
+
+    it("routes the tunnel to the ingress controller Service, now ClusterIP", () => {
+        const config = mocks.get("cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig", "tunnel-config").inputs;
+        expect(config.config.ingresses[0]).toEqual({
+            hostname: "*.preview.example.com",
+            service: "http://ingress-nginx-controller.ingress-nginx.svc.cluster.local:80",
+        });
+        expect(mocks.get(CHART, "ingress-chart").inputs.values.controller.service.type).toBe("ClusterIP");
+        expect(mocks.get("cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared", "tunnel-tunnel").inputs.name).toBe("catalyst-platform");
+    });
+
+    it("outputs the tunnel id and CNAME", async () => {
+        expect(await valueOf(outputs.tunnelId)).toBe(MOCK_TUNNEL_ID);
+        expect(await valueOf(outputs.tunnelCname)).toBe(`${MOCK_TUNNEL_ID}.cfargotunnel.com`);
+        expect(mocks.ofType("kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name)).toContain("cloudflared");
+    });
+});
