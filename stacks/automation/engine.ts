@@ -1,0 +1,368 @@
+import { existsSync } from "fs";
+import {
+    CommandError,
+    ConcurrentUpdateError,
+    EngineEvent,
+    LocalWorkspace,
+    Stack,
+    StackAlreadyExistsError,
+    StackNotFoundError,
+    StackSettings,
+} from "@pulumi/pulumi/automation";
+import { logEvent, ProgressTracker, stepEvent } from "./events";
+import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
+import { DeploymentState, locksAreStale, parseLockHolders, repairPendingOperations, rootStackUrn } from "./recovery";
+import { TAGS, tagValue } from "./tags";
+import { CatalystEvent, StepName } from "./types";
+import { assertKind } from "./validation";
+import { prepareWorkDir, stackFileOf } from "./workspace";
+
+/**
+ * The stack operations a worker process runs with the Automation API's LocalWorkspace, in the
+ * stack's own work dir: prepare the stack (salt, template config, per-stack values, tags),
+ * repair it after a crash, and run up or destroy while reporting progress events.
+ */
+
+/** Thrown when the backend's stack lock stayed held by a live process until the deadline. */
+export class BusyError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "BusyError";
+    }
+}
+
+/** State shared by the steps of one request. */
+interface Run {
+    request: WorkerRequest;
+    emit: (event: CatalystEvent) => void;
+    signal: AbortSignal;
+    recovered: boolean;
+    /** The last error diagnostic of the engine: the best one-line reason for a failure. */
+    lastError?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function step(run: Run, name: StepName, message: string): void {
+    run.emit(stepEvent(run.request.stack, name, message));
+}
+
+function tracked(run: Run, expectedTotal: number): { onEvent: (event: EngineEvent) => void; tracker: ProgressTracker } {
+    const tracker = new ProgressTracker(run.request.stack, expectedTotal);
+    const onEvent = (event: EngineEvent) => {
+        for (const progress of tracker.handle(event)) {
+            if (progress.type === "log" && progress.level === "error") {
+                run.lastError = progress.message.split("\n")[0];
+            }
+            run.emit(progress);
+        }
+    };
+    return { onEvent, tracker };
+}
+
+/**
+ * Runs `operation`, which takes the backend's stack lock. When the lock is held by a process of
+ * this machine that is gone (a killed update), the lock is removed with `stack.cancel()` and the
+ * operation retried; a live holder is waited for, polling, until the request's lock deadline.
+ */
+async function withBackendLock<T>(run: Run, stack: Stack, operation: () => Promise<T>): Promise<T> {
+    let told = false;
+    let staleRemovals = 0;
+    for (;;) {
+        try {
+            return await operation();
+        } catch (err) {
+            if (!(err instanceof ConcurrentUpdateError)) {
+                throw err;
+            }
+            const holders = parseLockHolders(err.message);
+            if (locksAreStale(holders) && staleRemovals < 3) {
+                staleRemovals++;
+                step(run, "recovering", `removing the stack lock of a pulumi process that is gone (pid ${[...new Set(holders.map((h) => h.pid))].join(", ")})`);
+                await stack.cancel();
+                run.recovered = true;
+                continue;
+            }
+            const remaining = run.request.lockDeadline - Date.now();
+            const who = holders.length > 0 ? holders.map((h) => `${h.user}@${h.host} pid ${h.pid}`).join(", ") : "another update";
+            if (remaining <= 0) {
+                throw new BusyError(`${run.request.stack} is locked by ${who} in the backend`);
+            }
+            if (!told) {
+                told = true;
+                step(run, "waiting", `the backend lock is held by ${who}; waiting up to ${Math.ceil(remaining / 1000)}s`);
+            }
+            await sleep(Math.min(remaining, 1500 + Math.random() * 1000));
+        }
+    }
+}
+
+/**
+ * Restores the secrets salt of an existing stack whose work dir lost its stack file (a fresh
+ * clone, a CI runner): the passphrase provider's state in the backend holds the same salt.
+ * Without this, Pulumi would write a new salt and the stack's secrets would not decrypt.
+ */
+async function restoreSalt(workspace: LocalWorkspace, name: string): Promise<void> {
+    if (existsSync(stackFileOf(workspace.workDir, name))) {
+        return;
+    }
+    let deployment: { secrets_providers?: { type?: string; state?: { salt?: string } } };
+    try {
+        deployment = (await workspace.exportStack(name)).deployment ?? {};
+    } catch (err) {
+        if (err instanceof StackNotFoundError) {
+            return;
+        }
+        throw err;
+    }
+    const salt = deployment.secrets_providers?.type === "passphrase" ? deployment.secrets_providers.state?.salt : undefined;
+    if (salt) {
+        await workspace.saveStackSettings(name, { encryptionSalt: salt });
+    }
+}
+
+async function selectStack(workspace: LocalWorkspace, name: string, create: boolean): Promise<Stack | undefined> {
+    try {
+        return await Stack.select(name, workspace);
+    } catch (err) {
+        if (!(err instanceof StackNotFoundError)) {
+            throw err;
+        }
+    }
+    if (!create) {
+        return undefined;
+    }
+    try {
+        return await Stack.create(name, workspace);
+    } catch (err) {
+        // Another machine created it between our select and create.
+        if (err instanceof StackAlreadyExistsError) {
+            return Stack.select(name, workspace);
+        }
+        throw err;
+    }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A per-stack value laid over the template's: objects merge key by key (so `catalyst:access`
+ * with only `owners` keeps the template's observers), anything else replaces.
+ */
+export function mergeConfigValue(base: unknown, patch: unknown): unknown {
+    if (!isPlainObject(base) || !isPlainObject(patch) || "secure" in base) {
+        return patch;
+    }
+    const merged: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(patch)) {
+        merged[key] = mergeConfigValue(base[key], value);
+    }
+    return merged;
+}
+
+function isSecure(value: unknown): boolean {
+    return typeof value === "object" && value !== null && "secure" in value;
+}
+
+/**
+ * Writes the stack's config: secrets already set in the work dir, then the checked-in template's
+ * plain values, then the request's per-stack values. The salt and secrets provider stay.
+ */
+async function applyConfig(run: Run, workspace: LocalWorkspace): Promise<void> {
+    const { request } = run;
+    let existing: StackSettings = {};
+    try {
+        existing = await workspace.stackSettings(request.stack);
+    } catch {
+        existing = {};
+    }
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(existing.config ?? {})) {
+        if (isSecure(value)) {
+            config[key] = value;
+        }
+    }
+    if (request.configTemplate !== undefined) {
+        const template = await (await LocalWorkspace.create({ workDir: request.repoRoot })).stackSettings(request.configTemplate);
+        for (const [key, value] of Object.entries(template.config ?? {})) {
+            if (isSecure(value)) {
+                run.emit(logEvent(request.stack, "warning", `template Pulumi.${request.configTemplate}.yaml: skipping secret ${key} (encrypted for another stack)`));
+            } else {
+                config[key] = value;
+            }
+        }
+    }
+    for (const [key, value] of Object.entries(request.config)) {
+        config[key] = mergeConfigValue(config[key], value);
+    }
+    await workspace.saveStackSettings(request.stack, { ...existing, config });
+}
+
+async function applyTags(stack: Stack, tags: Record<string, string>, keep: readonly string[]): Promise<void> {
+    const current = await stack.listTags();
+    for (const [key, value] of Object.entries(tags)) {
+        if (keep.includes(key) && current[key] !== undefined) {
+            continue;
+        }
+        if (current[key] !== value) {
+            await stack.setTag(key, value);
+        }
+    }
+}
+
+/**
+ * Repairs a stack that holds interrupted operations (recovery.ts): takes the backend lock first
+ * with a no-op refresh of the root resource, so that a live update elsewhere is waited for rather
+ * than broken, then imports the repaired state and refreshes everything. Returns the number of
+ * resources in the state.
+ */
+async function repairIfNeeded(run: Run, stack: Stack, probeLock: boolean): Promise<number> {
+    let exported = await stack.exportStack();
+    let deployment = (exported.deployment ?? {}) as DeploymentState;
+    const root = rootStackUrn(deployment);
+    if (root !== undefined && (probeLock || (deployment.pending_operations ?? []).length > 0)) {
+        // Refreshing only the root component changes nothing but takes (and so checks) the lock.
+        await withBackendLock(run, stack, () => stack.refresh({ target: [root], color: "never" }));
+        exported = await stack.exportStack();
+        deployment = (exported.deployment ?? {}) as DeploymentState;
+    }
+    const pending = deployment.pending_operations ?? [];
+    if (pending.length === 0) {
+        return (deployment.resources ?? []).length;
+    }
+    step(run, "recovering", `${pending.length} operation(s) were interrupted by an earlier run; repairing the state`);
+    const repair = repairPendingOperations(deployment);
+    await stack.importStack({ version: exported.version, deployment: repair.deployment });
+    if (repair.adopted.length > 0) {
+        run.emit(logEvent(run.request.stack, "info", `adopted ${repair.adopted.length} object(s) whose create was interrupted`));
+    }
+    if (repair.dropped.length > 0) {
+        run.emit(logEvent(run.request.stack, "info", `dropped ${repair.dropped.length} interrupted operation(s)`));
+    }
+    step(run, "refreshing", "reading the adopted objects back from the cluster");
+    const { onEvent } = tracked(run, 0);
+    await withBackendLock(run, stack, () => stack.refresh({ onEvent, color: "never" }));
+    run.recovered = true;
+    return (repair.deployment.resources ?? []).length;
+}
+
+/**
+ * The update id of an operation's result: the stack version, which Pulumi Cloud numbers; DIY
+ * backends report version 0, so there it is the number of updates in the stack's history.
+ */
+async function updateId(stack: Stack, version: number): Promise<string> {
+    if (version > 0) {
+        return String(version);
+    }
+    return String((await stack.history()).length);
+}
+
+async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
+    const { request } = run;
+    await restoreSalt(workspace, request.stack);
+    const stack = (await selectStack(workspace, request.stack, true)) as Stack;
+    step(run, "configuring", "writing stack config and tags");
+    await applyConfig(run, workspace);
+    await applyTags(stack, request.tags, request.keepTags);
+    const resourceCount = await repairIfNeeded(run, stack, false);
+    step(run, "updating", "pulumi up");
+    const { onEvent } = tracked(run, resourceCount);
+    const result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never" }));
+    const outputs = maskOutputs(result.outputs);
+    const { namespace, url } = endpoints(outputs);
+    const after: Record<string, string> = {};
+    if (namespace !== undefined) after[TAGS.namespace] = namespace;
+    if (url !== undefined) after[TAGS.url] = tagValue(url);
+    await applyTags(stack, after, []);
+    return {
+        status: "succeeded",
+        changes: result.summary.resourceChanges as Record<string, number> | undefined,
+        updateId: await updateId(stack, result.summary.version),
+        outputs,
+        recovered: run.recovered || undefined,
+    };
+}
+
+async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
+    const { request } = run;
+    await restoreSalt(workspace, request.stack);
+    const stack = await selectStack(workspace, request.stack, false);
+    if (stack === undefined) {
+        return { status: "succeeded", noop: true };
+    }
+    const resourceCount = await repairIfNeeded(run, stack, false);
+    step(run, "destroying", "pulumi destroy");
+    const { onEvent } = tracked(run, resourceCount);
+    const result = await withBackendLock(run, stack, () => stack.destroy({ onEvent, signal: run.signal, color: "never" }));
+    const left = ((await stack.exportStack()).deployment as DeploymentState).resources ?? [];
+    const id = await updateId(stack, result.summary.version);
+    if (left.length > 0) {
+        return {
+            status: "failed",
+            resourceCount: left.length,
+            updateId: id,
+            error: `${left.length} resource(s) remain after destroy; the stack is kept, run destroy again`,
+        };
+    }
+    if (request.removeStack) {
+        step(run, "removing", "removing the empty stack");
+        // Never forced: Pulumi itself refuses to remove a stack that still has resources.
+        await workspace.removeStack(request.stack);
+    }
+    return {
+        status: "succeeded",
+        changes: result.summary.resourceChanges as Record<string, number> | undefined,
+        updateId: id,
+        recovered: run.recovered || undefined,
+        resourceCount: 0,
+    };
+}
+
+async function runRecover(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
+    await restoreSalt(workspace, run.request.stack);
+    const stack = await selectStack(workspace, run.request.stack, false);
+    if (stack === undefined) {
+        return { status: "succeeded", noop: true };
+    }
+    step(run, "recovering", "checking the stack after an interrupted operation");
+    await repairIfNeeded(run, stack, true);
+    return { status: "succeeded", recovered: run.recovered || undefined };
+}
+
+/** One line out of an Automation API error: the engine's last error, else the CLI's `error:` line. */
+export function errorLine(err: unknown, lastError?: string): string {
+    if (lastError) {
+        return lastError;
+    }
+    const text = err instanceof Error ? err.message : String(err);
+    const match = /(?:^|\n)\s*error: (.+)/.exec(text);
+    return (match ? match[1] : text.split("\n").find((line) => line.trim() !== "") ?? "unknown error").trim();
+}
+
+/** Runs one worker request to its result; never throws. */
+export async function runRequest(request: WorkerRequest, emit: (event: CatalystEvent) => void, signal: AbortSignal): Promise<WorkerResult> {
+    const run: Run = { request, emit, signal, recovered: false };
+    try {
+        assertKind(request.stack, request.allowedKinds);
+        run.emit({ ...stepEvent(request.stack, "preparing", `work dir ${request.workRoot}/${request.stack}, worker pid ${process.pid}`), pid: process.pid });
+        const workDir = prepareWorkDir(request.repoRoot, request.workRoot, request.stack);
+        const workspace = await LocalWorkspace.create({ workDir });
+        switch (request.action) {
+            case "up":
+                return await runUp(run, workspace);
+            case "destroy":
+                return await runDestroy(run, workspace);
+            case "recover":
+                return await runRecover(run, workspace);
+        }
+    } catch (err) {
+        if (err instanceof BusyError) {
+            return { status: "busy", error: err.message, recovered: run.recovered || undefined };
+        }
+        const cancelled = signal.aborted ? "cancelled: " : "";
+        const detail = err instanceof CommandError || err instanceof Error ? errorLine(err, run.lastError) : String(err);
+        return { status: "failed", error: `${cancelled}${detail}`, recovered: run.recovered || undefined };
+    }
+}

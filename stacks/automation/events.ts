@@ -1,0 +1,206 @@
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { CatalystEvent, LogEvent, ResourceEvent, StepEvent, StepName } from "./types";
+
+/**
+ * Progress as a stream of typed events: the mapping from the Automation API's engine events
+ * (`onEvent`) to {@link CatalystEvent}s, and the plumbing that hands them to callers as an async
+ * iterable or a callback.
+ */
+
+/** Strips terminal colours and Pulumi's `<{%reset%}>` colour tags from engine text. */
+export function plainText(text: string): string {
+    return text.replace(/<\{%[^%]*%\}>/g, "").replace(/\u001b\[[0-9;]*m/g, "").replace(/\s+$/, "");
+}
+
+/** The resource name at the end of a URN (`urn:pulumi:s::p::type::name` gives `name`). */
+export function urnName(urn: string): string {
+    const index = urn.lastIndexOf("::");
+    return index >= 0 ? urn.slice(index + 2) : urn;
+}
+
+function now(): string {
+    return new Date().toISOString();
+}
+
+/** A step event for `stack`. */
+export function stepEvent(stack: string, step: StepName, message: string): StepEvent {
+    return { type: "step", stack, step, message, time: now() };
+}
+
+/** A log event for `stack`. */
+export function logEvent(stack: string, level: LogEvent["level"], message: string, urn?: string): LogEvent {
+    return { type: "log", stack, level, message, urn, time: now() };
+}
+
+/**
+ * Turns engine events into progress events and counts resources: a resource is started by its
+ * `resourcePreEvent` and done at its `resOutputsEvent` (or failed at `resOpFailedEvent`). The
+ * total is the larger of the resources seen so far and `expectedTotal` (the stack's resource
+ * count before the operation), so that a progress bar does not jump to 100% early.
+ */
+export class ProgressTracker {
+    private readonly started = new Map<string, string>();
+    private readonly finished = new Set<string>();
+    /** Resource changes from the engine's summary event, once it arrived. */
+    public summary?: Record<string, number>;
+
+    constructor(private readonly stack: string, private readonly expectedTotal = 0) {}
+
+    /** Resources finished (done or failed). */
+    get done(): number {
+        return this.finished.size;
+    }
+
+    /** Best estimate of the resources this operation touches. */
+    get total(): number {
+        return Math.max(this.expectedTotal, this.started.size, this.finished.size);
+    }
+
+    /** Maps one engine event to zero or more progress events. */
+    handle(event: EngineEvent): CatalystEvent[] {
+        if (event.resourcePreEvent && !event.resourcePreEvent.planning) {
+            const { urn, op, type } = event.resourcePreEvent.metadata;
+            this.started.set(urn, op);
+            return [this.resource(urn, type, op, "started")];
+        }
+        if (event.resOutputsEvent && !event.resOutputsEvent.planning) {
+            const { urn, op, type } = event.resOutputsEvent.metadata;
+            this.started.set(urn, this.started.get(urn) ?? op);
+            this.finished.add(urn);
+            return [this.resource(urn, type, op, "done")];
+        }
+        if (event.resOpFailedEvent) {
+            const { urn, op, type } = event.resOpFailedEvent.metadata;
+            this.started.set(urn, this.started.get(urn) ?? op);
+            this.finished.add(urn);
+            return [this.resource(urn, type, op, "failed")];
+        }
+        if (event.diagnosticEvent) {
+            const diagnostic = event.diagnosticEvent;
+            const message = plainText(diagnostic.message);
+            if (message === "") {
+                return [];
+            }
+            // Our toolchain runs plugins from PATH on purpose; the engine warns about it every time.
+            const known = /^using pulumi-resource-\S+ from \$PATH/.test(message);
+            const level: LogEvent["level"] = diagnostic.ephemeral || known
+                ? "debug"
+                : diagnostic.severity === "error"
+                  ? "error"
+                  : diagnostic.severity === "warning"
+                    ? "warning"
+                    : "info";
+            return [logEvent(this.stack, level, message, diagnostic.urn)];
+        }
+        if (event.policyEvent) {
+            const policy = event.policyEvent;
+            const level = policy.enforcementLevel === "mandatory" ? "error" : "warning";
+            return [logEvent(this.stack, level, `policy ${policy.policyName}: ${plainText(policy.message)}`, policy.resourceUrn)];
+        }
+        if (event.summaryEvent) {
+            this.summary = { ...event.summaryEvent.resourceChanges } as Record<string, number>;
+            return [];
+        }
+        if (event.cancelEvent) {
+            return [logEvent(this.stack, "info", "the engine acknowledged the cancellation")];
+        }
+        // Prelude events carry configuration values: never forwarded. Stdout events repeat the
+        // engine's own display.
+        return [];
+    }
+
+    private resource(urn: string, resourceType: string, op: string, state: ResourceEvent["state"]): ResourceEvent {
+        return {
+            type: "resource",
+            stack: this.stack,
+            urn,
+            resourceType,
+            name: urnName(urn),
+            op,
+            state,
+            done: this.done,
+            total: this.total,
+            time: now(),
+        };
+    }
+}
+
+/**
+ * A buffered, multi-reader event stream: every reader sees every event from the start, so a
+ * caller may start iterating after the operation began without losing any.
+ */
+export class EventChannel<T> implements AsyncIterable<T> {
+    private readonly events: T[] = [];
+    private closed = false;
+    private wakers: (() => void)[] = [];
+
+    /** Appends an event; ignored after {@link close}. */
+    push(event: T): void {
+        if (this.closed) {
+            return;
+        }
+        this.events.push(event);
+        this.wake();
+    }
+
+    /** Ends the stream: readers finish once they have seen every event. */
+    close(): void {
+        this.closed = true;
+        this.wake();
+    }
+
+    async *[Symbol.asyncIterator](): AsyncIterator<T> {
+        let index = 0;
+        for (;;) {
+            while (index < this.events.length) {
+                yield this.events[index++];
+            }
+            if (this.closed) {
+                return;
+            }
+            await new Promise<void>((resolve) => this.wakers.push(resolve));
+        }
+    }
+
+    private wake(): void {
+        const wakers = this.wakers;
+        this.wakers = [];
+        wakers.forEach((wake) => wake());
+    }
+}
+
+/** Receives the events of an operation as they happen. */
+export type EventListener = (event: CatalystEvent) => void;
+
+/**
+ * A running operation: await it for the result, or iterate it for its progress events
+ * (`for await (const e of op)`; the last one is `done`). Both can be used together.
+ */
+export class Operation<T> implements PromiseLike<T>, AsyncIterable<CatalystEvent> {
+    /** The operation's result; never rejects for operation failures (see the result's status). */
+    readonly result: Promise<T>;
+    private readonly channel = new EventChannel<CatalystEvent>();
+
+    constructor(run: (emit: EventListener) => Promise<T>, listener?: EventListener) {
+        const emit: EventListener = (event) => {
+            this.channel.push(event);
+            try {
+                listener?.(event);
+            } catch {
+                // A listener that throws must not break the operation.
+            }
+        };
+        this.result = run(emit).finally(() => this.channel.close());
+    }
+
+    then<R1 = T, R2 = never>(
+        onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+        onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+    ): Promise<R1 | R2> {
+        return this.result.then(onFulfilled, onRejected);
+    }
+
+    [Symbol.asyncIterator](): AsyncIterator<CatalystEvent> {
+        return this.channel[Symbol.asyncIterator]();
+    }
+}

@@ -1,0 +1,17 @@
+/**
+ * The Automation API layer of Catalyst Environments: create, update, list, garbage-collect and
+ * destroy preview environments (and named environments and the platform) programmatically and
+ * concurrently. See docs/cli.md for the CLI built on it.
+ *
+ *     import { upPreview } from "./stacks/automation";
+ *     const op = upPreview({ pr: 123, branch: "feat/x" });
+ *     for await (const event of op) console.error(event.type);
+ *     const result = await op; // { status, url, namespace, updateId, durations, ... }
+ */
+export { Automation, collectGarbage, defaultAutomation, destroy, destroyPreview, getEnvironment, listEnvironments, status, up, upPreview } from "./operations";
+export type { AutomationOptions, CallOptions, CollectGarbageOptions, EnvironmentUpArgs, PreviewUpArgs } from "./operations";
+export { Operation } from "./events";
+export { InputError } from "./validation";
+export { parseDuration, formatDuration } from "./duration";
+export type { GcCandidate, GcReport } from "./gc";
+export * from "./types";

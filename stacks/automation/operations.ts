@@ -1,0 +1,371 @@
+import { existsSync } from "fs";
+import { availableParallelism } from "os";
+import * as path from "path";
+import { parseStackName, StackKind } from "../../components/naming";
+import { appendAudit, auditRecord, defaultActor } from "./audit";
+import { Catalog } from "./catalog";
+import { kubectl, listPreviewNamespaces } from "./cluster";
+import { EventListener, Operation } from "./events";
+import { CallOptions, StackExecutor, StackJob } from "./executor";
+import { GcOptions, GcReport, runGarbageCollection } from "./gc";
+import { TAGS, tagValue } from "./tags";
+import { EnvironmentRecord, EnvironmentStatus, OperationResult } from "./types";
+import {
+    environmentTarget,
+    parseBranch,
+    parseDurationInput,
+    parseImage,
+    parseOwners,
+    parseSha,
+    platformTarget,
+    previewTarget,
+    StackTarget,
+} from "./validation";
+import { defaultWorkRoot, REPO_ROOT } from "./workspace";
+
+export type { CallOptions } from "./executor";
+
+/**
+ * The automation layer's public API: previews, named environments and the platform, each
+ * operation validated once, serialized per stack, bounded overall, run in a worker process with
+ * a timeout, audited, and reported as a stream of progress events.
+ */
+
+const MINUTE = 60_000;
+
+/** Settings of an {@link Automation} instance; every field has a default. */
+export interface AutomationOptions {
+    /** Repository root (Pulumi.yaml, index.ts, Pulumi.pr.yaml). Default: this checkout. */
+    repoRoot?: string;
+    /** Where work dirs live. Default: CATALYST_WORK_ROOT, else `<repoRoot>/.catalyst/work`. */
+    workRoot?: string;
+    /** The audit log. Default: CATALYST_AUDIT_LOG, else `<repoRoot>/.catalyst/audit.log`. */
+    auditLog?: string;
+    /** Who is acting, for the audit log and the `catalyst:owner` tag. Default: CATALYST_ACTOR, GITHUB_ACTOR, the OS user. */
+    actor?: string;
+    /** The platform stack environments read (`catalyst:platformStack`). Default: CATALYST_PLATFORM_STACK, else `dev`. */
+    platformStack?: string;
+    /** Stack operations running at once. Default: CATALYST_CONCURRENCY, else the number of cores. */
+    concurrency?: number;
+    /** Timeout of one stack operation. Default 30 minutes. */
+    timeoutMs?: number;
+    /** Between SIGINT and SIGKILL when an operation is stopped. Default 60 seconds. */
+    graceMs?: number;
+    /** Timeout of the recovery that follows a stopped operation. Default 10 minutes. */
+    recoveryTimeoutMs?: number;
+    /** How long a second caller for a busy stack waits before a `busy` result. Default 10 minutes. */
+    lockTimeoutMs?: number;
+    /** TTL of a preview when `upPreview` gets none. Default 72 hours. */
+    defaultTtlMs?: number;
+    /** The worker script (tests). */
+    workerPath?: string;
+}
+
+/** Arguments of {@link Automation.upPreview}. */
+export interface PreviewUpArgs {
+    /** Pull request number. */
+    pr: number | string;
+    /** The pull request's head branch. */
+    branch: string;
+    /** Head commit SHA. */
+    sha?: string;
+    /** Image to run, pinned (tag or digest). Default: the template's `catalyst:image`. */
+    image?: string;
+    /** Time to live from this `up`: `72h`, `7d`, or milliseconds. Default: 72h. */
+    ttl?: string | number;
+    /** GitHub users who own the preview (RBAC owners), a list or comma-separated. */
+    owners?: string | string[];
+    /** Extra config values laid over the template, e.g. `{ "catalyst:redis": { enabled: false } }`. */
+    config?: Record<string, unknown>;
+}
+
+/** Arguments of {@link Automation.up} for named environments. */
+export interface EnvironmentUpArgs {
+    /** Image to deploy (pinned); default: the stack file's `catalyst:image`. */
+    image?: string;
+    sha?: string;
+    branch?: string;
+    /** Extra config values laid over the stack file's. */
+    config?: Record<string, unknown>;
+}
+
+/** Options of {@link Automation.collectGarbage}. */
+export interface CollectGarbageOptions extends GcOptions {
+    /** Maximum idle time of a preview: `72h`, or milliseconds (same as `ttlMs`). */
+    ttl?: string | number;
+    /** Progress of the destroys. */
+    onEvent?: EventListener;
+}
+
+function envNumber(name: string): number | undefined {
+    const value = process.env[name];
+    return value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : undefined;
+}
+
+/** The automation layer; one instance per process is enough (its locks are per instance). */
+export class Automation {
+    readonly repoRoot: string;
+    readonly workRoot: string;
+    readonly auditLog: string;
+    readonly actor: string;
+    readonly platformStack: string;
+    readonly catalog: Catalog;
+    private readonly defaultTtlMs: number;
+    private readonly executor: StackExecutor;
+
+    constructor(options: AutomationOptions = {}) {
+        this.repoRoot = options.repoRoot ?? REPO_ROOT;
+        this.workRoot = options.workRoot ?? process.env.CATALYST_WORK_ROOT ?? defaultWorkRoot(this.repoRoot);
+        this.auditLog = options.auditLog ?? process.env.CATALYST_AUDIT_LOG ?? path.join(this.repoRoot, ".catalyst", "audit.log");
+        this.actor = options.actor ?? defaultActor();
+        this.platformStack = platformTarget(options.platformStack ?? process.env.CATALYST_PLATFORM_STACK ?? "dev", "platformStack").stack;
+        this.defaultTtlMs = options.defaultTtlMs ?? 72 * 60 * MINUTE;
+        this.executor = new StackExecutor({
+            repoRoot: this.repoRoot,
+            workRoot: this.workRoot,
+            auditLog: this.auditLog,
+            actor: this.actor,
+            concurrency: options.concurrency ?? envNumber("CATALYST_CONCURRENCY") ?? availableParallelism(),
+            timeoutMs: options.timeoutMs ?? 30 * MINUTE,
+            graceMs: options.graceMs ?? MINUTE,
+            recoveryTimeoutMs: options.recoveryTimeoutMs ?? 10 * MINUTE,
+            lockTimeoutMs: options.lockTimeoutMs ?? 10 * MINUTE,
+            workerPath: options.workerPath,
+        });
+        this.catalog = new Catalog(this.repoRoot, this.workRoot);
+    }
+
+    /** The `catalyst:platformStack` reference environments get: `organization/<project>/<stack>`. */
+    get platformReference(): string {
+        return `organization/catalyst/${this.platformStack}`;
+    }
+
+    // --- previews -----------------------------------------------------------------------------
+
+    /**
+     * Creates or updates the preview of a pull request (stack `pr-<n>`) from the template
+     * `Pulumi.pr.yaml` plus the PR's values. Idempotent: a repeated call changes nothing.
+     * Throws {@link InputError} at once for bad input, before anything is created.
+     */
+    upPreview(args: PreviewUpArgs, call: CallOptions = {}): Operation<OperationResult> {
+        const target = previewTarget(args.pr);
+        const branch = parseBranch(args.branch);
+        const sha = args.sha === undefined ? undefined : parseSha(args.sha);
+        const image = args.image === undefined ? undefined : parseImage(args.image);
+        const ttlMs = args.ttl === undefined ? this.defaultTtlMs : parseDurationInput(args.ttl, "ttl");
+        const owners = args.owners === undefined ? undefined : parseOwners(args.owners);
+        const now = new Date();
+        const config: Record<string, unknown> = {
+            "catalyst:platformStack": this.platformReference,
+            "catalyst:pr": String(target.pr),
+            "catalyst:branch": branch,
+        };
+        if (sha !== undefined) config["catalyst:sha"] = sha;
+        if (image !== undefined) config["catalyst:image"] = image;
+        if (owners !== undefined) config["catalyst:access"] = { owners: { users: owners } };
+        Object.assign(config, args.config ?? {});
+        const tags: Record<string, string> = {
+            [TAGS.kind]: "preview",
+            [TAGS.pr]: String(target.pr),
+            [TAGS.branch]: tagValue(branch),
+            [TAGS.owner]: owners?.[0] ?? this.actor,
+            [TAGS.createdAt]: now.toISOString(),
+            [TAGS.updatedAt]: now.toISOString(),
+            [TAGS.expiresAt]: new Date(now.getTime() + ttlMs).toISOString(),
+        };
+        if (sha !== undefined) tags[TAGS.sha] = sha;
+        if (image !== undefined) tags[TAGS.image] = tagValue(image);
+        return this.operation({
+            target,
+            action: "up",
+            workerAction: "up",
+            configTemplate: "pr",
+            config,
+            tags,
+            keepTags: [TAGS.createdAt],
+            removeStack: false,
+            allowedKinds: ["preview"],
+        }, call);
+    }
+
+    /**
+     * Destroys the preview of a pull request and removes its stack once empty. A preview that does
+     * not exist is a successful no-op; a failed destroy keeps the stack, so it can be retried.
+     */
+    destroyPreview(pr: number | string, call: CallOptions = {}): Operation<OperationResult> {
+        return this.operation(this.destroyJob(previewTarget(pr), ["preview"], true), call);
+    }
+
+    /** The project's previews with their tags. */
+    async listPreviews(): Promise<EnvironmentRecord[]> {
+        return (await this.listEnvironments()).filter((record) => record.kind === "preview");
+    }
+
+    /**
+     * Destroys previews past their TTL or whose pull request is closed (gc.ts), always through
+     * Pulumi. Preview namespaces without a stack are reported and deleted only when asked.
+     */
+    async collectGarbage(options: CollectGarbageOptions = {}): Promise<GcReport> {
+        const ttlMs = options.ttl === undefined ? options.ttlMs : parseDurationInput(options.ttl, "ttl");
+        const started = Date.now();
+        const report = await runGarbageCollection({
+            listPreviews: () => this.listPreviews(),
+            destroyPreview: (candidate) => this.destroyPreview(candidate.pr, { onEvent: options.onEvent, reason: `gc:${candidate.reason}` }).result,
+            listPreviewNamespaces: () => listPreviewNamespaces(),
+            deleteNamespace: (name) => kubectl(["delete", "namespace", name, "--wait=false"]).then(() => undefined),
+        }, { ...options, ttlMs });
+        appendAudit(this.auditLog, {
+            time: new Date().toISOString(),
+            actor: this.actor,
+            action: "gc",
+            stack: "*",
+            result: report.status,
+            updateId: null,
+            durationMs: Date.now() - started,
+            dryRun: report.dryRun,
+            candidates: report.candidates.length,
+            destroyed: report.destroyed.filter((r) => r.status === "succeeded").length,
+            orphanNamespaces: report.orphanNamespaces.length,
+            deletedNamespaces: report.deletedNamespaces.length,
+        });
+        return report;
+    }
+
+    // --- named environments and the platform -----------------------------------------------------
+
+    /** Creates or updates `production`, `staging` or `dev-<user>` from its `Pulumi.<name>.yaml`, if any. */
+    up(name: string, args: EnvironmentUpArgs = {}, call: CallOptions = {}): Operation<OperationResult> {
+        const target = environmentTarget(name);
+        const config: Record<string, unknown> = { "catalyst:platformStack": this.platformReference };
+        const tags: Record<string, string> = { [TAGS.kind]: target.kind, [TAGS.updatedAt]: new Date().toISOString(), [TAGS.createdAt]: new Date().toISOString() };
+        if (args.image !== undefined) {
+            config["catalyst:image"] = parseImage(args.image);
+            tags[TAGS.image] = tagValue(args.image);
+        }
+        if (args.sha !== undefined) {
+            config["catalyst:sha"] = parseSha(args.sha);
+            tags[TAGS.sha] = config["catalyst:sha"] as string;
+        }
+        if (args.branch !== undefined) {
+            config["catalyst:branch"] = parseBranch(args.branch);
+            tags[TAGS.branch] = tagValue(args.branch);
+        }
+        Object.assign(config, args.config ?? {});
+        return this.operation({
+            target,
+            action: "up",
+            workerAction: "up",
+            configTemplate: this.stackFile(target.stack),
+            config,
+            tags,
+            keepTags: [TAGS.createdAt],
+            removeStack: false,
+            allowedKinds: ["production", "staging", "development"],
+        }, call);
+    }
+
+    /** Destroys a named environment's resources; the empty stack (and its history) is kept. */
+    destroy(name: string, call: CallOptions = {}): Operation<OperationResult> {
+        return this.operation(this.destroyJob(environmentTarget(name), ["production", "staging", "development"], false), call);
+    }
+
+    /** Status of a named environment, or undefined when its stack does not exist. */
+    status(name: string): Promise<EnvironmentStatus | undefined> {
+        return this.catalog.status(environmentTarget(name).stack);
+    }
+
+    /** Creates or updates the platform stack from `Pulumi.<stack>.yaml`, else `Pulumi.dev.yaml`. */
+    upPlatform(call: CallOptions = {}): Operation<OperationResult> {
+        const target = platformTarget(this.platformStack);
+        return this.operation({
+            target,
+            action: "up",
+            workerAction: "up",
+            configTemplate: this.stackFile(target.stack) ?? "dev",
+            config: {},
+            tags: { [TAGS.kind]: "platform", [TAGS.updatedAt]: new Date().toISOString() },
+            keepTags: [],
+            removeStack: false,
+            allowedKinds: ["platform"],
+        }, call);
+    }
+
+    /** Destroys the platform; refused while any environment stack still holds resources. */
+    destroyPlatform(call: CallOptions = {}): Operation<OperationResult> {
+        const target = platformTarget(this.platformStack);
+        const job = this.destroyJob(target, ["platform"], false);
+        return new Operation(async (emit) => {
+            const started = Date.now();
+            const busy = (await this.listEnvironments()).filter((r) => r.kind !== "platform" && (r.resourceCount ?? 0) > 0);
+            if (busy.length > 0) {
+                const result: OperationResult = {
+                    action: "destroy",
+                    stack: target.stack,
+                    kind: "platform",
+                    status: "failed",
+                    error: `environment stacks still hold resources (${busy.map((r) => r.stack).join(", ")}); destroy them first`,
+                    durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
+                };
+                appendAudit(this.auditLog, auditRecord(result, this.actor, call.reason));
+                emit({ type: "done", stack: target.stack, status: result.status, result, time: new Date().toISOString() });
+                return result;
+            }
+            return this.executor.run(job, call, emit);
+        }, call.onEvent);
+    }
+
+    /** Status of the platform stack, or undefined when it does not exist. */
+    platformStatus(): Promise<EnvironmentStatus | undefined> {
+        return this.catalog.status(this.platformStack);
+    }
+
+    /** Every stack of the project with its tags (previews, environments, platform). */
+    listEnvironments(): Promise<EnvironmentRecord[]> {
+        return this.catalog.records();
+    }
+
+    /** One stack's status by name (any kind), or undefined when it does not exist. */
+    getEnvironment(name: string): Promise<EnvironmentStatus | undefined> {
+        return this.catalog.status(parseStackName(name).stack);
+    }
+
+    // --- the machinery -----------------------------------------------------------------------------
+
+    private stackFile(stack: string): string | undefined {
+        return existsSync(path.join(this.repoRoot, `Pulumi.${stack}.yaml`)) ? stack : undefined;
+    }
+
+    private destroyJob(target: StackTarget, allowedKinds: StackKind[], removeStack: boolean): StackJob {
+        return { target, action: "destroy", workerAction: "destroy", config: {}, tags: {}, keepTags: [], removeStack, allowedKinds };
+    }
+
+    private operation(job: StackJob, call: CallOptions): Operation<OperationResult> {
+        return new Operation((emit) => this.executor.run(job, call, emit), call.onEvent);
+    }
+
+}
+
+let shared: Automation | undefined;
+
+/** The process-wide instance behind the free functions below (default options). */
+export function defaultAutomation(): Automation {
+    shared ??= new Automation();
+    return shared;
+}
+
+/** {@link Automation.upPreview} on the default instance. */
+export const upPreview = (args: PreviewUpArgs, call?: CallOptions) => defaultAutomation().upPreview(args, call);
+/** {@link Automation.destroyPreview} on the default instance. */
+export const destroyPreview = (pr: number | string, call?: CallOptions) => defaultAutomation().destroyPreview(pr, call);
+/** {@link Automation.listEnvironments} on the default instance. */
+export const listEnvironments = () => defaultAutomation().listEnvironments();
+/** {@link Automation.getEnvironment} on the default instance. */
+export const getEnvironment = (name: string) => defaultAutomation().getEnvironment(name);
+/** {@link Automation.collectGarbage} on the default instance. */
+export const collectGarbage = (options?: CollectGarbageOptions) => defaultAutomation().collectGarbage(options);
+/** {@link Automation.up} on the default instance. */
+export const up = (name: string, args?: EnvironmentUpArgs, call?: CallOptions) => defaultAutomation().up(name, args, call);
+/** {@link Automation.destroy} on the default instance. */
+export const destroy = (name: string, call?: CallOptions) => defaultAutomation().destroy(name, call);
+/** {@link Automation.status} on the default instance. */
+export const status = (name: string) => defaultAutomation().status(name);

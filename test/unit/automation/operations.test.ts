@@ -1,0 +1,145 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { Automation, AutomationOptions } from "../../../stacks/automation/operations";
+import { CatalystEvent } from "../../../stacks/automation/types";
+import { InputError } from "../../../stacks/automation/validation";
+
+/*
+ * The orchestration of stack operations (locks, queue, concurrency limit, timeouts, recovery,
+ * audit, results) with a fake worker process instead of Pulumi: see fixtures/fake-worker.js.
+ */
+const workerPath = path.join(__dirname, "fixtures", "fake-worker.js");
+
+describe("Automation operations (fake worker)", () => {
+    let dir: string;
+    let logFile: string;
+    let auditLog: string;
+    beforeEach(() => {
+        dir = mkdtempSync(path.join(tmpdir(), "catalyst-ops-"));
+        logFile = path.join(dir, "worker.jsonl");
+        auditLog = path.join(dir, "audit.log");
+        process.env.FAKE_LOG = logFile;
+    });
+    afterEach(() => {
+        delete process.env.FAKE_LOG;
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    const make = (options: AutomationOptions = {}) =>
+        new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog, workerPath, actor: "tester", platformStack: "platform", ...options });
+    const worker = () => readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { phase: string; stack: string; action: string; time: number; pid: number });
+    const audit = () => readFileSync(auditLog, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const preview = (pr: number, config: Record<string, unknown> = {}) => ({ pr, branch: "feat/x", config });
+
+    it("returns url, namespace, status, update id and durations, and audits one line", async () => {
+        const events: CatalystEvent[] = [];
+        const result = await make().upPreview(preview(12), { onEvent: (e) => events.push(e) });
+        expect(result).toMatchObject({
+            action: "up", stack: "pr-12", kind: "preview", pr: 12, status: "succeeded", updateId: "3", changed: true,
+            namespace: "env-pr-12", url: "http://pr-12.preview.test", outputs: { kubeconfig: "[secret]" },
+        });
+        expect(result.durations.totalMs).toBeGreaterThanOrEqual(result.durations.runMs);
+        expect(events.map((e) => e.type)).toEqual(["step", "step", "resource", "done"]);
+        expect(events.at(-1)).toMatchObject({ type: "done", status: "succeeded", result });
+        expect(audit()).toEqual([expect.objectContaining({ actor: "tester", action: "up", stack: "pr-12", result: "succeeded", updateId: "3", pr: 12 })]);
+    });
+
+    it("validates before creating anything: bad input throws and leaves no work dir or audit line", () => {
+        const automation = make();
+        expect(() => automation.upPreview({ pr: "production", branch: "main" })).toThrow(InputError);
+        expect(() => automation.upPreview({ pr: 1, branch: "bad branch" })).toThrow(/^branch: must be a git branch name/);
+        expect(() => automation.upPreview({ pr: 1, branch: "main", ttl: "soon" })).toThrow(/^ttl: must be a duration/);
+        expect(() => automation.destroyPreview(-3)).toThrow("pr: must be a positive whole number, got -3");
+        expect(() => automation.up("pr-3")).toThrow(/is a preview/);
+        expect(existsSync(path.join(dir, "work"))).toBe(false);
+        expect(existsSync(auditLog)).toBe(false);
+    });
+
+    it("queues a second operation on the same stack behind the first (FIFO), both succeed", async () => {
+        const automation = make();
+        const seen: CatalystEvent[] = [];
+        const first = automation.upPreview(preview(5, { "fake:sleepMs": 200 }));
+        const second = automation.upPreview(preview(5, { "fake:same": true }), { onEvent: (e) => seen.push(e) });
+        const [a, b] = await Promise.all([first, second]);
+        expect([a.status, b.status]).toEqual(["succeeded", "succeeded"]);
+        expect(b.changed).toBe(false);
+        expect(b.durations.waitMs).toBeGreaterThanOrEqual(150);
+        expect(seen.some((e) => e.type === "step" && e.step === "waiting")).toBe(true);
+        const log = worker();
+        const ends = log.filter((e) => e.phase === "end");
+        const starts = log.filter((e) => e.phase === "start");
+        expect(starts[1].time).toBeGreaterThanOrEqual(ends[0].time);
+    });
+
+    it("answers busy at once with a lock timeout of 0, and audits it", async () => {
+        const automation = make();
+        const first = automation.upPreview(preview(6, { "fake:sleepMs": 200 }));
+        const second = await automation.upPreview(preview(6), { lockTimeoutMs: 0 });
+        expect(second).toMatchObject({ status: "busy", error: "pr-6 is busy (another operation in this process); waited 0s" });
+        expect((await first).status).toBe("succeeded");
+        expect(audit().map((l) => l.result).sort()).toEqual(["busy", "succeeded"]);
+    });
+
+    it("makes a second process wait too (lock file next to the work dirs)", async () => {
+        const one = make();
+        const two = make();
+        const [a, b] = await Promise.all([one.upPreview(preview(7, { "fake:sleepMs": 200 })), two.upPreview(preview(7), { lockTimeoutMs: 50 })]);
+        expect(a.status).toBe("succeeded");
+        expect(b).toMatchObject({ status: "busy" });
+        expect(b.error).toMatch(/^pr-7 is busy \(up by pid \d+ on /);
+    });
+
+    it("runs at most `concurrency` stack operations at once", async () => {
+        const automation = make({ concurrency: 2 });
+        const results = await Promise.all([1, 2, 3, 4, 5].map((pr) => automation.upPreview(preview(pr, { "fake:sleepMs": 150 }))));
+        expect(results.every((r) => r.status === "succeeded")).toBe(true);
+        const log = worker();
+        const points = log.filter((e) => e.phase !== "grandchild").map((e) => ({ time: e.time, delta: e.phase === "start" ? 1 : -1 }));
+        points.sort((x, y) => x.time - y.time || x.delta - y.delta);
+        let running = 0;
+        let peak = 0;
+        for (const p of points) {
+            running += p.delta;
+            peak = Math.max(peak, running);
+        }
+        expect(peak).toBe(2);
+    });
+
+    it("times out: SIGINT, SIGKILL, then a recovery worker; the result says timed-out", async () => {
+        const result = await make({ graceMs: 200 }).upPreview(preview(8, { "fake:mode": "ignore-sigint" }), { timeoutMs: 200 });
+        expect(result).toMatchObject({ status: "timed-out", recovered: true, error: "timed out after 0.2s (killed)" });
+        expect(result.durations.recoveryMs).toBeGreaterThan(0);
+        expect(worker().filter((e) => e.phase === "start").map((e) => e.action)).toEqual(["up", "recover"]);
+        expect(audit()).toEqual([expect.objectContaining({ result: "timed-out", stack: "pr-8" })]);
+    });
+
+    it("reports a worker crash as failed and recovers the stack", async () => {
+        const result = await make().upPreview(preview(9, { "fake:mode": "crash" }));
+        expect(result.status).toBe("failed");
+        expect(result.error).toMatch(/^worker exited \(code 7/);
+        expect(worker().map((e) => e.action)).toContain("recover");
+    });
+
+    it("passes on busy from the backend lock", async () => {
+        const result = await make().upPreview(preview(10, { "fake:mode": "busy" }));
+        expect(result).toMatchObject({ status: "busy", error: "pr-10 is locked by ci@elsewhere pid 1 in the backend" });
+    });
+
+    it("destroys a preview and removes its work dir", async () => {
+        const automation = make();
+        await automation.upPreview(preview(11));
+        const result = await automation.destroyPreview(11);
+        expect(result).toMatchObject({ action: "destroy", stack: "pr-11", status: "succeeded", changes: { delete: 1 }, namespace: "env-pr-11" });
+        expect(existsSync(path.join(dir, "work", "pr-11"))).toBe(false);
+        expect(audit().map((l) => l.action)).toEqual(["up", "destroy"]);
+    });
+
+    it("can be iterated for progress", async () => {
+        const types: string[] = [];
+        for await (const event of make().upPreview(preview(13))) {
+            types.push(event.type);
+        }
+        expect(types.at(-1)).toBe("done");
+    });
+});
