@@ -1,0 +1,64 @@
+import type { BenchResults, Profile } from "./run";
+import { mib, seconds, summarize, Summary } from "./stats";
+
+function row(name: string, s: Summary, note = ""): string {
+    return `| ${name} | ${s.n} | ${seconds(s.min)} | ${seconds(s.median)} | ${seconds(s.max)} | ${note} |`;
+}
+
+/** Medians of the no-op up's phases, from the layer's step and resource events. */
+function profileRows(profiles: Profile[]): string[] {
+    const phase = (from: (p: Profile) => number | undefined, to: (p: Profile) => number | undefined) =>
+        summarize(profiles.map((p) => (to(p) ?? Number.NaN) - (from(p) ?? Number.NaN)).filter(Number.isFinite));
+    const phases: [string, Summary][] = [
+        ["call to `configuring` (queue, lock, worker process start, workspace)", phase(() => 0, (p) => p.steps.configuring)],
+        ["`configuring` to `updating` (stack config and tags written)", phase((p) => p.steps.configuring, (p) => p.steps.updating)],
+        ["`updating` to first resource event (pulumi CLI, engine, language host, Node + program load)", phase((p) => p.steps.updating, (p) => p.firstResourceMs)],
+        ["first to last resource event (program registrations, engine and provider diffs)", phase((p) => p.firstResourceMs, (p) => p.lastResourceMs)],
+        ["last resource event to result (summary, state write, processes exit)", phase((p) => p.lastResourceMs, (p) => p.totalMs)],
+    ];
+    return phases.map(([name, s]) => `| ${name} | ${seconds(s.min)} | ${seconds(s.median)} | ${seconds(s.max)} |`);
+}
+
+/** The markdown report of one run. */
+export function renderMarkdown(r: BenchResults): string {
+    const lines = [
+        `### Benchmark ${r.startedAt}`,
+        "",
+        `Machine: ${r.machine.cores} cores, Node ${r.machine.node}; ${r.settings.reps} repetitions; ` +
+            `library concurrency ${r.settings.libraryConcurrency}; one preview = ${r.objects} Kubernetes objects.`,
+        "",
+        "| measurement | n | min s | median s | max s | note |",
+        "|---|---|---|---|---|---|",
+        row("floor: `kubectl apply --server-side` + wait", r.floor.apply, "Deployments Available, PVCs Bound"),
+        row("floor: `kubectl delete --wait`", r.floor.delete),
+        row("catalyst: preview up (new stack)", r.catalyst.previewUp),
+        row("catalyst: no-op up", r.catalyst.noopUp),
+        row("catalyst: update (image change)", r.catalyst.update),
+        row("catalyst: preview down", r.catalyst.previewDown),
+        row("`pulumi preview` of the platform stack", r.platformPreview),
+        "",
+        "| N at once | total s | per preview p50 s | p95 s | all downs s | peak RSS orchestrator MiB | peak RSS tree MiB |",
+        "|---|---|---|---|---|---|---|",
+        ...r.concurrency.map((c) => `| ${c.n} | ${seconds(c.totalMs)} | ${seconds(c.perPreview.median)} | ${seconds(c.perPreview.p95)} | ${seconds(c.downTotalMs)} | ${mib(c.memory.selfBytes)} | ${mib(c.memory.treeBytes)} |`),
+        "",
+        "| phase | peak RSS orchestrator MiB | peak RSS tree MiB |",
+        "|---|---|---|",
+        ...Object.entries(r.memory).map(([name, m]) => `| ${name} | ${mib(m.selfBytes)} | ${mib(m.treeBytes)} |`),
+        "",
+        "| ratio (medians, same run) | value |",
+        "|---|---|",
+        ...Object.entries(r.ratios).map(([name, value]) => `| ${name} | ${value.toFixed(2)} |`),
+        "",
+        "| aim (recorded, not asserted) | measured | aim | met |",
+        "|---|---|---|---|",
+        ...r.aims.map((a) => `| ${a.name} | ${a.value} | ${a.aim} | ${a.met ? "yes" : "no"} |`),
+        "",
+        "No-op up, split by the layer's events:",
+        "",
+        "| phase | min s | median s | max s |",
+        "|---|---|---|---|",
+        ...profileRows(r.noopProfiles),
+        "",
+    ];
+    return lines.join("\n");
+}

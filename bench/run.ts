@@ -1,0 +1,228 @@
+/**
+ * `npm run bench`: what one preview costs against the floor of applying the same objects with
+ * kubectl, how previews scale when run at once, and the memory they take. Writes
+ * results/bench-<time>.{json,md,png}. Settings (environment):
+ *   BENCH_REPS        repetitions of each serial measurement (default 3)
+ *   BENCH_N           concurrency levels, comma-separated (default 1,2,4,8)
+ *   BENCH_PR_BASE     first PR number used; previews pr-<base>.. are created and destroyed (default 9100)
+ *   CATALYST_CONCURRENCY  the library's own cap on operations at once (default: number of cores)
+ * Run it through tools/bench.sh, which sets up the toolchain, cluster and platform stack.
+ */
+import { execFile } from "child_process";
+import { mkdirSync, writeFileSync } from "fs";
+import { availableParallelism } from "os";
+import path from "path";
+import { promisify } from "util";
+import { Automation, CatalystEvent, OperationResult } from "../stacks/automation";
+import { floorApply, floorDelete, KubeObject, stackObjects } from "./floor";
+import { renderChart } from "./chart";
+import { renderMarkdown } from "./report";
+import { RssPeaks, RssSampler } from "./sampler";
+import { summarize, Summary } from "./stats";
+
+const run = promisify(execFile);
+
+function envList(name: string, fallback: number[]): number[] {
+    const value = process.env[name];
+    if (value === undefined || value.trim() === "") return fallback;
+    const list = value.split(",").map((item) => Number(item.trim()));
+    if (list.some((n) => !Number.isInteger(n) || n < 1)) {
+        throw new Error(`${name} must be positive whole numbers separated by commas, got "${value}"`);
+    }
+    return list;
+}
+
+/** Time from the start of an operation to each of its steps and resource events, in ms. */
+export interface Profile {
+    steps: Record<string, number>;
+    firstResourceMs?: number;
+    lastResourceMs?: number;
+    totalMs: number;
+}
+
+/** One measured operation. */
+interface Timed {
+    ms: number;
+    result: OperationResult;
+    profile: Profile;
+}
+
+async function timed(start: (onEvent: (event: CatalystEvent) => void) => PromiseLike<OperationResult>): Promise<Timed> {
+    const started = Date.now();
+    const steps: Record<string, number> = {};
+    let firstResourceMs: number | undefined;
+    let lastResourceMs: number | undefined;
+    const result = await start((event) => {
+        const at = Date.parse(event.time) - started;
+        if (event.type === "step" && steps[event.step] === undefined) steps[event.step] = at;
+        if (event.type === "resource") {
+            firstResourceMs ??= at;
+            lastResourceMs = at;
+        }
+    });
+    const ms = Date.now() - started;
+    if (result.status !== "succeeded") {
+        throw new Error(`${result.action} ${result.stack} ${result.status}: ${result.error ?? "no error line"}`);
+    }
+    return { ms, result, profile: { steps, firstResourceMs, lastResourceMs, totalMs: ms } };
+}
+
+/** The whole benchmark's results, written as JSON. */
+export interface BenchResults {
+    startedAt: string;
+    machine: { cores: number; node: string };
+    settings: { reps: number; levels: number[]; libraryConcurrency: number | string };
+    objects: number;
+    floor: { apply: Summary; delete: Summary };
+    catalyst: { previewUp: Summary; noopUp: Summary; update: Summary; previewDown: Summary };
+    noopProfiles: Profile[];
+    concurrency: { n: number; totalMs: number; perPreview: Summary; downTotalMs: number; memory: RssPeaks }[];
+    platformPreview: Summary;
+    memory: Record<string, RssPeaks>;
+    ratios: Record<string, number>;
+    aims: { name: string; value: string; aim: string; met: boolean }[];
+}
+
+async function main(): Promise<void> {
+    const reps = envList("BENCH_REPS", [3])[0];
+    const levels = envList("BENCH_N", [1, 2, 4, 8]);
+    const prBase = envList("BENCH_PR_BASE", [9100])[0];
+    const automation = new Automation({ actor: "catalyst-bench" });
+    const sampler = new RssSampler();
+    const memory: Record<string, RssPeaks> = {};
+    const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+    const startedAt = new Date().toISOString();
+
+    // 2. catalyst, serially: new preview, no-op up, image update, down.
+    const previewUp: number[] = [], noopUp: number[] = [], update: number[] = [], previewDown: number[] = [];
+    const noopProfiles: Profile[] = [];
+    let objects: KubeObject[] = [];
+    sampler.takePeaks();
+    for (let rep = 0; rep < reps; rep++) {
+        const pr = prBase + rep;
+        const args = { pr, branch: `bench/${rep}` };
+        previewUp.push((await timed((onEvent) => automation.upPreview(args, { onEvent }))).ms);
+        const noop = await timed((onEvent) => automation.upPreview(args, { onEvent }));
+        if (noop.result.changed) log(`warning: the second up of pr-${pr} changed something: ${JSON.stringify(noop.result.changes)}`);
+        noopUp.push(noop.ms);
+        noopProfiles.push(noop.profile);
+        update.push((await timed((onEvent) => automation.upPreview({ ...args, image: `nginxinc/nginx-unprivileged:1.27.${5 + rep}-alpine` }, { onEvent }))).ms);
+        if (rep === 0) objects = await stackObjects(`pr-${pr}`, automation.repoRoot);
+        previewDown.push((await timed((onEvent) => automation.destroyPreview(pr, { onEvent }))).ms);
+        log(`catalyst rep ${rep + 1}/${reps}: up ${previewUp[rep]} ms, no-op ${noopUp[rep]} ms, update ${update[rep]} ms, down ${previewDown[rep]} ms`);
+    }
+    memory.catalyst = sampler.takePeaks();
+
+    // 1. The floor: the same objects with kubectl.
+    const applies: number[] = [], deletes: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+        applies.push(await floorApply(objects));
+        deletes.push(await floorDelete(objects));
+        log(`floor rep ${rep + 1}/${reps} (${objects.length} objects): apply ${applies[rep].toFixed(0)} ms, delete ${deletes[rep].toFixed(0)} ms`);
+    }
+    memory.floor = sampler.takePeaks();
+
+    // 3. Concurrency: N previews at once, then all their downs at once.
+    const concurrency: BenchResults["concurrency"] = [];
+    for (const n of levels) {
+        const prs = Array.from({ length: n }, (_, i) => prBase + 100 + i);
+        sampler.takePeaks();
+        const started = Date.now();
+        const ups = await Promise.all(prs.map((pr) => timed((onEvent) => automation.upPreview({ pr, branch: `bench/n${n}` }, { onEvent }))));
+        const totalMs = Date.now() - started;
+        const peaks = sampler.takePeaks();
+        const downStarted = Date.now();
+        await Promise.all(prs.map((pr) => timed((onEvent) => automation.destroyPreview(pr, { onEvent }))));
+        const downTotalMs = Date.now() - downStarted;
+        concurrency.push({ n, totalMs, perPreview: summarize(ups.map((u) => u.ms)), downTotalMs, memory: peaks });
+        log(`N=${n}: total ${totalMs} ms, down ${downTotalMs} ms, tree RSS ${(peaks.treeBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+    memory.concurrency = sampler.takePeaks();
+
+    // 5. `pulumi preview` of the platform stack.
+    const platform: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+        const started = Date.now();
+        await run("pulumi", ["preview", "--stack", automation.platformStack, "--non-interactive", "--diff=false"], { cwd: automation.repoRoot, maxBuffer: 64 * 1024 * 1024 });
+        platform.push(Date.now() - started);
+        log(`platform preview rep ${rep + 1}/${reps}: ${platform[rep]} ms`);
+    }
+    memory.platformPreview = sampler.takePeaks();
+    sampler.stop();
+
+    const results = assemble({
+        startedAt, reps, levels, objects: objects.length, applies, deletes, previewUp, noopUp, update, previewDown, noopProfiles, concurrency, platform, memory,
+    });
+    const dir = path.join(automation.repoRoot, "results");
+    mkdirSync(dir, { recursive: true });
+    const base = path.join(dir, `bench-${startedAt.replace(/[:.]/g, "-")}`);
+    writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + "\n");
+    const markdown = renderMarkdown(results);
+    writeFileSync(`${base}.md`, markdown);
+    writeFileSync(`${base}.png`, renderChart(results));
+    process.stdout.write(markdown);
+    log(`wrote ${base}.{json,md,png}`);
+}
+
+interface Raw {
+    startedAt: string;
+    reps: number;
+    levels: number[];
+    objects: number;
+    applies: number[];
+    deletes: number[];
+    previewUp: number[];
+    noopUp: number[];
+    update: number[];
+    previewDown: number[];
+    noopProfiles: Profile[];
+    concurrency: BenchResults["concurrency"];
+    platform: number[];
+    memory: Record<string, RssPeaks>;
+}
+
+/** Summaries, ratios against the floor of the same run, and the aims (recorded, not asserted). */
+function assemble(raw: Raw): BenchResults {
+    const floor = { apply: summarize(raw.applies), delete: summarize(raw.deletes) };
+    const catalyst = { previewUp: summarize(raw.previewUp), noopUp: summarize(raw.noopUp), update: summarize(raw.update), previewDown: summarize(raw.previewDown) };
+    const byN = new Map(raw.concurrency.map((c) => [c.n, c]));
+    const one = byN.get(1);
+    const ratios: Record<string, number> = {
+        "preview up / floor apply": catalyst.previewUp.median / floor.apply.median,
+        "preview down / floor delete": catalyst.previewDown.median / floor.delete.median,
+    };
+    for (const c of raw.concurrency) {
+        if (one && c.n !== 1) ratios[`N=${c.n} total / N=1 total`] = c.totalMs / one.totalMs;
+    }
+    const peakSelf = Math.max(...Object.values(raw.memory).map((m) => m.selfBytes));
+    const largest = raw.concurrency[raw.concurrency.length - 1];
+    const aims: BenchResults["aims"] = [
+        { name: "preview up / floor apply", value: ratios["preview up / floor apply"].toFixed(2), aim: "<= 3", met: ratios["preview up / floor apply"] <= 3 },
+        { name: "no-op up (median)", value: `${(catalyst.noopUp.median / 1000).toFixed(1)} s`, aim: "<= 5 s", met: catalyst.noopUp.median <= 5000 },
+        { name: "preview down / floor delete", value: ratios["preview down / floor delete"].toFixed(2), aim: "<= 1.5", met: ratios["preview down / floor delete"] <= 1.5 },
+        { name: "orchestrator peak RSS", value: `${(peakSelf / 2 ** 20).toFixed(0)} MiB`, aim: "<= 300 MiB", met: peakSelf <= 300 * 2 ** 20 },
+    ];
+    if (one && largest && largest.n > 1) {
+        const ratio = largest.totalMs / one.totalMs;
+        aims.push({ name: `N=${largest.n} total / N=1 total`, value: ratio.toFixed(2), aim: largest.n === 16 ? "<= 4" : "<= 4 (aim is for N=16)", met: ratio <= 4 });
+    }
+    return {
+        startedAt: raw.startedAt,
+        machine: { cores: availableParallelism(), node: process.version },
+        settings: { reps: raw.reps, levels: raw.levels, libraryConcurrency: process.env.CATALYST_CONCURRENCY ?? `default (${availableParallelism()})` },
+        objects: raw.objects,
+        floor,
+        catalyst,
+        noopProfiles: raw.noopProfiles,
+        concurrency: raw.concurrency,
+        platformPreview: summarize(raw.platform),
+        memory: raw.memory,
+        ratios,
+        aims,
+    };
+}
+
+main().catch((error: unknown) => {
+    process.stderr.write(`bench: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+});
