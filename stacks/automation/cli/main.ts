@@ -28,6 +28,11 @@ function exitCode(status: OperationResult["status"]): number {
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo(), signal?: AbortSignal): Promise<number> {
+    // The servers (docs/api.md) are thin layers over the same library; loaded only when asked for.
+    if (argv[0] === "serve" || argv[0] === "mcp") {
+        const api = await import("../../api");
+        return argv[0] === "serve" ? api.runServeCommand(argv.slice(1)) : api.runMcpCommand(argv.slice(1));
+    }
     let parsed;
     try {
         parsed = parseCommandLine(argv);

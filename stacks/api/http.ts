@@ -1,0 +1,181 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from "http";
+import { authenticate, bearerToken, TokenTable } from "./auth";
+import { ApiError, toApiError } from "./errors";
+import { formatSse } from "./operations";
+import { CatalystService } from "./service";
+
+/**
+ * The HTTP API (`catalyst serve`): REST + JSON over node:http. Bearer-token auth, bodies
+ * validated, typed errors mapped to statuses, long operations answered 202 with an operation
+ * id, progress as server-sent events. Logs one line per request: never headers or bodies.
+ */
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Options of the HTTP handler. */
+export interface HttpOptions {
+    service: CatalystService;
+    tokens: TokenTable;
+    /** Access log; default: stderr. */
+    log?: (line: string) => void;
+}
+
+/** Reads a JSON body (400 when it is not JSON, 413 past the limit). Empty bodies are `{}`. */
+export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw new ApiError("too-large", `request body over ${limit} bytes`);
+        chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    if (text.trim() === "") return {};
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        throw new ApiError("malformed", "request body is not valid JSON");
+    }
+}
+
+/** Writes a JSON answer. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = `${JSON.stringify(body)}\n`;
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), "cache-control": "no-store", ...headers });
+    res.end(text);
+}
+
+/** The JSON error body and status of any error; internal errors show no detail. */
+export function errorResponse(err: unknown): { status: number; body: { error: { code: string; message: string } } } {
+    const api = toApiError(err);
+    if (api === undefined) return { status: 500, body: { error: { code: "internal", message: "internal error" } } };
+    return { status: api.status, body: { error: { code: api.kind, message: api.message } } };
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], user: string, url: URL) => Promise<void>;
+
+interface Route {
+    method: string;
+    pattern: RegExp;
+    handler: Handler;
+}
+
+function decodeSegment(segment: string): string {
+    try {
+        return decodeURIComponent(segment);
+    } catch {
+        throw new ApiError("malformed", "bad percent-encoding in the path");
+    }
+}
+
+/** The request handler (exported for tests, which can call it without a socket). */
+export function createHandler(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
+    const { service, tokens } = options;
+    const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+    const registry = service.registry;
+    const accepted = (res: ServerResponse, view: { id: string }) =>
+        sendJson(res, 202, { operation: view, links: { status: `/operations/${view.id}`, events: `/operations/${view.id}/events` } }, { location: `/operations/${view.id}` });
+
+    const routes: Route[] = [
+        { method: "GET", pattern: /^\/environments$/, handler: async (_req, res) => sendJson(res, 200, { environments: await service.listEnvironments() }) },
+        { method: "GET", pattern: /^\/environments\/([^/]+)$/, handler: async (_req, res, [name]) => sendJson(res, 200, await service.describe(name)) },
+        {
+            method: "POST",
+            pattern: /^\/previews$/,
+            handler: async (req, res, _p, user) => accepted(res, await service.createPreview(user, await readJson(req))),
+        },
+        { method: "DELETE", pattern: /^\/environments\/([^/]+)$/, handler: async (_req, res, [name], user) => accepted(res, await service.destroyPreview(user, name)) },
+        {
+            method: "GET",
+            pattern: /^\/environments\/([^/]+)\/logs$/,
+            handler: async (_req, res, [name], user, url) => {
+                const q = url.searchParams;
+                const num = (key: string) => (q.has(key) ? Number(q.get(key)) : undefined);
+                const body = { environment: name, pod: q.get("pod") ?? undefined, deployment: q.get("deployment") ?? undefined, container: q.get("container") ?? undefined, lines: num("lines"), maxBytes: num("maxBytes") };
+                sendJson(res, 200, await service.logs(user, body));
+            },
+        },
+        {
+            method: "POST",
+            pattern: /^\/environments\/([^/]+)\/exec$/,
+            handler: async (req, res, [name], user) => {
+                const body = await readJson(req);
+                if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError("invalid", "body: must be a JSON object");
+                sendJson(res, 200, await service.exec(user, { ...body, environment: name }));
+            },
+        },
+        {
+            method: "GET",
+            pattern: /^\/environments\/([^/]+)\/kubeconfig$/,
+            handler: async (_req, res, [name], user) => sendJson(res, 200, { kubeconfig: await service.kubeconfig(user, name) }),
+        },
+        { method: "GET", pattern: /^\/operations\/([^/]+)$/, handler: async (_req, res, [id]) => sendJson(res, 200, registry.get(id)) },
+        {
+            method: "GET",
+            pattern: /^\/operations\/([^/]+)\/events$/,
+            handler: async (req, res, [id]) => {
+                registry.get(id); // 404 before the stream starts
+                res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
+                let seq = 0;
+                await new Promise<void>((resolve) => {
+                    const stop = registry.subscribe(id, (event) => {
+                        if (event === undefined) {
+                            res.write(formatSse("end", registry.get(id), seq++));
+                            res.end();
+                            resolve();
+                            return;
+                        }
+                        res.write(formatSse(event.type, event, seq++));
+                    });
+                    req.on("close", () => {
+                        stop();
+                        resolve();
+                    });
+                });
+            },
+        },
+    ];
+
+    return (req, res) => {
+        const started = Date.now();
+        const url = new URL(req.url ?? "/", "http://localhost");
+        let user = "-";
+        res.on("finish", () => log(`${new Date().toISOString()} ${req.method} ${url.pathname} ${res.statusCode} ${user} ${Date.now() - started}ms`));
+        void (async () => {
+            try {
+                if (req.method === "GET" && url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+                if (req.method === "GET" && url.pathname === "/readyz") {
+                    return tokens.size > 0 ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "no tokens configured" });
+                }
+                const matches = routes.map((route) => ({ route, m: route.pattern.exec(url.pathname) })).filter((x) => x.m !== null);
+                if (matches.length === 0) throw new ApiError("not-found", `no route ${url.pathname}`);
+                const match = matches.find((x) => x.route.method === req.method);
+                if (match === undefined) {
+                    return sendJson(res, 405, { error: { code: "method-not-allowed", message: `${req.method} not allowed here` } }, { allow: matches.map((x) => x.route.method).join(", ") });
+                }
+                // Authentication before the body is read: a bad token creates nothing.
+                user = authenticate(tokens, bearerToken(req.headers.authorization));
+                const params = (match.m as RegExpExecArray).slice(1).map(decodeSegment);
+                await match.route.handler(req, res, params, user, url);
+            } catch (err) {
+                const { status, body } = errorResponse(err);
+                if (status === 500) log(`internal error on ${req.method} ${url.pathname}: ${(err as Error).message?.split("\n")[0]}`);
+                if (res.headersSent) {
+                    res.end();
+                } else {
+                    sendJson(res, status, body, status === 401 ? { "www-authenticate": "Bearer" } : {});
+                }
+            }
+        })();
+    };
+}
+
+/** Starts the HTTP API on `port` (0: any free port). */
+export function startHttpServer(options: HttpOptions & { port: number; host?: string }): Promise<Server> {
+    const server = createServer(createHandler(options));
+    return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.port, options.host ?? "127.0.0.1", () => resolve(server));
+    });
+}

@@ -1,0 +1,185 @@
+import { z } from "zod";
+import type { CallOptions, EnvironmentRecord, EnvironmentStatus, PreviewUpArgs } from "../automation";
+import { requireOwner } from "./auth";
+import { ApiError } from "./errors";
+import * as kube from "./kube";
+import { OperationRegistry, OperationView, RunningOperation } from "./operations";
+
+/**
+ * The operations the HTTP API and the MCP server share, over the automation library: input
+ * schemas, authorization, and the cluster reads. Lifecycle (validation of PR numbers, branches
+ * and images, per-stack locks, queueing, timeouts, recovery, audit) is the library's.
+ */
+
+/** The part of the automation library the API uses (the Automation class satisfies it). */
+export interface Library {
+    upPreview(args: PreviewUpArgs, call?: CallOptions): RunningOperation;
+    destroyPreview(pr: number | string, call?: CallOptions): RunningOperation;
+    listEnvironments(): Promise<EnvironmentRecord[]>;
+    getEnvironment(name: string): Promise<EnvironmentStatus | undefined>;
+}
+
+/** The cluster reads (kube.ts; fakes in unit tests). */
+export type Cluster = Pick<typeof kube, "listPods" | "recentEvents" | "tailLogs" | "execInPod" | "namespaceKubeconfig">;
+
+const login = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, "a GitHub login");
+const objectName = z.string().regex(kube.OBJECT_NAME, "a Kubernetes object name");
+
+/** Body of a preview create. */
+export const CreatePreviewInput = z.strictObject({
+    pr: z.number().int().positive().describe("Pull request number; the stack is pr-<n>."),
+    branch: z.string().min(1).max(255).describe("The pull request's head branch."),
+    sha: z.string().regex(/^[0-9a-f]{7,40}$/, "a hex commit SHA").optional().describe("Head commit SHA."),
+    image: z.string().min(1).max(512).optional().describe("Pinned image (tag or digest) to run."),
+    ttl: z.string().max(32).optional().describe("Time to live, e.g. 72h or 7d."),
+    owners: z.array(login).max(20).optional().describe("Extra owners; the caller is always the first owner."),
+});
+
+/** A stack name such as pr-123. */
+export const EnvironmentName = z.string().min(1).max(63).regex(/^[a-z0-9-]+$/, "a stack name such as pr-123").describe("Environment (stack) name, e.g. pr-123.");
+
+/** Input of get_logs. */
+export const LogsInput = z.strictObject({
+    environment: EnvironmentName,
+    pod: objectName.optional().describe("Pod name (one of pod or deployment)."),
+    deployment: objectName.optional().describe("Deployment name (one of pod or deployment)."),
+    container: objectName.optional().describe("Container, when the pod has several."),
+    lines: z.number().int().min(1).max(2000).default(200).describe("Lines from the end (max 2000)."),
+    maxBytes: z.number().int().min(1).max(256 * 1024).default(64 * 1024).describe("Byte cap of the answer (max 256 KiB)."),
+});
+
+/** Input of exec_in_environment. */
+export const ExecInput = z.strictObject({
+    environment: EnvironmentName,
+    pod: objectName.describe("Pod to run the command in."),
+    container: objectName.optional().describe("Container, when the pod has several."),
+    argv: z.array(z.string().max(4096)).min(1).max(64).describe("Command and arguments; run directly, never through a shell."),
+    timeoutSeconds: z.number().int().min(1).max(120).default(30).describe("Time limit (max 120 s)."),
+    maxBytes: z.number().int().min(1).max(256 * 1024).default(64 * 1024).describe("Output cap per stream (max 256 KiB)."),
+});
+
+/** Parses `value` with `schema` or throws `invalid` naming the first bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.length ? issue.path.join(".") : "body";
+        throw new ApiError("invalid", `${field}: ${issue?.message ?? "invalid"}`);
+    }
+    return parsed.data;
+}
+
+/** Owners from a stack's `catalyst:access` output or config, when the library exposes them. */
+function ownersOf(status: EnvironmentStatus): string[] {
+    const access = status.outputs?.access as { owners?: { users?: unknown } } | undefined;
+    const users = access?.owners?.users;
+    return Array.isArray(users) ? users.filter((u): u is string => typeof u === "string") : [];
+}
+
+/** The service; one per server. */
+export class CatalystService {
+    /**
+     * @param previewConfig config laid over every preview this service creates, set by the
+     *   server's operator (CATALYST_API_PREVIEW_CONFIG), never by callers: callers must not
+     *   reach `catalyst:access` or other guard rails through config.
+     */
+    constructor(
+        private readonly library: Library,
+        readonly registry: OperationRegistry = new OperationRegistry(),
+        private readonly cluster: Cluster = kube,
+        private readonly previewConfig?: Record<string, unknown>,
+    ) {}
+
+    /** Every environment the library knows (read-only; any authenticated caller). */
+    listEnvironments(): Promise<EnvironmentRecord[]> {
+        return this.library.listEnvironments();
+    }
+
+    /** One environment, or `not-found`. */
+    async environment(name: string): Promise<EnvironmentStatus> {
+        const stack = parseInput(EnvironmentName, name);
+        const status = await this.library.getEnvironment(stack);
+        if (status === undefined) throw new ApiError("not-found", `no environment ${stack}`);
+        return status;
+    }
+
+    /** An environment's status plus pods and recent events (cluster reads are best effort). */
+    async describe(name: string): Promise<EnvironmentStatus & { pods?: kube.PodInfo[]; events?: kube.EventInfo[]; clusterError?: string }> {
+        const status = await this.environment(name);
+        if (status.namespace === undefined) return status;
+        try {
+            const [pods, events] = await Promise.all([this.cluster.listPods(status.namespace), this.cluster.recentEvents(status.namespace, 20)]);
+            return { ...status, pods, events };
+        } catch (err) {
+            return { ...status, clusterError: (err as Error).message.split("\n")[0] };
+        }
+    }
+
+    /**
+     * Starts creating (or updating) a preview owned by `user`: 403 when the preview exists and
+     * belongs to someone else, 409 while another operation of this API runs on the stack.
+     */
+    async createPreview(user: string, body: unknown): Promise<OperationView> {
+        const input = parseInput(CreatePreviewInput, body);
+        const stack = `pr-${input.pr}`;
+        const owners = [user, ...(input.owners ?? []).filter((o) => o.toLowerCase() !== user.toLowerCase())];
+        this.refuseIfBusy(stack);
+        await this.checkCanChange(user, stack, true);
+        // lockTimeoutMs 0: a stack held by another client (the CLI, CI) answers `busy` at once.
+        return this.registry.start(stack, "create", user, () => this.library.upPreview({ ...input, owners, config: this.previewConfig }, { lockTimeoutMs: 0 }));
+    }
+
+    /** Starts destroying a preview `user` owns (404 when it does not exist). */
+    async destroyPreview(user: string, name: string): Promise<OperationView> {
+        const stack = parseInput(EnvironmentName, name);
+        const pr = /^pr-([0-9]+)$/.exec(stack)?.[1];
+        if (pr === undefined) throw new ApiError("forbidden", `${stack} is not a preview; only previews can be destroyed through this API`);
+        this.refuseIfBusy(stack);
+        await this.checkCanChange(user, stack, false);
+        return this.registry.start(stack, "destroy", user, () => this.library.destroyPreview(pr, { lockTimeoutMs: 0 }));
+    }
+
+    private refuseIfBusy(stack: string): void {
+        const running = this.registry.active(stack);
+        if (running !== undefined) throw new ApiError("busy", `${stack} is busy: operation ${running.id} (${running.action}) is running`);
+    }
+
+    /** Throws unless `user` may change `name` (a missing stack passes when `allowMissing`). */
+    async checkCanChange(user: string, name: string, allowMissing: boolean): Promise<void> {
+        const status = await this.library.getEnvironment(parseInput(EnvironmentName, name));
+        if (status === undefined) {
+            if (!allowMissing) throw new ApiError("not-found", `no environment ${name}`);
+            return;
+        }
+        requireOwner(user, { stack: status.stack, kind: status.kind, owner: status.owner, owners: ownersOf(status) });
+    }
+
+    /** The namespace of an environment `user` owns. */
+    private async ownedNamespace(user: string, name: string): Promise<string> {
+        const status = await this.environment(name);
+        requireOwner(user, { stack: status.stack, kind: status.kind, owner: status.owner, owners: ownersOf(status) });
+        if (status.namespace === undefined) throw new ApiError("not-found", `${status.stack} has no namespace yet`);
+        return status.namespace;
+    }
+
+    /** Tail of logs; owners only (logs can hold secrets). */
+    async logs(user: string, body: unknown): Promise<{ environment: string; text: string; truncated: boolean }> {
+        const input = parseInput(LogsInput, body);
+        if ((input.pod === undefined) === (input.deployment === undefined)) throw new ApiError("invalid", "pod, deployment: give exactly one");
+        const namespace = await this.ownedNamespace(user, input.environment);
+        const out = await this.cluster.tailLogs(namespace, { pod: input.pod, deployment: input.deployment, container: input.container }, input.lines, input.maxBytes);
+        return { environment: input.environment, ...out };
+    }
+
+    /** Runs an argv in a pod of an environment `user` owns. */
+    async exec(user: string, body: unknown): Promise<kube.ExecResult> {
+        const input = parseInput(ExecInput, body);
+        const namespace = await this.ownedNamespace(user, input.environment);
+        return this.cluster.execInPod(namespace, input.pod, input.argv, { container: input.container, timeoutMs: input.timeoutSeconds * 1000, maxBytes: input.maxBytes });
+    }
+
+    /** A namespace-scoped kubeconfig of an environment `user` owns. */
+    async kubeconfig(user: string, name: string): Promise<string> {
+        return this.cluster.namespaceKubeconfig(await this.ownedNamespace(user, name));
+    }
+}

@@ -1,0 +1,194 @@
+import { randomInt } from "crypto";
+import { readFileSync } from "fs";
+import { Server } from "http";
+import { AddressInfo } from "net";
+import * as path from "path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { TokenTable } from "../../stacks/api/auth";
+import { startHttpServer } from "../../stacks/api/http";
+import { TOOL_NAMES } from "../../stacks/api/mcp";
+import { CatalystService } from "../../stacks/api/service";
+import { Automation } from "../../stacks/automation/operations";
+import { kubectlJson, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+
+/*
+ * The MCP server (spawned over stdio, as an agent would) and the HTTP API (in process) over the
+ * real automation library, engine and local cluster. Previews are minimal (no database, Redis
+ * or workspace), set by the operator-side CATALYST_API_PREVIEW_CONFIG.
+ */
+jest.setTimeout(20 * 60_000);
+
+const run = randomInt(100, 999);
+// kwok-exec.yaml scopes exec to env-pr-990001: the MCP preview uses that PR number.
+const MCP_PR = 990001;
+const HTTP_PR = 990000 + run;
+const workRoot = path.join(repoRoot, ".catalyst", `test-work-api-${run}`);
+const auditLog = path.join(repoRoot, ".catalyst", "test-results", `api-audit-${run}.log`);
+const minimal = { "catalyst:database": { mode: "none" }, "catalyst:redis": { enabled: false } };
+const ALICE = `alice-${run}-0123456789abcdef`;
+const BOB = `bob-${run}-0123456789abcdef00`;
+const tokens = { [ALICE]: "alice", [BOB]: "bob" };
+/** kwok answers exec only when tools/cluster.sh passes kwok-exec.yaml. */
+/** True when the nodes' kubelet endpoint is kwok's port (logs and exec can be served). */
+function kwokServesKubeletApi(): boolean {
+    const nodes = kubectlJson<{ items: { status?: { daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } }[] }>(["get", "nodes"]);
+    const port = Number(process.env.CATALYST_KWOK_PORT ?? 10247);
+    return nodes.items.length > 0 && nodes.items.every((n) => n.status?.daemonEndpoints?.kubeletEndpoint?.Port === port);
+}
+const kwokExec = readFileSync(path.join(repoRoot, "tools", "cluster.sh"), "utf8").includes("kwok-exec.yaml");
+
+/** The library's own platform operations (Pulumi.<stack>.yaml); kept when it was up before. */
+const platformAutomation = new Automation({ repoRoot, workRoot, auditLog, platformStack: PLATFORM_STACK });
+let platformWasUp = false;
+
+type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
+const text = (r: unknown) => (r as ToolResult).content[0]?.text ?? "";
+
+async function mcpClient(token: string): Promise<Client> {
+    const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: ["-r", "ts-node/register/transpile-only", "-e", "require('./stacks/api').runMcpCommand([]).then((c) => process.exit(c))"],
+        cwd: repoRoot,
+        env: {
+            ...(process.env as Record<string, string>),
+            CATALYST_API_TOKENS: JSON.stringify(tokens),
+            CATALYST_MCP_TOKEN: token,
+            CATALYST_API_PREVIEW_CONFIG: JSON.stringify(minimal),
+            CATALYST_WORK_ROOT: workRoot,
+            CATALYST_AUDIT_LOG: auditLog,
+            CATALYST_PLATFORM_STACK: PLATFORM_STACK,
+        },
+        stderr: "ignore",
+    });
+    const client = new Client({ name: "api-integration", version: "0.0.0" });
+    await client.connect(transport);
+    return client;
+}
+
+beforeAll(async () => {
+    requireTestEnvironment();
+    platformWasUp = ((await platformAutomation.platformStatus())?.resourceCount ?? 0) > 0;
+    const result = await platformAutomation.upPlatform();
+    if (result.status !== "succeeded") throw new Error(`platform up: ${result.status}: ${result.error ?? ""}`);
+});
+
+afterAll(async () => {
+    if (!platformWasUp && process.env.CATALYST_KEEP_PLATFORM === undefined) {
+        const result = await platformAutomation.destroyPlatform();
+        expect(result.status).toBe("succeeded");
+    }
+});
+
+describe("MCP server over stdio (real engine)", () => {
+    it("lists tools, creates a preview, reads it, logs and exec, refuses a non-owner, destroys it", async () => {
+        const alice = await mcpClient(ALICE);
+        const bob = await mcpClient(BOB);
+        try {
+            const { tools } = await alice.listTools();
+            expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
+
+            const created = await alice.callTool({ name: "create_preview", arguments: { pr: MCP_PR, branch: "feat/mcp" } }, undefined, { timeout: 15 * 60_000 });
+            expect(created.isError).toBeFalsy();
+            expect(JSON.parse(text(created))).toMatchObject({ state: "succeeded", result: { stack: `pr-${MCP_PR}`, status: "succeeded" } });
+
+            const got = JSON.parse(text(await alice.callTool({ name: "get_environment", arguments: { environment: `pr-${MCP_PR}` } }))) as { namespace: string; owner: string; pods: { name: string; ready: boolean }[] };
+            expect(got).toMatchObject({ namespace: `env-pr-${MCP_PR}`, owner: "alice" });
+            expect(got.pods.length).toBeGreaterThan(0);
+            const pod = got.pods[0].name;
+
+            const logs = await alice.callTool({ name: "get_logs", arguments: { environment: `pr-${MCP_PR}`, pod, lines: 5 } });
+            if (kwokServesKubeletApi()) {
+                expect(logs.isError ? text(logs) : "ok").toBe("ok");
+                expect(JSON.parse(text(logs)).text.length).toBeGreaterThan(0);
+            } else {
+                // A cluster started before tools/cluster.sh pointed nodes at kwok's endpoint: the
+                // API server cannot reach a "kubelet"; the tool reports it as one clean line.
+                expect(text(logs)).toMatch(/^upstream: cluster: /);
+            }
+
+            const exec = await alice.callTool({ name: "exec_in_environment", arguments: { environment: `pr-${MCP_PR}`, pod, argv: ["echo", "hello from", "mcp"], timeoutSeconds: 20 } });
+            const execResult = JSON.parse(text(exec)) as { exitCode: number; stdout: string; stderr: string };
+            if (kwokExec && kwokServesKubeletApi()) {
+                expect(execResult).toMatchObject({ exitCode: 0, stdout: "hello from mcp\n" });
+            } else {
+                // Without kwok's ClusterExec the API server's exec fails cleanly: bounded, no crash.
+                expect(execResult.exitCode).not.toBe(0);
+            }
+
+            for (const [name, args] of [
+                ["destroy_preview", { environment: `pr-${MCP_PR}` }],
+                ["exec_in_environment", { environment: `pr-${MCP_PR}`, pod, argv: ["id"] }],
+                ["get_kubeconfig", { environment: `pr-${MCP_PR}` }],
+            ] as const) {
+                const refused = await bob.callTool({ name, arguments: args });
+                expect(refused.isError).toBe(true);
+                expect(text(refused)).toBe(`forbidden: bob does not own pr-${MCP_PR}`);
+            }
+
+            const kubeconfig = await alice.callTool({ name: "get_kubeconfig", arguments: { environment: `pr-${MCP_PR}` } });
+            expect(kubeconfig.isError).toBeFalsy();
+            expect(JSON.parse(text(kubeconfig))).toMatchObject({ "current-context": `env-pr-${MCP_PR}` });
+        } finally {
+            const destroyed = await alice.callTool({ name: "destroy_preview", arguments: { environment: `pr-${MCP_PR}` } }, undefined, { timeout: 15 * 60_000 });
+            await alice.close();
+            await bob.close();
+            expect(JSON.parse(text(destroyed))).toMatchObject({ state: "succeeded" });
+        }
+        expect(kubectlJson<{ items: { metadata: { name: string } }[] }>(["get", "namespaces"]).items.map((n) => n.metadata.name)).not.toContain(`env-pr-${MCP_PR}`);
+    });
+});
+
+describe("HTTP API (real engine)", () => {
+    let server: Server;
+    let base: string;
+    beforeAll(async () => {
+        const automation = new Automation({ repoRoot, workRoot, auditLog, platformStack: PLATFORM_STACK });
+        const service = new CatalystService(automation, undefined, undefined, minimal);
+        server = await startHttpServer({ service, tokens: new TokenTable(tokens), port: 0, log: () => undefined });
+        base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+    });
+
+    const call = (method: string, url: string, body?: string, token: string | null = ALICE) =>
+        fetch(`${base}${url}`, { method, body, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+    const finish = async (id: string) => {
+        for (;;) {
+            const view = (await (await call("GET", `/operations/${id}`)).json()) as { state: string; result?: { status: string } };
+            if (view.state !== "running") return view;
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    };
+
+    it("bad token: 401 and nothing created; malformed JSON: 400", async () => {
+        expect((await call("POST", "/previews", JSON.stringify({ pr: HTTP_PR, branch: "feat/http" }), "not-a-token-not-a-token")).status).toBe(401);
+        expect((await call("POST", "/previews", "{\"pr\":", ALICE)).status).toBe(400);
+        expect((await call("GET", `/environments/pr-${HTTP_PR}`)).status).toBe(404);
+    });
+
+    it("create (202 + 409 for a concurrent second), progress events, list, get, delete", async () => {
+        const body = JSON.stringify({ pr: HTTP_PR, branch: "feat/http" });
+        const [a, b] = await Promise.all([call("POST", "/previews", body), call("POST", "/previews", body)]);
+        expect([a.status, b.status].sort()).toEqual([202, 409]);
+        const { operation } = (await (a.status === 202 ? a : b).json()) as { operation: { id: string } };
+
+        const stream = await (await call("GET", `/operations/${operation.id}/events`)).text();
+        expect(stream).toMatch(/event: step[\s\S]*event: resource[\s\S]*event: done[\s\S]*event: end/);
+        expect(await finish(operation.id)).toMatchObject({ state: "succeeded" });
+
+        const list = (await (await call("GET", "/environments")).json()) as { environments: { stack: string; owner?: string }[] };
+        expect(list.environments).toContainEqual(expect.objectContaining({ stack: `pr-${HTTP_PR}`, owner: "alice" }));
+        const got = (await (await call("GET", `/environments/pr-${HTTP_PR}`)).json()) as { namespace: string; pods: unknown[] };
+        expect(got.namespace).toBe(`env-pr-${HTTP_PR}`);
+
+        expect((await call("DELETE", `/environments/pr-${HTTP_PR}`, undefined, BOB)).status).toBe(403);
+        const deleted = await call("DELETE", `/environments/pr-${HTTP_PR}`);
+        expect(deleted.status).toBe(202);
+        const id = ((await deleted.json()) as { operation: { id: string } }).operation.id;
+        expect(await finish(id)).toMatchObject({ state: "succeeded" });
+        expect((await call("GET", `/environments/pr-${HTTP_PR}`)).status).toBe(404);
+    });
+});

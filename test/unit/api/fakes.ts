@@ -1,0 +1,81 @@
+import { Operation } from "../../../stacks/automation/events";
+import type { CallOptions, EnvironmentRecord, EnvironmentStatus, OperationResult, PreviewUpArgs } from "../../../stacks/automation";
+import { InputError } from "../../../stacks/automation/validation";
+import type { Cluster, Library } from "../../../stacks/api/service";
+
+/** A fake of the automation library: stacks in a map, operations that finish when released. */
+export class FakeLibrary implements Library {
+    readonly stacks = new Map<string, EnvironmentStatus>();
+    readonly calls: { op: string; args: unknown; call?: CallOptions }[] = [];
+    /** Operations wait for this promise before finishing (tests hold them to create overlap). */
+    gate: Promise<void> = Promise.resolve();
+
+    add(stack: string, kind: EnvironmentStatus["kind"], owner?: string): void {
+        this.stacks.set(stack, { stack, kind, owner, namespace: `env-${stack}`, outputs: {}, pendingOperations: 0 });
+    }
+
+    upPreview(args: PreviewUpArgs, call?: CallOptions): Operation<OperationResult> {
+        if (!/^[a-z0-9/_.-]+$/.test(args.branch)) throw new InputError("branch", `not a branch name, got "${args.branch}"`);
+        this.calls.push({ op: "up", args, call });
+        const stack = `pr-${args.pr}`;
+        return new Operation(async (emit) => {
+            const time = new Date().toISOString();
+            emit({ type: "step", stack, step: "updating", message: "updating", time });
+            await this.gate;
+            emit({ type: "resource", stack, urn: "urn:x", resourceType: "kubernetes:core/v1:Namespace", name: "ns", op: "create", state: "done", done: 1, total: 1, time });
+            const owners = Array.isArray(args.owners) ? args.owners : [];
+            this.add(stack, "preview", owners[0]);
+            const result: OperationResult = { action: "up", stack, kind: "preview", status: "succeeded", pr: Number(args.pr), namespace: `env-${stack}`, durations: { totalMs: 1, waitMs: 0, runMs: 1 } };
+            emit({ type: "done", stack, status: "succeeded", result, time });
+            return result;
+        });
+    }
+
+    destroyPreview(pr: number | string, call?: CallOptions): Operation<OperationResult> {
+        this.calls.push({ op: "destroy", args: pr, call });
+        const stack = `pr-${pr}`;
+        return new Operation(async (emit) => {
+            await this.gate;
+            this.stacks.delete(stack);
+            const result: OperationResult = { action: "destroy", stack, kind: "preview", status: "succeeded", durations: { totalMs: 1, waitMs: 0, runMs: 1 } };
+            emit({ type: "done", stack, status: "succeeded", result, time: new Date().toISOString() });
+            return result;
+        });
+    }
+
+    async listEnvironments(): Promise<EnvironmentRecord[]> {
+        return [...this.stacks.values()];
+    }
+
+    async getEnvironment(name: string): Promise<EnvironmentStatus | undefined> {
+        return this.stacks.get(name);
+    }
+}
+
+/** A fake cluster recording what it was asked. */
+export function fakeCluster(): Cluster & { asked: unknown[] } {
+    const asked: unknown[] = [];
+    return {
+        asked,
+        listPods: async (ns) => {
+            asked.push(["pods", ns]);
+            return [{ name: "app-1", phase: "Running", ready: true, restarts: 0 }];
+        },
+        recentEvents: async (ns) => {
+            asked.push(["events", ns]);
+            return [];
+        },
+        tailLogs: async (ns, target, lines, maxBytes) => {
+            asked.push(["logs", ns, target, lines, maxBytes]);
+            return { text: "hello\n", truncated: false };
+        },
+        execInPod: async (ns, pod, argv, options) => {
+            asked.push(["exec", ns, pod, argv, options]);
+            return { exitCode: 0, stdout: argv.join(" "), stderr: "", truncated: false, timedOut: false };
+        },
+        namespaceKubeconfig: async (ns) => {
+            asked.push(["kubeconfig", ns]);
+            return `namespace: ${ns}`;
+        },
+    };
+}
