@@ -1,220 +1,261 @@
 #!/usr/bin/env bash
 # The local cluster, the project's embedded default: a real Kubernetes control plane on
-# 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) with kwok
-# simulating the nodes. No container ever runs; see README.md for what that means.
+# 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) with kwok playing
+# the kubelet of three simulated nodes. No container ever runs; see README.md for what that means.
 #
 # Usage: tools/cluster.sh up|down|status
-# Ports (override through the environment): CATALYST_ETCD_PORT (23790), CATALYST_ETCD_PEER_PORT
-# (23800), CATALYST_APISERVER_PORT (16443), CATALYST_KWOK_PORT (10247).
+#   up      starts everything (or says it already runs), writes .catalyst/kubeconfig
+#   down    stops every process `up` started, checks the ports are free, removes the state
+#   status  each component's pid, API health, nodes; exits non-zero unless the cluster is up
+#
+# Environment (all optional):
+#   CATALYST_ETCD_PORT (23790), CATALYST_ETCD_PEER_PORT (23800), CATALYST_APISERVER_PORT (16443),
+#   CATALYST_KWOK_PORT (10247, kwok's kubelet endpoint for logs), CATALYST_TOOLS_DIR (skip the
+#   bootstrap and take the binaries from there), CATALYST_CLUSTER_TIMEOUT (90, seconds per wait).
+# State, pids and logs: .catalyst/cluster/ (gitignored), removed by `down`.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 data="$repo/.catalyst/cluster"
+pki="$data/pki"
 kubeconfig="$repo/.catalyst/kubeconfig"
-etcd_port=${CATALYST_ETCD_PORT:-23790}
-etcd_peer_port=${CATALYST_ETCD_PEER_PORT:-23800}
-api_port=${CATALYST_APISERVER_PORT:-16443}
-kwok_port=${CATALYST_KWOK_PORT:-10247}
+timeout=${CATALYST_CLUSTER_TIMEOUT:-90}
+env_ports() {
+  etcd_port=${CATALYST_ETCD_PORT:-23790}
+  etcd_peer_port=${CATALYST_ETCD_PEER_PORT:-23800}
+  api_port=${CATALYST_APISERVER_PORT:-16443}
+  kwok_port=${CATALYST_KWOK_PORT:-10247}
+}
+# A cluster keeps the ports it was started with (saved by `up`): status and down must find it
+# even when the environment has changed since.
+env_ports
+if [[ -f "$data/ports" ]]; then read -r etcd_port etcd_peer_port api_port kwok_port <"$data/ports" || env_ports; fi
+# In start order; stop_all stops the clients first, then the API server, etcd last.
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 say() { printf 'cluster: %s\n' "$*" >&2; }
 die() { printf 'cluster: error: %s\n' "$*" >&2; exit 1; }
 
-tools_dir() { echo "${CATALYST_TOOLS_DIR:-$(bash "$here/bootstrap.sh" --quiet)}"; }
+# "PORT VARIABLE" lines, so every message about a port can say how to change it.
+ports() {
+  printf '%s CATALYST_ETCD_PORT\n%s CATALYST_ETCD_PEER_PORT\n%s CATALYST_APISERVER_PORT\n%s CATALYST_KWOK_PORT\n' \
+    "$etcd_port" "$etcd_peer_port" "$api_port" "$kwok_port"
+}
 
-pid_of() { [[ -f "$data/$1.pid" ]] && cat "$data/$1.pid"; }
-running() { local pid; pid=$(pid_of "$1") && [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }
+# shellcheck source=cluster/pki.sh
+source "$here/cluster/pki.sh"
+# shellcheck source=cluster/proc.sh
+source "$here/cluster/proc.sh"
 
-port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\("[^"]*"\),pid=\([0-9]*\).*/\1 (pid \2)/p' | head -1; }
-port_taken() { [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]; }
+# The directory holding every binary; the bootstrap builds what is missing (instant when warm).
+tools_dir() {
+  local bin=${CATALYST_TOOLS_DIR:-} tool
+  [[ -n "$bin" ]] || bin=$(bash "$repo/tools/bootstrap.sh" --quiet) || die "tools/bootstrap.sh failed (see above)"
+  for tool in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+    [[ -x "$bin/$tool" ]] || die "$tool is missing from $bin"
+  done
+  echo "$bin"
+}
 
-# Waits for a command to succeed, polling, up to a deadline; prints what it waited for on failure.
-wait_for() {
-  local what=$1 timeout=$2; shift 2
-  local deadline=$((SECONDS + timeout))
+# --- health -------------------------------------------------------------------------------------
+api_ready() {
+  curl -sf --max-time 3 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+    "https://127.0.0.1:$api_port/readyz" >/dev/null 2>&1
+}
+healthy() {
+  local name
+  for name in "${components[@]}"; do running "$name" || return 1; done
+  api_ready
+}
+
+# wait_until WHAT COMMAND...: polls COMMAND until it succeeds; fails early when a component
+# died (naming its log) and after $timeout seconds.
+wait_until() {
+  local what=$1 deadline=$((SECONDS + timeout)) name; shift
   until "$@" >/dev/null 2>&1; do
+    for name in "${components[@]}"; do
+      if [[ -f "$data/$name.pid" ]] && ! running "$name"; then
+        tail -n 15 "$data/$name.log" >&2 || true
+        die "$name exited while waiting for $what (log: $data/$name.log)"
+      fi
+    done
     ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $what (logs: $data/*.log)"
     sleep 0.2
   done
 }
 
-# --- certificates -----------------------------------------------------------------------------
-make_certificates() {
-  local pki="$data/pki"
-  mkdir -p "$pki" && cd "$pki"
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
-    -subj "/CN=catalyst-local-ca" 2>/dev/null
-  openssl genrsa -out sa.key 2048 2>/dev/null && openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
-  # issue NAME SUBJECT [SANS]: a key and a certificate signed by the local CA.
-  issue() {
-    openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-    local ext="extendedKeyUsage=clientAuth,serverAuth"
-    [[ -n "${3:-}" ]] && ext+=$'\n'"subjectAltName=$3"
-    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 \
-      -extfile <(printf '%s\n' "$ext") 2>/dev/null
-    rm -f "$1.csr"
-  }
-  issue apiserver "/CN=kube-apiserver" \
-    "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-  issue admin "/O=system:masters/CN=catalyst-admin"
-  issue controller-manager "/CN=system:kube-controller-manager"
-  issue scheduler "/CN=system:kube-scheduler"
-  # kwok plays the kubelet of every simulated node and stages arbitrary resources, so it gets the
-  # local admin's group rather than a node identity.
-  issue kwok "/O=system:masters/CN=kwok-controller" "IP:127.0.0.1,DNS:localhost"
-  cd - >/dev/null
+# --- commands -----------------------------------------------------------------------------------
+# One `up` or `down` at a time per checkout: two would race for the same ports and files.
+lock() {
+  mkdir -p "$repo/.catalyst"
+  exec 9>"$repo/.catalyst/cluster.lock"
+  flock -w 300 9 || die "another tools/cluster.sh up/down still runs after 5 minutes"
 }
 
-# write_kubeconfig FILE IDENTITY: a kubeconfig for the local API server as IDENTITY.
-write_kubeconfig() {
-  local pki="$data/pki"
-  cat >"$1" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: catalyst-local
-  cluster:
-    server: https://127.0.0.1:$api_port
-    certificate-authority: $pki/ca.crt
-users:
-- name: $2
-  user:
-    client-certificate: $pki/$2.crt
-    client-key: $pki/$2.key
-contexts:
-- name: catalyst-local
-  context: {cluster: catalyst-local, user: $2}
-current-context: catalyst-local
-EOF
-}
-
-start() {
-  local name=$1; shift
-  setsid "$@" >"$data/$name.log" 2>&1 </dev/null &
-  echo $! >"$data/$name.pid"
+# launch NAME: starts one component with its flags (`up` decides which and when).
+launch() {
+  case $1 in
+    etcd)
+      # Single member, no fsync: the cluster is disposable, and fsync dominates etcd's cost.
+      start etcd "$bin/etcd" --name local --data-dir "$data/etcd" \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+        --initial-cluster "local=http://127.0.0.1:$etcd_peer_port" \
+        --unsafe-no-fsync --quota-backend-bytes 4294967296 --log-level warn ;;
+    kube-apiserver)
+      # The admission plugins named are on by default; naming them makes a rename fail loudly.
+      # TaintNodesByCondition is off: simulated nodes are Ready from their first second, and the
+      # not-ready taint it adds would hold pods back until the node lifecycle controller's next pass.
+      # --kubelet-*: the API server reaches "kubelets" (kwok's endpoint, the nodes' InternalIP and
+      # kubeletEndpoint port) for logs, with its own client certificate, checking kwok's.
+      # No endpoint reconciler: the `kubernetes` Service may not point at a loopback address (the
+      # API server would log that every 10 s), and no pod runs to call it anyway.
+      start kube-apiserver "$bin/kube-apiserver" \
+        --etcd-servers "http://127.0.0.1:$etcd_port" \
+        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+        --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+        --client-ca-file "$pki/ca.crt" \
+        --authorization-mode RBAC \
+        --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,PodSecurity,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy \
+        --disable-admission-plugins TaintNodesByCondition \
+        --service-account-issuer https://kubernetes.default.svc.cluster.local \
+        --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+        --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
+        --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
+        --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
+        --kubelet-certificate-authority "$pki/ca.crt" --kubelet-preferred-address-types InternalIP \
+        --allow-privileged=true --profiling=false ;;
+    kube-controller-manager)
+      # Controllers the product needs stay on ('*'); off are the cloud ones (no cloud), node IPAM
+      # (kwok assigns pod IPs) and the taint-based evictions (no real node ever fails). No HTTPS
+      # endpoint (--secure-port 0) and no leader election: one instance, less work on two cores.
+      start kube-controller-manager "$bin/kube-controller-manager" \
+        --kubeconfig "$data/controller-manager.kubeconfig" --secure-port 0 --leader-elect=false \
+        --controllers '*,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-node-ipam-controller,-taint-eviction-controller,-device-taint-eviction-controller' \
+        --use-service-account-credentials=true \
+        --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
+        --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
+        --enable-hostpath-provisioner ;;
+    kube-scheduler)
+      start kube-scheduler "$bin/kube-scheduler" \
+        --kubeconfig "$data/scheduler.kubeconfig" --secure-port 0 --leader-elect=false ;;
+    kwok)
+      # KWOK_WORKDIR keeps a user's ~/.kwok/kwok.yaml out; kwok would merge it into our config.
+      # --v=WARN: at INFO it logs every lease renewal (three lines per 10 s). Its HTTPS endpoint
+      # (127.0.0.1 only) serves `kubectl logs` from tools/cluster/pod-logs.txt, and `kubectl exec`
+      # only in the API test's namespace, as nobody (kwok runs exec commands on this machine).
+      sed "s|@LOGS@|$here/cluster/pod-logs.txt|" "$here/cluster/kwok-logs.yaml" >"$data/kwok/logs.yaml"
+      start kwok env KWOK_WORKDIR="$data/kwok" "$bin/kwok" --v=WARN --kubeconfig "$data/kwok.kubeconfig" \
+        --config "$here/cluster/stages.yaml" --config "$data/kwok/logs.yaml" \
+        --config "$here/cluster/kwok-exec.yaml" \
+        --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+        --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-port "$kwok_port" --node-lease-duration-seconds 40 \
+        --server-address "127.0.0.1:$kwok_port" --tls-cert-file "$pki/kwok.crt" --tls-private-key-file "$pki/kwok.key" ;;
+  esac
 }
 
 up() {
-  if running kube-apiserver && status >/dev/null 2>&1; then
-    say "already running (kubeconfig: $kubeconfig)"
-    return 0
+  lock
+  if healthy; then say "already running: API https://127.0.0.1:$api_port, kubeconfig $kubeconfig"; return 0; fi
+  local resume=false name started=$SECONDS
+  if [[ -f "$data/.up" ]]; then
+    # It came up once (then a crash, a reboot): restart it whole on its state, certificates and
+    # ports. Restarting only what stopped would race with components still on their way out.
+    resume=true
+    say "the cluster is not healthy; restarting it with its state (npm run cluster:down starts over)"
+  elif [[ -d "$data" ]]; then
+    say "removing what is left of an unfinished start"
   fi
-  # Leftovers of a cluster that died halfway would make a confusing mix: start clean.
-  [[ -d "$data" ]] && down >/dev/null 2>&1
-  for port in "$etcd_port" "$etcd_peer_port" "$api_port" "$kwok_port"; do
-    if port_taken "$port"; then
-      die "port $port is taken by $(port_owner "$port" || true); free it or choose others (CATALYST_*_PORT)"
-    fi
-  done
-  local started=$SECONDS bin pki="$data/pki"
+  local stopped
+  stopped=$(stop_all)
+  if ! $resume; then rm -rf "$data"; env_ports; fi
+  check_ports_free $((stopped > 0 ? 5 : 0))
   bin=$(tools_dir)
-  mkdir -p "$data"
-  make_certificates
-  for who in admin controller-manager scheduler kwok; do write_kubeconfig "$data/$who.kubeconfig" "$who"; done
+  # Whatever fails from here on, stop what runs; the state and logs stay for a look.
+  up_done=false
+  trap '$up_done || { stop_all >/dev/null; say "up failed; logs kept in $data (npm run cluster:down removes them)"; }' EXIT
+  if ! $resume; then
+    mkdir -p "$data/kwok"
+    echo "$etcd_port $etcd_peer_port $api_port $kwok_port" >"$data/ports"
+    make_pki
+    for name in admin controller-manager scheduler kwok; do write_kubeconfig "$data/$name.kubeconfig" "$name"; done
+  fi
 
-  start etcd "$bin/etcd" --name local --data-dir "$data/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "local=http://127.0.0.1:$etcd_peer_port" \
-    --unsafe-no-fsync --quota-backend-bytes 4294967296 --log-level warn
-
-  start kube-apiserver "$bin/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-    --client-ca-file "$pki/ca.crt" \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 \
-    --authorization-mode RBAC \
-    --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,PodSecurity,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy \
-    --disable-admission-plugins TaintNodesByCondition \
-    --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" \
-    --kubelet-certificate-authority "$pki/ca.crt" \
-    --kubelet-preferred-address-types InternalIP \
-    --allow-privileged=true --profiling=false
-
-  wait_for "etcd" 30 curl -sf "http://127.0.0.1:$etcd_port/health"
-  wait_for "the API server to be ready" 60 \
-    curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
-    "https://127.0.0.1:$api_port/readyz"
-
-  # The node lifecycle controller would mark simulated nodes NotReady between heartbeats;
-  # without it nodes stay Ready and the machine saves the work of heartbeats. For the same
-  # reason the API server does not taint new nodes not-ready (TaintNodesByCondition is off):
-  # nothing would take the taint away.
-  start kube-controller-manager "$bin/kube-controller-manager" \
-    --kubeconfig "$data/controller-manager.kubeconfig" \
-    --authentication-kubeconfig "$data/controller-manager.kubeconfig" \
-    --authorization-kubeconfig "$data/controller-manager.kubeconfig" \
-    --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
-    --controllers '*,-node-lifecycle-controller,-node-ipam-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-taint-eviction-controller' \
-    --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
-    --use-service-account-credentials=true \
-    --enable-hostpath-provisioner --pv-recycler-pod-template-filepath-hostpath "" \
-    --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key"
-  start kube-scheduler "$bin/kube-scheduler" \
-    --kubeconfig "$data/scheduler.kubeconfig" \
-    --authentication-kubeconfig "$data/scheduler.kubeconfig" \
-    --authorization-kubeconfig "$data/scheduler.kubeconfig" \
-    --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false
-  start kwok "$bin/kwok" --kubeconfig "$data/kwok.kubeconfig" \
-    --config "$here/cluster/stages.yaml" \
-    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --cidr 10.244.0.0/16 --node-ip 127.0.0.1 \
-    --server-address "127.0.0.1:$kwok_port" \
-    --tls-cert-file "$pki/kwok.crt" --tls-private-key-file "$pki/kwok.key"
-
+  launch etcd
+  launch kube-apiserver
+  # kube-controller-manager gives up if the API server is not healthy within 10 s; wait first.
+  wait_until "the API server's /readyz" api_ready
   write_kubeconfig "$kubeconfig" admin
-  local kubectl=("$bin/kubectl" --kubeconfig "$kubeconfig")
-  wait_for "the default namespace" 30 "${kubectl[@]}" get namespace default
+  local kubectl=("$bin/kubectl" --kubeconfig "$kubeconfig") leases
+  # A new kwok has a new identity and leaves nodes alone while their Leases are held by the old
+  # one (up to 40 s): hand them over.
+  if $resume; then "${kubectl[@]}" delete lease -n kube-node-lease --all >/dev/null; fi
+  for name in kube-controller-manager kube-scheduler kwok; do launch "$name"; done
+
   "${kubectl[@]}" apply -f "$here/cluster/objects.yaml" >/dev/null
-  "${kubectl[@]}" wait --for=condition=Ready node --all --timeout=60s >/dev/null ||
-    die "nodes did not become Ready (logs: $data/kwok.log)"
-  "${kubectl[@]}" wait --for=create serviceaccount/default -n default --timeout=60s >/dev/null ||
-    die "the default ServiceAccount was not created (logs: $data/kube-controller-manager.log)"
-  say "up in $((SECONDS - started))s: $("${kubectl[@]}" get nodes --no-headers | wc -l) nodes Ready; kubeconfig: $kubeconfig"
+  wait_until "three Ready nodes" "${kubectl[@]}" wait --for=condition=Ready node --all --timeout=5s
+  # Each node's Lease is its heartbeat (kwok renews it every 10 s): there once kwok manages it.
+  leases=$("${kubectl[@]}" get nodes -o name | sed 's|^node/|lease/|')
+  # shellcheck disable=SC2086 # one argument per lease
+  wait_until "the nodes' heartbeat Leases" "${kubectl[@]}" wait --for=create -n kube-node-lease $leases --timeout=5s
+  wait_until "the default ServiceAccount" "${kubectl[@]}" wait --for=create serviceaccount/default -n default --timeout=5s
+  touch "$data/.up"
+  up_done=true
+  say "up in $((SECONDS - started))s: API https://127.0.0.1:$api_port, $("${kubectl[@]}" get nodes --no-headers | wc -l) nodes Ready; export KUBECONFIG=$kubeconfig"
+}
+
+# kube-controller-manager's host-path provisioner makes each volume a directory under
+# /tmp/hostpath_pv (a path fixed in Kubernetes) and removes it with the volume; `down` removes
+# those of volumes still there, while the API server can still list them.
+remove_volume_dirs() {
+  local dir
+  [[ -f "$pki/ca.crt" ]] && api_ready || return 0
+  curl -sf --max-time 5 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+    "https://127.0.0.1:$api_port/api/v1/persistentvolumes" |
+    grep -oE '"path": *"/tmp/hostpath_pv/[0-9a-f-]+"' | grep -oE '/tmp/hostpath_pv/[0-9a-f-]+' |
+    while read -r dir; do rm -rf "$dir"; done || true
 }
 
 down() {
-  local pids=() name pid
-  for name in "${components[@]}"; do
-    if pid=$(pid_of "$name") && [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      pids+=("$pid")
-    fi
-  done
-  local deadline=$((SECONDS + 15))
-  for pid in "${pids[@]}"; do
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  done
-  for port in "$etcd_port" "$etcd_peer_port" "$api_port" "$kwok_port"; do
-    wait_for "port $port to be free" 10 bash -c "! ss -Hltn 'sport = :$port' | grep -q ."
-  done
+  lock
+  local n port var
+  remove_volume_dirs
+  n=$(stop_all)
   rm -rf "$data" "$kubeconfig"
-  say "down: stopped ${#pids[@]} processes, ports free, data removed"
+  # The processes are gone once their pids are; their listening sockets go with them. A port
+  # still open belongs to someone else, and the next `up` would trip on it: say so now.
+  while read -r port var; do
+    if port_busy "$port" 5; then die "stopped $n processes, but port $port ($var) is still in use by $(port_user "$port")"; fi
+  done < <(ports)
+  if ((n > 0)); then say "down: stopped $n processes; ports free; state removed"; else say "down: nothing was running; ports free"; fi
 }
 
 status() {
-  local ok=true name
+  local ok=0 name pid
   for name in "${components[@]}"; do
     if running "$name"; then
       printf '%-24s running (pid %s)\n' "$name" "$(pid_of "$name")"
     else
-      printf '%-24s not running\n' "$name"
-      ok=false
+      pid=$(pid_of "$name" || true)
+      printf '%-24s not running%s\n' "$name" "${pid:+ (stale pid $pid)}"
+      ok=1
     fi
   done
-  if $ok && [[ -f "$kubeconfig" ]]; then
-    local kubectl=("$(tools_dir)/kubectl" --kubeconfig "$kubeconfig")
-    printf '%-24s %s\n' "api /readyz" "$("${kubectl[@]}" get --raw /readyz 2>&1 | head -1)"
-    printf '%-24s %s Ready\n' "nodes" "$("${kubectl[@]}" get nodes --no-headers 2>/dev/null | grep -c ' Ready' || true)"
-    "${kubectl[@]}" get --raw /readyz >/dev/null 2>&1 || ok=false
+  if [[ -f "$pki/ca.crt" ]] && api_ready; then
+    printf '%-24s ok (https://127.0.0.1:%s)\n' "API /readyz" "$api_port"
+    local kubectl total ready
+    kubectl=("$(tools_dir)/kubectl" --kubeconfig "$kubeconfig")
+    total=$("${kubectl[@]}" get nodes --no-headers 2>/dev/null | wc -l)
+    ready=$("${kubectl[@]}" get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
+    printf '%-24s %s of %s Ready\n' "nodes" "$ready" "$total"
+    ((ready > 0)) || ok=1
+  else
+    printf '%-24s not ready\n' "API /readyz"
+    ok=1
   fi
-  $ok
+  ((ok == 0)) || { say "the cluster is not up (npm run cluster:up)"; return 1; }
 }
 
 case "${1:-}" in
