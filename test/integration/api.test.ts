@@ -1,5 +1,4 @@
 import { randomInt } from "crypto";
-import { readFileSync } from "fs";
 import { Server } from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
@@ -29,14 +28,6 @@ const minimal = { "catalyst:database": { mode: "none" }, "catalyst:redis": { ena
 const ALICE = `alice-${run}-0123456789abcdef`;
 const BOB = `bob-${run}-0123456789abcdef00`;
 const tokens = { [ALICE]: "alice", [BOB]: "bob" };
-/** kwok answers exec only when tools/cluster.sh passes kwok-exec.yaml. */
-/** True when the nodes' kubelet endpoint is kwok's port (logs and exec can be served). */
-function kwokServesKubeletApi(): boolean {
-    const nodes = kubectlJson<{ items: { status?: { daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } }[] }>(["get", "nodes"]);
-    const port = Number(process.env.CATALYST_KWOK_PORT ?? 10247);
-    return nodes.items.length > 0 && nodes.items.every((n) => n.status?.daemonEndpoints?.kubeletEndpoint?.Port === port);
-}
-const kwokExec = readFileSync(path.join(repoRoot, "tools", "cluster.sh"), "utf8").includes("kwok-exec.yaml");
 
 /** The library's own platform operations (Pulumi.<stack>.yaml); kept when it was up before. */
 const platformAutomation = new Automation({ repoRoot, workRoot, auditLog, platformStack: PLATFORM_STACK });
@@ -98,23 +89,14 @@ describe("MCP server over stdio (real engine)", () => {
             const pod = got.pods[0].name;
 
             const logs = await alice.callTool({ name: "get_logs", arguments: { environment: `pr-${MCP_PR}`, pod, lines: 5 } });
-            if (kwokServesKubeletApi()) {
-                expect(logs.isError ? text(logs) : "ok").toBe("ok");
-                expect(JSON.parse(text(logs)).text.length).toBeGreaterThan(0);
-            } else {
-                // A cluster started before tools/cluster.sh pointed nodes at kwok's endpoint: the
-                // API server cannot reach a "kubelet"; the tool reports it as one clean line.
-                expect(text(logs)).toMatch(/^upstream: cluster: /);
-            }
+            // kwok serves the logs of simulated pods (tools/cluster/kwok-logs.yaml).
+            expect(logs.isError ? text(logs) : "ok").toBe("ok");
+            expect(JSON.parse(text(logs)).text.length).toBeGreaterThan(0);
 
             const exec = await alice.callTool({ name: "exec_in_environment", arguments: { environment: `pr-${MCP_PR}`, pod, argv: ["echo", "hello from", "mcp"], timeoutSeconds: 20 } });
             const execResult = JSON.parse(text(exec)) as { exitCode: number; stdout: string; stderr: string };
-            if (kwokExec && kwokServesKubeletApi()) {
-                expect(execResult).toMatchObject({ exitCode: 0, stdout: "hello from mcp\n" });
-            } else {
-                // Without kwok's ClusterExec the API server's exec fails cleanly: bounded, no crash.
-                expect(execResult.exitCode).not.toBe(0);
-            }
+            // kwok runs the command for the simulated pod (tools/cluster/kwok-exec.yaml).
+            expect(execResult).toMatchObject({ exitCode: 0, stdout: "hello from mcp\n" });
 
             for (const [name, args] of [
                 ["destroy_preview", { environment: `pr-${MCP_PR}` }],
