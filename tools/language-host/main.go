@@ -4,7 +4,8 @@
 // machines does not serve (see tools/README.md), so the bootstrap builds this one instead. It
 // implements the part of the LanguageRuntime protocol that `pulumi preview/up/destroy/refresh`
 // and the Automation API use: it starts `@pulumi/pulumi/cmd/run` for the program, hands it the
-// stack's configuration, and lets the SDK talk straight to the engine's resource monitor.
+// stack's configuration, and lets the SDK talk straight to the engine's resource monitor. It
+// also starts Node.js policy packs (`--policy-pack DIR`) through RunPlugin.
 // Code generation, `pulumi install` and the deprecated synchronous invokes are not provided.
 package main
 
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
@@ -40,6 +43,9 @@ var version = "dev"
 const exitAfterUserActionableMessage = 32
 
 const runScript = "@pulumi/pulumi/cmd/run/index.js"
+
+// policyPackScript serves a policy pack; it is what the retired `pulumi-analyzer-policy` shim ran.
+const policyPackScript = "@pulumi/pulumi/cmd/run-policy-pack/index.js"
 
 type languageHost struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
@@ -252,6 +258,88 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	default:
 		return &pulumirpc.RunResponse{Error: "Problem executing program: " + err.Error()}, nil
 	}
+}
+
+// RunPlugin starts a plugin written for Node.js. The CLI calls it for a local policy pack (a
+// directory with a PulumiPolicy.yaml whose runtime is nodejs) once it has found this language
+// host: kind "analyzer", the engine address in Args, the pack's directory as the program. The
+// pack's first line of output is the port of its Analyzer server, which the engine reads from
+// the stdout stream. Other plugin kinds (PulumiPlugin.yaml providers) are not supported.
+func (h *languageHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	if req.GetKind() != "analyzer" {
+		return status.Errorf(codes.Unimplemented, "this language host runs only policy packs, not %q plugins", req.GetKind())
+	}
+	dir := req.GetInfo().GetProgramDirectory()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("could not find node on the PATH: %w", err)
+	}
+	script, err := findUp(dir, filepath.Join("node_modules", policyPackScript))
+	if err != nil {
+		return fmt.Errorf("could not find %s from the policy pack %s: run `npm install`", policyPackScript, dir)
+	}
+
+	args := nodeArguments(req.GetInfo().GetOptions().AsMap())
+	args = append(args, script)
+	// run-policy-pack takes the engine address first and the pack's directory last.
+	args = append(args, req.GetArgs()...)
+	args = append(args, dir)
+
+	out := &streamWriter{server: server}
+	cmd := exec.CommandContext(server.Context(), node, args...)
+	// Policy packs have always run in their own directory, so their relative paths resolve there.
+	cmd.Dir = dir
+	cmd.Env = append(req.GetEnv(), "PULUMI_NODEJS_TYPESCRIPT=true")
+	cmd.Stdout = out.stream(false)
+	cmd.Stderr = out.stream(true)
+	err = cmd.Run()
+
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return out.exit(0)
+	case server.Context().Err() != nil:
+		// The engine closed the pack (the operation ended): not a failure of the pack.
+		return server.Context().Err()
+	case errors.As(err, &exitErr):
+		return out.exit(int32(exitErr.ExitCode()))
+	default:
+		return fmt.Errorf("could not run the policy pack in %s: %w", dir, err)
+	}
+}
+
+// streamWriter forwards a plugin's stdout and stderr to the RunPlugin stream. A gRPC stream
+// must not be written from two goroutines at once, and exec copies each pipe in its own.
+type streamWriter struct {
+	mu     sync.Mutex
+	server pulumirpc.LanguageRuntime_RunPluginServer
+}
+
+type streamFunc func([]byte) (int, error)
+
+func (f streamFunc) Write(p []byte) (int, error) { return f(p) }
+
+func (w *streamWriter) stream(stderr bool) streamFunc {
+	return func(p []byte) (int, error) {
+		// The message may outlive this call, so it gets its own copy of the bytes.
+		data := append([]byte(nil), p...)
+		response := &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: data}}
+		if stderr {
+			response = &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: data}}
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if err := w.server.Send(response); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+}
+
+func (w *streamWriter) exit(code int32) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
 }
 
 // programEnvironment passes configuration the way @pulumi/pulumi reads it: a JSON object keyed

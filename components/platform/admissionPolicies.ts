@@ -1,0 +1,259 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The second enforcement of the security baseline: ValidatingAdmissionPolicies (CEL, run by the
+ * API server itself, no webhook to keep alive) that deny, in environment namespaces, what the
+ * policy pack (policy/) refuses before an update. They also catch what never went through
+ * Pulumi: `kubectl apply` by a tenant, a Helm release installed by hand, a controller's output.
+ *
+ * Each rule becomes one policy per place a pod spec lives (Pods; workloads with `spec.template`;
+ * CronJobs), so every CEL expression type-checks against the kinds it matches. Every message
+ * starts with the rule's policy name. All functions but the component are pure.
+ */
+
+type Policy = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicy;
+type Binding = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
+type Validation = k8s.types.input.admissionregistration.v1.Validation;
+type Variable = k8s.types.input.admissionregistration.v1.Variable;
+type LabelSelector = k8s.types.input.meta.v1.LabelSelector;
+
+/** The label every environment namespace carries (components/environment/labels.ts). */
+export const ENVIRONMENT_NAMESPACE_LABEL = "catalyst.dev/environment";
+
+/** Selects every namespace that carries the environment label, whatever its value. */
+export const ENVIRONMENT_NAMESPACE_SELECTOR: LabelSelector = {
+    matchExpressions: [{ key: ENVIRONMENT_NAMESPACE_LABEL, operator: "Exists" }],
+};
+
+/** Where a pod spec lives in the objects one policy matches. */
+export interface PodShape {
+    /** Suffix of the policy's name. */
+    suffix: string;
+    /** The resources (group, version, plural names) of the shape. */
+    rules: { apiGroups: string[]; apiVersions: string[]; resources: string[] }[];
+    /** CEL: the pod spec inside `object`. */
+    podSpec: string;
+}
+
+/** Pods, workloads whose pod template is `spec.template`, and CronJobs. */
+export const POD_SHAPES: readonly PodShape[] = [
+    { suffix: "pods", rules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }], podSpec: "object.spec" },
+    {
+        suffix: "workloads",
+        rules: [
+            { apiGroups: ["apps"], apiVersions: ["v1"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"] },
+            { apiGroups: ["batch"], apiVersions: ["v1"], resources: ["jobs"] },
+            { apiGroups: [""], apiVersions: ["v1"], resources: ["replicationcontrollers"] },
+        ],
+        podSpec: "object.spec.template.spec",
+    },
+    { suffix: "cronjobs", rules: [{ apiGroups: ["batch"], apiVersions: ["v1"], resources: ["cronjobs"] }], podSpec: "object.spec.jobTemplate.spec.template.spec" },
+];
+
+/** The variables every pod rule may use: `spec`, `containers` (with init containers) and `allContainers` (with ephemeral ones). */
+export function podVariables(shape: PodShape): Variable[] {
+    return [
+        { name: "spec", expression: shape.podSpec },
+        {
+            name: "containers",
+            expression: "variables.spec.containers + (has(variables.spec.initContainers) ? variables.spec.initContainers : [])",
+        },
+        {
+            name: "allContainers",
+            expression: "variables.containers + (has(variables.spec.ephemeralContainers) ? variables.spec.ephemeralContainers : [])",
+        },
+    ];
+}
+
+/** A rule of the baseline: a name, why, and its CEL. */
+export interface AdmissionRule {
+    /** The rule's name; the policy is `<prefix>-<name>[-<shape>]` and every message starts with `<prefix>-<name>`. */
+    name: string;
+    /** One sentence for the policy's annotation. */
+    description: string;
+    /** Extra variables after the pod variables. */
+    variables: Variable[];
+    /** CEL: true when the object passes. */
+    expression: string;
+    /** CEL string: what is wrong (appended to `<prefix>-<name>: `). */
+    message: string;
+    /** A fixed message when the expression above cannot be evaluated. */
+    fallback: string;
+}
+
+/** CEL: a container image pinned to a digest, or to a tag other than latest. */
+const PINNED = "(c.image.matches('@sha256:[a-f0-9]{64}$') || (c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && !c.image.endsWith(':latest')))";
+
+/** The rules over pod specs. */
+export const POD_RULES: readonly AdmissionRule[] = [
+    {
+        name: "image-pinned",
+        description: "Containers use images pinned to a version tag or a digest, never latest or untagged.",
+        variables: [{ name: "unpinned", expression: `variables.allContainers.filter(c, !has(c.image) || !${PINNED})` }],
+        expression: "size(variables.unpinned) == 0",
+        message: "variables.unpinned.map(c, 'container ' + c.name + ' uses ' + (has(c.image) ? c.image : 'no image')).join(', ') + '; pin a version tag or a digest'",
+        fallback: "every container image must be pinned to a version tag or a digest, never latest or untagged",
+    },
+    {
+        name: "container-limits",
+        description: "Containers and init containers set CPU and memory limits.",
+        variables: [{
+            name: "unlimited",
+            expression: "variables.containers.filter(c, !has(c.resources) || !has(c.resources.limits) || !('cpu' in c.resources.limits) || !('memory' in c.resources.limits))",
+        }],
+        expression: "size(variables.unlimited) == 0",
+        message: "variables.unlimited.map(c, 'container ' + c.name).join(', ') + ' must set resources.limits.cpu and resources.limits.memory'",
+        fallback: "every container must set resources.limits.cpu and resources.limits.memory",
+    },
+    {
+        name: "no-privileged-containers",
+        description: "No container runs privileged.",
+        variables: [{
+            name: "privileged",
+            expression: "variables.allContainers.filter(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)",
+        }],
+        expression: "size(variables.privileged) == 0",
+        message: "variables.privileged.map(c, 'container ' + c.name).join(', ') + ' must not run privileged'",
+        fallback: "no container may run privileged",
+    },
+    {
+        name: "no-host-access",
+        description: "Pods use no host namespace (network, PID, IPC), hostPath volume or hostPort.",
+        variables: [{
+            name: "hostAccess",
+            expression: "(has(variables.spec.hostNetwork) && variables.spec.hostNetwork ? ['hostNetwork'] : [])" +
+                " + (has(variables.spec.hostPID) && variables.spec.hostPID ? ['hostPID'] : [])" +
+                " + (has(variables.spec.hostIPC) && variables.spec.hostIPC ? ['hostIPC'] : [])" +
+                " + (has(variables.spec.volumes) ? variables.spec.volumes.filter(v, has(v.hostPath)).map(v, 'hostPath volume ' + v.name) : [])" +
+                " + variables.allContainers.filter(c, has(c.ports) && c.ports.exists(p, has(p.hostPort) && p.hostPort != 0)).map(c, 'hostPort of container ' + c.name)",
+        }],
+        expression: "size(variables.hostAccess) == 0",
+        message: "'the pod must not use ' + variables.hostAccess.join(', ')",
+        fallback: "pods must not use host namespaces, hostPath volumes or hostPorts",
+    },
+];
+
+/** The rule over Services. */
+export const SERVICE_RULE: AdmissionRule = {
+    name: "no-external-services",
+    description: "Services are not LoadBalancer or NodePort and have no externalIPs: traffic enters through the shared ingress.",
+    variables: [],
+    expression: "(!has(object.spec.type) || !(object.spec.type in ['LoadBalancer', 'NodePort'])) && (!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0)",
+    message: "'Service ' + object.metadata.name + ' must be ClusterIP without externalIPs (type ' + (has(object.spec.type) ? object.spec.type : 'ClusterIP') + '); use the environment Ingress'",
+    fallback: "Services must be ClusterIP without externalIPs; use the environment Ingress",
+};
+
+/** Options of {@link admissionObjects}. */
+export interface AdmissionOptions {
+    /** Prefix of every policy's name (`catalyst`). */
+    prefix: string;
+    /** Namespaces the bindings apply to. */
+    namespaceSelector: LabelSelector;
+    /** What a binding does on a violation: `Deny` (default), or `Warn`/`Audit` while rolling out. */
+    validationActions: string[];
+    /** Labels of every object. */
+    labels: Record<string, string>;
+}
+
+/** One policy and its binding, as plain objects. */
+export interface AdmissionPair {
+    /** The policy's (and its binding's) name. */
+    name: string;
+    policy: Policy;
+    binding: Binding;
+}
+
+function pair(name: string, rule: AdmissionRule, options: AdmissionOptions, match: PodShape["rules"], variables: Variable[]): AdmissionPair {
+    const ruleName = `${options.prefix}-${rule.name}`;
+    const validation: Validation = {
+        expression: rule.expression,
+        messageExpression: `'${ruleName}: ' + ${rule.message}`,
+        message: `${ruleName}: ${rule.fallback}`,
+        reason: "Forbidden",
+    };
+    const metadata = { name, labels: options.labels, annotations: { "catalyst.dev/description": rule.description } };
+    return {
+        name,
+        policy: {
+            apiVersion: "admissionregistration.k8s.io/v1",
+            kind: "ValidatingAdmissionPolicy",
+            metadata,
+            spec: {
+                // An expression that cannot be evaluated denies: the baseline fails closed.
+                failurePolicy: "Fail",
+                matchConstraints: {
+                    resourceRules: match.map((r) => ({ ...r, operations: ["CREATE", "UPDATE"] })),
+                },
+                variables: [...variables, ...rule.variables],
+                validations: [validation],
+            },
+        },
+        binding: {
+            apiVersion: "admissionregistration.k8s.io/v1",
+            kind: "ValidatingAdmissionPolicyBinding",
+            metadata: { name, labels: options.labels },
+            spec: {
+                policyName: name,
+                validationActions: options.validationActions,
+                matchResources: { namespaceSelector: options.namespaceSelector },
+            },
+        },
+    };
+}
+
+/** Every policy and binding of the baseline: each pod rule for each pod shape, and the Service rule. */
+export function admissionObjects(options: AdmissionOptions): AdmissionPair[] {
+    const pairs: AdmissionPair[] = [];
+    for (const rule of POD_RULES) {
+        for (const shape of POD_SHAPES) {
+            pairs.push(pair(`${options.prefix}-${rule.name}-${shape.suffix}`, rule, options, shape.rules, podVariables(shape)));
+        }
+    }
+    const services = [{ apiGroups: [""], apiVersions: ["v1"], resources: ["services"] }];
+    pairs.push(pair(`${options.prefix}-${SERVICE_RULE.name}`, SERVICE_RULE, options, services, []));
+    return pairs;
+}
+
+/** Arguments of {@link AdmissionPolicies}. */
+export interface AdmissionPoliciesArgs {
+    /** Prefix of the policies' cluster-wide names (default `catalyst`); one set per cluster. */
+    prefix?: string;
+    /** Namespaces to enforce in (default: those labelled `catalyst.dev/environment`). */
+    namespaceSelector?: LabelSelector;
+    /** `Deny` (default); `Warn` and/or `Audit` to observe before enforcing. */
+    validationActions?: ("Deny" | "Warn" | "Audit")[];
+    /** Labels of every object (the platform's stack labels). */
+    labels?: Record<string, string>;
+}
+
+/**
+ * The baseline's ValidatingAdmissionPolicies and their bindings, cluster-wide objects that apply
+ * to environment namespaces only: pinned images, container limits, no privileged containers, no
+ * host namespaces/paths/ports, and no LoadBalancer or NodePort Services.
+ */
+export class AdmissionPolicies extends pulumi.ComponentResource {
+    /** The names of the policies (equal to their bindings' names). */
+    public readonly policyNames: pulumi.Output<string[]>;
+
+    constructor(name: string, args: AdmissionPoliciesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("catalyst:platform:AdmissionPolicies", name, {}, opts);
+        const pairs = admissionObjects({
+            prefix: args.prefix ?? "catalyst",
+            namespaceSelector: args.namespaceSelector ?? ENVIRONMENT_NAMESPACE_SELECTOR,
+            validationActions: args.validationActions ?? ["Deny"],
+            labels: args.labels ?? {},
+        });
+        for (const { name: objectName, policy, binding } of pairs) {
+            // The logical names end in the rule and shape, so two instances never collide.
+            const suffix = objectName.slice((args.prefix ?? "catalyst").length + 1);
+            const created = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-${suffix}`, policy, { parent: this });
+            new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${suffix}-binding`, binding, {
+                parent: this,
+                dependsOn: [created],
+            });
+        }
+        this.policyNames = pulumi.output(pairs.map((p) => p.name));
+        this.registerOutputs({ policyNames: this.policyNames });
+    }
+}
