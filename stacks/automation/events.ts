@@ -77,6 +77,10 @@ export class ProgressTracker {
         }
         if (event.diagnosticEvent) {
             const diagnostic = event.diagnosticEvent;
+            // Debug diagnostics echo the provider's responses, Secret data included: never forward them.
+            if ((diagnostic.severity as string) === "debug") {
+                return [];
+            }
             const message = plainText(diagnostic.message);
             if (message === "") {
                 return [];

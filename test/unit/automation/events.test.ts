@@ -47,6 +47,7 @@ describe("engine events to progress", () => {
         expect(diag("warning", "careful")).toMatchObject({ level: "warning" });
         expect(diag("info", "fine")).toMatchObject({ level: "info" });
         expect(diag("info", "waiting", true)).toMatchObject({ level: "debug" });
+        expect(diag("debug" as "info", "Secret data: c2VjcmV0")).toBeUndefined();
         expect(plainText("\u001b[31mred\u001b[0m  ")).toBe("red");
     });
 
