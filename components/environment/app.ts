@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { namespaceName } from "../naming";
 import { GeneratedPassword, PasswordSource } from "../shared/password";
 import { namespacedOnly } from "./app-source";
-import { appPodSpec, Resources, SecretEnv, SecretFile } from "./app-spec";
+import { AppPodSettings, appPodSpec, SecretEnv, SecretFile } from "./app-spec";
 import { componentSelector, objectLabels } from "./labels";
 import { EgressRule, extraEgressSpec } from "./network";
 
@@ -22,7 +22,11 @@ export interface Autoscaling {
 }
 
 /** Arguments of {@link App}. */
-export interface AppArgs {
+/** The container settings an app shares with its pod spec (documented on AppPodSettings). */
+type SharedPodSettings = Pick<AppPodSettings, "port" | "command" | "args" | "readinessPath" | "livenessPath"
+    | "resources" | "env" | "runAsUser" | "runAsGroup" | "readOnlyRootFilesystem">;
+
+export interface AppArgs extends SharedPodSettings {
     /** The environment's stack name, for labels and selectors. */
     stack: string;
     /** The environment's namespace. */
@@ -31,22 +35,8 @@ export interface AppArgs {
     appName: string;
     /** Where the app comes from. */
     source: AppSource;
-    /** Port the app's container listens on (image apps). */
-    port: number;
     /** Replicas (ignored when autoscaling is on: the HPA owns the count). */
     replicas: number;
-    /** Entrypoint override. */
-    command?: string[];
-    /** Arguments override. */
-    args?: string[];
-    /** Readiness probe path. */
-    readinessPath: string;
-    /** Liveness probe path. */
-    livenessPath: string;
-    /** Container size. */
-    resources: Resources;
-    /** Plain environment variables. */
-    env: Record<string, pulumi.Input<string>>;
     /** Secret variables from config (`catalyst:appSecrets`, a Pulumi secret), by variable name. */
     secretValues: pulumi.Input<Record<string, string>>;
     /** Names of the variables in `secretValues`. */
@@ -69,12 +59,6 @@ export interface AppArgs {
     pullSecret?: pulumi.Input<string>;
     /** Service bindings: variable name to the Secret and key holding it (DATABASE_URL, REDIS_URL). */
     bindings: SecretEnv[];
-    /** uid to run as. */
-    runAsUser?: number;
-    /** gid to run as. */
-    runAsGroup?: number;
-    /** Keep the root filesystem read-only. */
-    readOnlyRootFilesystem: boolean;
     /** Extra destinations the app's pods may reach. */
     extraEgress: EgressRule[];
 }
