@@ -1,5 +1,6 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { AdmissionPolicies } from "../components/platform/admissionPolicies";
 import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
@@ -56,8 +57,8 @@ function createTunnel(
 
 /**
  * The platform stack: ingress controller, image registry, the CloudNativePG operator with the
- * shared Postgres cluster and, when enabled, the Cloudflare tunnel. Returns the outputs that
- * environment stacks read (stacks/contract.ts).
+ * shared Postgres cluster, the admission policies of environment namespaces and, when enabled,
+ * the Cloudflare tunnel. Returns the outputs that environment stacks read (stacks/contract.ts).
  */
 export function platformProgram(): PlatformProgramOutputs {
     const config = readPlatformConfig();
@@ -122,6 +123,12 @@ export function platformProgram(): PlatformProgramOutputs {
         labels,
         // The Cluster and ScheduledBackup are custom resources: their CRDs come with the chart.
     }, { dependsOn: [operator.chart] });
+
+    // Cluster-wide, but bound only to namespaces labelled as environments: the platform's own
+    // namespaces (and any chart they run) are governed by the policy pack and its exemptions.
+    if (config.admission.enabled) {
+        new AdmissionPolicies("admission", { validationActions: config.admission.validationActions, labels });
+    }
 
     const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;
     const tunnel = config.cloudflare.enabled

@@ -70,7 +70,7 @@ export function adminRules(): PolicyRule[] {
 
 /**
  * Admin plus what a developer needs on their own environment: shells, attach and port-forward
- * into pods, and the Secrets. `tokenServiceAccounts` are the ServiceAccounts whose short-lived
+ * into pods, the Secrets, and running pods as the namespace's ServiceAccounts. `tokenServiceAccounts` are the ServiceAccounts whose short-lived
  * tokens owners may request (the owner kubeconfig's); limited by name, since a token of any
  * other ServiceAccount could carry other permissions.
  */
@@ -80,6 +80,9 @@ export function ownerRules(tokenServiceAccounts: string[] = []): PolicyRule[] {
         // `get` as well as `create`: kubectl's WebSocket streams open with a GET.
         { apiGroups: [""], resources: ["pods/exec", "pods/attach", "pods/portforward"], verbs: ["get", "create"] },
         { apiGroups: [""], resources: ["secrets"], verbs: WRITE },
+        // Checked by the platform's `service-account-use` admission policy: only owners may run
+        // pods as a ServiceAccount other than `default` (the workspace's holds the owner role).
+        { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["use"] },
     ];
     if (tokenServiceAccounts.length > 0) {
         rules.push({

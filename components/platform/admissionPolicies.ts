@@ -134,6 +134,50 @@ export const POD_RULES: readonly AdmissionRule[] = [
     },
 ];
 
+/**
+ * Requesters that create pods from templates someone else wrote, and whose templates were already
+ * admitted at the workload level: the built-in controllers (ReplicaSet, Job, StatefulSet, ...)
+ * and the CloudNativePG operator, which runs a dedicated database's pods under its own account.
+ */
+export const DEFAULT_TRUSTED_REQUESTERS: readonly string[] = [
+    "system:kube-controller-manager",
+    "system:serviceaccount:kube-system:*",
+    "system:serviceaccount:cnpg-system:cloudnative-pg",
+];
+
+/** The RBAC verb on `serviceaccounts` that lets a requester run pods as a ServiceAccount. */
+export const SERVICE_ACCOUNT_USE_VERB = "use";
+
+/** CEL: whether the request's user matches one of `requesters` (a trailing `*` is a prefix). */
+function requesterIn(requesters: readonly string[]): string {
+    const tests = requesters.map((r) => (r.endsWith("*")
+        ? `request.userInfo.username.startsWith(${JSON.stringify(r.slice(0, -1))})`
+        : `request.userInfo.username == ${JSON.stringify(r)}`));
+    return tests.length > 0 ? `(${tests.join(" || ")})` : "false";
+}
+
+/**
+ * A pod runs with its ServiceAccount's rights, so whoever may create pods could otherwise borrow
+ * any account of the namespace: an admin could start a pod as the workspace's account and hold
+ * the owner role. Naming an account other than `default` therefore needs the `use` verb on it,
+ * which only the owner role grants; the API server's own authorizer answers, inside the policy.
+ */
+export function serviceAccountRule(trustedRequesters: readonly string[]): AdmissionRule {
+    return {
+        name: "service-account-use",
+        description: "Pods run as a ServiceAccount other than default only when the requester may use it (owners, trusted controllers).",
+        variables: [{
+            name: "account",
+            expression: "has(variables.spec.serviceAccountName) && variables.spec.serviceAccountName != '' ? variables.spec.serviceAccountName : " +
+                "(has(variables.spec.serviceAccount) && variables.spec.serviceAccount != '' ? variables.spec.serviceAccount : 'default')",
+        }],
+        expression: `variables.account == 'default' || ${requesterIn(trustedRequesters)} || ` +
+            `authorizer.group('').resource('serviceaccounts').namespace(request.namespace).name(variables.account).check('${SERVICE_ACCOUNT_USE_VERB}').allowed()`,
+        message: `request.userInfo.username + ' may not run pods as ServiceAccount ' + variables.account + '; that needs the ${SERVICE_ACCOUNT_USE_VERB} verb on serviceaccounts (the owner role)'`,
+        fallback: `running pods as a ServiceAccount other than default needs the ${SERVICE_ACCOUNT_USE_VERB} verb on serviceaccounts (the owner role)`,
+    };
+}
+
 /** The rule over Services. */
 export const SERVICE_RULE: AdmissionRule = {
     name: "no-external-services",
@@ -154,6 +198,8 @@ export interface AdmissionOptions {
     validationActions: string[];
     /** Labels of every object. */
     labels: Record<string, string>;
+    /** Requesters exempt from the ServiceAccount rule ({@link DEFAULT_TRUSTED_REQUESTERS}). */
+    trustedRequesters: readonly string[];
 }
 
 /** One policy and its binding, as plain objects. */
@@ -205,7 +251,7 @@ function pair(name: string, rule: AdmissionRule, options: AdmissionOptions, matc
 /** Every policy and binding of the baseline: each pod rule for each pod shape, and the Service rule. */
 export function admissionObjects(options: AdmissionOptions): AdmissionPair[] {
     const pairs: AdmissionPair[] = [];
-    for (const rule of POD_RULES) {
+    for (const rule of [...POD_RULES, serviceAccountRule(options.trustedRequesters)]) {
         for (const shape of POD_SHAPES) {
             pairs.push(pair(`${options.prefix}-${rule.name}-${shape.suffix}`, rule, options, shape.rules, podVariables(shape)));
         }
@@ -225,12 +271,15 @@ export interface AdmissionPoliciesArgs {
     validationActions?: ("Deny" | "Warn" | "Audit")[];
     /** Labels of every object (the platform's stack labels). */
     labels?: Record<string, string>;
+    /** Requesters that may run pods as any ServiceAccount (default {@link DEFAULT_TRUSTED_REQUESTERS}); `*` ends a prefix. */
+    trustedRequesters?: string[];
 }
 
 /**
  * The baseline's ValidatingAdmissionPolicies and their bindings, cluster-wide objects that apply
  * to environment namespaces only: pinned images, container limits, no privileged containers, no
- * host namespaces/paths/ports, and no LoadBalancer or NodePort Services.
+ * host namespaces/paths/ports, ServiceAccounts only for those who may use them, and no
+ * LoadBalancer or NodePort Services.
  */
 export class AdmissionPolicies extends pulumi.ComponentResource {
     /** The names of the policies (equal to their bindings' names). */
@@ -243,6 +292,7 @@ export class AdmissionPolicies extends pulumi.ComponentResource {
             namespaceSelector: args.namespaceSelector ?? ENVIRONMENT_NAMESPACE_SELECTOR,
             validationActions: args.validationActions ?? ["Deny"],
             labels: args.labels ?? {},
+            trustedRequesters: args.trustedRequesters ?? DEFAULT_TRUSTED_REQUESTERS,
         });
         for (const { name: objectName, policy, binding } of pairs) {
             // The logical names end in the rule and shape, so two instances never collide.

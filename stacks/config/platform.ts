@@ -111,6 +111,16 @@ export const platformConfigSchema = z.strictObject({
             values: chartValues.default({}),
         })
         .prefault({}),
+    admission: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            validationActions: z
+                .array(z.enum(["Deny", "Warn", "Audit"]))
+                .min(1, "must name at least one of Deny, Warn, Audit")
+                .refine((actions) => !(actions.includes("Deny") && actions.includes("Warn")), "must not hold both Deny and Warn (Kubernetes refuses the pair)")
+                .default(["Deny"]),
+        })
+        .prefault({}),
     cloudflare: z
         .strictObject({
             enabled: z.boolean().default(false),

@@ -52,6 +52,12 @@ describe("tenant roles", () => {
         expect(verbsOn(rules, "rolebindings")).toEqual(["get", "list", "watch"]);
     });
 
+    it("lets only owners run pods as the namespace's ServiceAccounts (the `use` verb of the admission policy)", () => {
+        expect(verbsOn(ownerRules(), "serviceaccounts")).toContain("use");
+        expect(verbsOn(adminRules(), "serviceaccounts")).not.toContain("use");
+        expect(verbsOn(observerRules(), "serviceaccounts")).toEqual([]);
+    });
+
     it("flags rules that would break the fences", () => {
         expect(ruleProblems([{ apiGroups: ["*"], resources: ["resourcequotas"], verbs: ["update", "bind"] }])).toEqual([
             "rule 0: uses a wildcard",

@@ -15,7 +15,7 @@ beforeAll(async () => {
 beforeEach(() => mocks.reset());
 
 const expectedNames = [
-    ...["image-pinned", "container-limits", "no-privileged-containers", "no-host-access"].flatMap((rule) =>
+    ...["image-pinned", "container-limits", "no-privileged-containers", "no-host-access", "service-account-use"].flatMap((rule) =>
         ["pods", "workloads", "cronjobs"].map((shape) => `catalyst-${rule}-${shape}`)),
     "catalyst-no-external-services",
 ];
@@ -82,5 +82,15 @@ describe("AdmissionPolicies", () => {
         expect(binding.inputs.spec.matchResources.namespaceSelector).toEqual({ matchLabels: { team: "a" } });
         const policy = mocks.get(POLICY, "observe-no-external-services");
         expect(policy.inputs.spec.validations[0].messageExpression.startsWith("'staging-baseline-no-external-services: '")).toBe(true);
+    });
+
+    it("lets only those who may use a ServiceAccount run pods as it, besides trusted controllers", () => {
+        const rule = admission.serviceAccountRule(["system:kube-controller-manager", "system:serviceaccount:kube-system:*"]);
+        expect(rule.expression).toBe(
+            "variables.account == 'default' || (request.userInfo.username == \"system:kube-controller-manager\" || " +
+            "request.userInfo.username.startsWith(\"system:serviceaccount:kube-system:\")) || " +
+            "authorizer.group('').resource('serviceaccounts').namespace(request.namespace).name(variables.account).check('use').allowed()");
+        expect(admission.serviceAccountRule([]).expression).toContain("'default' || false || authorizer");
+        expect(admission.DEFAULT_TRUSTED_REQUESTERS).toContain("system:serviceaccount:cnpg-system:cloudnative-pg");
     });
 });

@@ -76,6 +76,19 @@ describe("platform configuration", () => {
         expect(config.registry.storage).toEqual({ kind: "pvc", size: "20Gi", storageClass: undefined });
         expect(config.postgres).toMatchObject({ operatorWebhooks: true, instances: 3, storageSize: "20Gi", clusterName: "shared" });
         expect(config.cloudflare).toMatchObject({ enabled: false, replicas: 2 });
+        expect(config.admission).toEqual({ enabled: true, validationActions: ["Deny"] });
+    });
+
+    it("names the admission settings Kubernetes would refuse", () => {
+        const admission = (value: unknown) => () => parsePlatformConfig({ domain: "example.com", admission: value }, nothingExists);
+        expect(problemsOf(admission({ validationActions: [] }))).toEqual(["catalyst:admission.validationActions: must name at least one of Deny, Warn, Audit"]);
+        expect(problemsOf(admission({ validationActions: ["Deny", "Warn"] }))).toEqual([
+            "catalyst:admission.validationActions: must not hold both Deny and Warn (Kubernetes refuses the pair)",
+        ]);
+        expect(problemsOf(admission({ validationActions: ["Block"] }))).toEqual([
+            'catalyst:admission.validationActions[0]: Invalid option: expected one of "Deny"|"Warn"|"Audit"',
+        ]);
+        expect(problemsOf(admission({ enforce: true }))).toEqual(["catalyst:admission.enforce: unknown key"]);
     });
 
     it("reads the embedded default (Pulumi.dev.yaml) as a small local platform", () => {

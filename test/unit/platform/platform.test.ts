@@ -36,8 +36,9 @@ describe("platformProgram with the tunnel off", () => {
         expect(mocks.calls).toEqual([]);
     });
 
-    it("builds the four components", () => {
+    it("builds the five components", () => {
         expect(mocks.resources.filter((r) => r.type.startsWith("catalyst:platform:")).map((r) => r.type).sort()).toEqual([
+            "catalyst:platform:AdmissionPolicies",
             "catalyst:platform:ImageRegistry",
             "catalyst:platform:IngressNginx",
             "catalyst:platform:PostgresOperator",
@@ -86,10 +87,43 @@ describe("platformProgram with the tunnel off", () => {
         expect(mocks.ofType("kubernetes:batch/v1:Job")).toEqual([]);
     });
 
+    it("enforces the admission baseline in environment namespaces by default", () => {
+        const bindings = mocks.ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+        expect(bindings).toHaveLength(16);
+        for (const binding of bindings) {
+            expect(binding.inputs.spec.validationActions).toEqual(["Deny"]);
+            expect(binding.inputs.spec.matchResources.namespaceSelector).toEqual({
+                matchExpressions: [{ key: "catalyst.dev/environment", operator: "Exists" }],
+            });
+        }
+        expect(mocks.get("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "admission-image-pinned-pods").inputs.metadata.name)
+            .toBe("catalyst-image-pinned-pods");
+    });
+
     it("creates the registry after the ingress controller and the Cluster after the operator chart", () => {
         const done = (id: string) => mocks.completed.indexOf(id);
         expect(done("kubernetes:networking.k8s.io/v1:Ingress::registry")).toBeGreaterThan(done(`${CHART}::ingress-chart`));
         expect(done("kubernetes:postgresql.cnpg.io/v1:Cluster::postgres-cluster")).toBeGreaterThan(done(`${CHART}::postgres-operator-chart`));
+    });
+});
+
+describe("platformProgram with admission settings", () => {
+    const bindingsWith = async (admission: object) => {
+        mocks.reset();
+        pulumi.runtime.setAllConfig({ ...base, "catalyst:admission": JSON.stringify(admission) });
+        platform.platformProgram();
+        await settle(mocks);
+        return mocks.ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+    };
+
+    it("observes instead of denying while a cluster rolls the baseline out", async () => {
+        const bindings = await bindingsWith({ validationActions: ["Warn", "Audit"] });
+        expect(new Set(bindings.map((b) => JSON.stringify(b.inputs.spec.validationActions)))).toEqual(new Set(['["Warn","Audit"]']));
+    });
+
+    it("installs no admission policy when disabled", async () => {
+        expect(await bindingsWith({ enabled: false })).toEqual([]);
+        expect(mocks.resources.map((r) => r.type)).not.toContain("catalyst:platform:AdmissionPolicies");
     });
 });
 
