@@ -18,7 +18,11 @@ case "$action" in
     if $local_cluster; then step "local cluster"; bash tools/cluster.sh up; fi
     step "pulumi up --stack $stack"
     pulumi stack select "$stack" --create >/dev/null
-    pulumi up --stack "$stack" --yes --skip-preview
+    # The security baseline (policy/, docs/security.md) checks the update, as it does every
+    # update the catalyst CLI and CI run; CATALYST_POLICY_CONFIG names a levels file.
+    policy=(--policy-pack "$repo/policy")
+    [[ -n "${CATALYST_POLICY_CONFIG:-}" ]] && policy+=(--policy-pack-config "$CATALYST_POLICY_CONFIG")
+    pulumi up --stack "$stack" --yes --skip-preview "${policy[@]}"
     step "platform outputs"
     pulumi stack output --stack "$stack"
     echo "platform up in $((SECONDS - start))s" >&2

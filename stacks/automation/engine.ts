@@ -9,6 +9,7 @@ import {
     StackNotFoundError,
     StackSettings,
 } from "@pulumi/pulumi/automation";
+import { policyPackOptions } from "../../policy/options";
 import { logEvent, ProgressTracker, stepEvent } from "./events";
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
 import { DeploymentState, locksAreStale, parseLockHolders, repairPendingOperations, rootStackUrn } from "./recovery";
@@ -269,7 +270,9 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     const resourceCount = await repairIfNeeded(run, stack, false);
     step(run, "updating", "pulumi up");
     const { onEvent } = tracked(run, resourceCount);
-    const result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never" }));
+    // The security baseline checks every update this layer runs: CLI, HTTP API, MCP and CI alike.
+    const policy = policyPackOptions();
+    const result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", ...policy }));
     const outputs = maskOutputs(result.outputs);
     const { namespace, url } = endpoints(outputs);
     const after: Record<string, string> = {};
