@@ -1,4 +1,5 @@
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { NEEDS_API_LABEL } from "../components/environment/labels";
 import { NAMESPACE_PREFIX } from "../components/naming";
 
 /**
@@ -15,8 +16,8 @@ export type Json = Record<string, any>;
 
 /** Label (or annotation) that marks a namespace or object as belonging to an environment. */
 export const ENVIRONMENT_LABEL = "catalyst.dev/environment";
-/** Opt-in, on a pod template or its workload, for pods that call the Kubernetes API. */
-export const NEEDS_API_LABEL = "catalyst.dev/needs-api";
+/** Opt-in, on a pod template or its workload, for pods that call the Kubernetes API (set by the components). */
+export { NEEDS_API_LABEL };
 
 /** The group, version and kind of a Kubernetes resource type token. */
 export interface KubernetesType {

@@ -16,6 +16,8 @@ export const PR_LABEL = "catalyst.dev/pr";
 export const BRANCH_LABEL = "catalyst.dev/branch";
 /** The part of an environment a pod belongs to (app, redis, workspace); network policies select on it. */
 export const COMPONENT_LABEL = "catalyst.dev/component";
+/** `"true"` on a pod template that calls the Kubernetes API: the policy pack then allows its token. */
+export const NEEDS_API_LABEL = "catalyst.dev/needs-api";
 
 /** Labels of the environment's Namespace: environment, type, and PR and branch when known. */
 export function namespaceLabels(identity: StackIdentity, branch?: string): Record<string, string> {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword, PasswordSource } from "../shared/password";
-import { componentSelector, objectLabels } from "./labels";
+import { componentSelector, NEEDS_API_LABEL, objectLabels } from "./labels";
 import { internetEgressSpec } from "./network";
 import { Route } from "./route";
 import {
@@ -129,7 +129,8 @@ export class AgentWorkspace extends pulumi.ComponentResource {
                 strategy: { type: "Recreate" },
                 selector: { matchLabels: selector },
                 template: {
-                    metadata: { labels: { ...labels, ...selector } },
+                    // The agent drives the API of its namespace: the one pod that opts in to a token.
+                    metadata: { labels: { ...labels, ...selector, [NEEDS_API_LABEL]: "true" } },
                     spec: workspacePodSpec({
                         instanceName: instance,
                         description: args.description,
