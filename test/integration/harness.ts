@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { policyPackOptions } from "../../policy/options";
 
 /**
  * Shared helpers of the integration tests. They run against the real local cluster and the
@@ -124,7 +125,8 @@ export async function ensurePlatform(): Promise<Stack> {
     const stack = await LocalWorkspace.createOrSelectStack({ stackName: PLATFORM_STACK, workDir: repoRoot });
     if (!existsSync(platformMarker)) {
         await stack.setAllConfig(devPlatformConfig());
-        const result = await stack.up({ onOutput: quietOutput });
+        // Under the policy pack, as every update of the project's stacks runs.
+        const result = await stack.up({ onOutput: quietOutput, ...policyPackOptions() });
         if (result.summary.result !== "succeeded") {
             throw new Error(`platform stack up ${result.summary.result}`);
         }
