@@ -289,7 +289,12 @@ func (h *languageHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumir
 	cmd := exec.CommandContext(server.Context(), node, args...)
 	// Policy packs have always run in their own directory, so their relative paths resolve there.
 	cmd.Dir = dir
-	cmd.Env = append(req.GetEnv(), "PULUMI_NODEJS_TYPESCRIPT=true")
+	cmd.Env = req.GetEnv()
+	// As for programs: TypeScript through ts-node unless the pack's runtime options say
+	// `typescript: false` (a pack that brings its own loader in `nodeargs`).
+	if typescript, ok := req.GetInfo().GetOptions().AsMap()["typescript"].(bool); !ok || typescript {
+		cmd.Env = append(cmd.Env, "PULUMI_NODEJS_TYPESCRIPT=true")
+	}
 	cmd.Stdout = out.stream(false)
 	cmd.Stderr = out.stream(true)
 	err = cmd.Run()
