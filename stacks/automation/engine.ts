@@ -4,6 +4,7 @@ import {
     ConcurrentUpdateError,
     EngineEvent,
     LocalWorkspace,
+    PulumiCommand,
     Stack,
     StackAlreadyExistsError,
     StackNotFoundError,
@@ -42,6 +43,17 @@ interface Run {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let cli: Promise<PulumiCommand> | undefined;
+
+/**
+ * The worker's one `pulumi` CLI. `PulumiCommand.get()` runs `pulumi version`, and each
+ * `LocalWorkspace.create` without a command calls it again: once per process is enough.
+ */
+function pulumiCli(): Promise<PulumiCommand> {
+    cli ??= PulumiCommand.get();
+    return cli;
+}
 
 function step(run: Run, name: StepName, message: string): void {
     run.emit(stepEvent(run.request.stack, name, message));
@@ -121,9 +133,22 @@ async function restoreSalt(workspace: LocalWorkspace, name: string): Promise<voi
     }
 }
 
-async function selectStack(workspace: LocalWorkspace, name: string, create: boolean): Promise<Stack | undefined> {
+/** A selected stack, and whether this call created it (a new stack has no state to repair). */
+interface Selected {
+    stack: Stack;
+    created: boolean;
+}
+
+/**
+ * Selects the stack, restoring its salt first when the work dir lacks its stack file; creates it
+ * when asked and missing. `pulumi stack select` writes no stack file, so selecting before the
+ * restore is safe, and a stack that does not exist yet has no salt to restore.
+ */
+async function selectStack(workspace: LocalWorkspace, name: string, create: boolean): Promise<Selected | undefined> {
     try {
-        return await Stack.select(name, workspace);
+        const stack = await Stack.select(name, workspace);
+        await restoreSalt(workspace, name);
+        return { stack, created: false };
     } catch (err) {
         if (!(err instanceof StackNotFoundError)) {
             throw err;
@@ -133,11 +158,12 @@ async function selectStack(workspace: LocalWorkspace, name: string, create: bool
         return undefined;
     }
     try {
-        return await Stack.create(name, workspace);
+        return { stack: await Stack.create(name, workspace), created: true };
     } catch (err) {
         // Another machine created it between our select and create.
         if (err instanceof StackAlreadyExistsError) {
-            return Stack.select(name, workspace);
+            await restoreSalt(workspace, name);
+            return { stack: await Stack.select(name, workspace), created: false };
         }
         throw err;
     }
@@ -185,7 +211,8 @@ async function applyConfig(run: Run, workspace: LocalWorkspace): Promise<void> {
         }
     }
     if (request.configTemplate !== undefined) {
-        const template = await (await LocalWorkspace.create({ workDir: request.repoRoot })).stackSettings(request.configTemplate);
+        const repo = await LocalWorkspace.create({ workDir: request.repoRoot, pulumiCommand: await pulumiCli() });
+        const template = await repo.stackSettings(request.configTemplate);
         for (const [key, value] of Object.entries(template.config ?? {})) {
             if (isSecure(value)) {
                 run.emit(logEvent(request.stack, "warning", `template Pulumi.${request.configTemplate}.yaml: skipping secret ${key} (encrypted for another stack)`));
@@ -200,16 +227,24 @@ async function applyConfig(run: Run, workspace: LocalWorkspace): Promise<void> {
     await workspace.saveStackSettings(request.stack, { ...existing, config });
 }
 
-async function applyTags(stack: Stack, tags: Record<string, string>, keep: readonly string[]): Promise<void> {
-    const current = await stack.listTags();
+/**
+ * Sets the tags that differ from the stack's (one `pulumi stack tag set` each: the CLI sets one
+ * at a time, and concurrent sets would overwrite each other). `keep` names tags that are only
+ * written when missing. `current` is the stack's tags when the caller already knows them (the
+ * stack is locked by this operation, so nobody else changes them). Returns the tags after.
+ */
+async function applyTags(stack: Stack, tags: Record<string, string>, keep: readonly string[], current?: Record<string, string>): Promise<Record<string, string>> {
+    const after = { ...(current ?? await stack.listTags()) };
     for (const [key, value] of Object.entries(tags)) {
-        if (keep.includes(key) && current[key] !== undefined) {
+        if (keep.includes(key) && after[key] !== undefined) {
             continue;
         }
-        if (current[key] !== value) {
+        if (after[key] !== value) {
             await stack.setTag(key, value);
+            after[key] = value;
         }
     }
+    return after;
 }
 
 /**
@@ -261,12 +296,12 @@ async function updateId(stack: Stack, version: number): Promise<string> {
 
 async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
     const { request } = run;
-    await restoreSalt(workspace, request.stack);
-    const stack = (await selectStack(workspace, request.stack, true)) as Stack;
+    const { stack, created } = (await selectStack(workspace, request.stack, true)) as Selected;
     step(run, "configuring", "writing stack config and tags");
     await applyConfig(run, workspace);
-    await applyTags(stack, request.tags, request.keepTags);
-    const resourceCount = await repairIfNeeded(run, stack, false);
+    const tags = await applyTags(stack, request.tags, request.keepTags, created ? {} : undefined);
+    // A stack created just now has no state, so no interrupted operation to repair.
+    const resourceCount = created ? 0 : await repairIfNeeded(run, stack, false);
     step(run, "updating", "pulumi up");
     const { onEvent } = tracked(run, resourceCount);
     const result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never" }));
@@ -275,7 +310,7 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     const after: Record<string, string> = {};
     if (namespace !== undefined) after[TAGS.namespace] = namespace;
     if (url !== undefined) after[TAGS.url] = tagValue(url);
-    await applyTags(stack, after, []);
+    await applyTags(stack, after, [], tags);
     return {
         status: "succeeded",
         changes: result.summary.resourceChanges as Record<string, number> | undefined,
@@ -287,8 +322,7 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
 
 async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
     const { request } = run;
-    await restoreSalt(workspace, request.stack);
-    const stack = await selectStack(workspace, request.stack, false);
+    const stack = (await selectStack(workspace, request.stack, false))?.stack;
     if (stack === undefined) {
         return { status: "succeeded", noop: true };
     }
@@ -321,8 +355,7 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
 }
 
 async function runRecover(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
-    await restoreSalt(workspace, run.request.stack);
-    const stack = await selectStack(workspace, run.request.stack, false);
+    const stack = (await selectStack(workspace, run.request.stack, false))?.stack;
     if (stack === undefined) {
         return { status: "succeeded", noop: true };
     }
@@ -348,7 +381,7 @@ export async function runRequest(request: WorkerRequest, emit: (event: CatalystE
         assertKind(request.stack, request.allowedKinds);
         run.emit({ ...stepEvent(request.stack, "preparing", `work dir ${request.workRoot}/${request.stack}, worker pid ${process.pid}`), pid: process.pid });
         const workDir = prepareWorkDir(request.repoRoot, request.workRoot, request.stack);
-        const workspace = await LocalWorkspace.create({ workDir });
+        const workspace = await LocalWorkspace.create({ workDir, pulumiCommand: await pulumiCli() });
         switch (request.action) {
             case "up":
                 return await runUp(run, workspace);
