@@ -10,6 +10,7 @@ import {
     StackNotFoundError,
     StackSettings,
 } from "@pulumi/pulumi/automation";
+import type { Deployment } from "@pulumi/pulumi/automation";
 import { logEvent, ProgressTracker, stepEvent } from "./events";
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
 import { DeploymentState, locksAreStale, parseLockHolders, repairPendingOperations, rootStackUrn } from "./recovery";
@@ -145,6 +146,19 @@ interface Selected {
  * restore is safe, and a stack that does not exist yet has no salt to restore.
  */
 async function selectStack(workspace: LocalWorkspace, name: string, create: boolean): Promise<Selected | undefined> {
+    // Without a stack file in the work dir the stack is most likely new (previews remove their
+    // work dir with the stack): create it at once, one CLI call instead of a failed select
+    // first. `pulumi stack init` writes the stack file only after the backend created the stack,
+    // so when it exists already (a fresh clone) the salt is still restored below.
+    if (create && !existsSync(stackFileOf(workspace.workDir, name))) {
+        try {
+            return { stack: await Stack.create(name, workspace), created: true };
+        } catch (err) {
+            if (!(err instanceof StackAlreadyExistsError)) {
+                throw err;
+            }
+        }
+    }
     try {
         const stack = await Stack.select(name, workspace);
         await restoreSalt(workspace, name);
@@ -253,8 +267,8 @@ async function applyTags(stack: Stack, tags: Record<string, string>, keep: reado
  * than broken, then imports the repaired state and refreshes everything. Returns the number of
  * resources in the state.
  */
-async function repairIfNeeded(run: Run, stack: Stack, probeLock: boolean): Promise<number> {
-    let exported = await stack.exportStack();
+async function repairIfNeeded(run: Run, stack: Stack, probeLock: boolean, state?: Deployment): Promise<number> {
+    let exported = state ?? await stack.exportStack();
     let deployment = (exported.deployment ?? {}) as DeploymentState;
     const root = rootStackUrn(deployment);
     if (root !== undefined && (probeLock || (deployment.pending_operations ?? []).length > 0)) {
@@ -299,9 +313,14 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     const { stack, created } = (await selectStack(workspace, request.stack, true)) as Selected;
     step(run, "configuring", "writing stack config and tags");
     await applyConfig(run, workspace);
-    const tags = await applyTags(stack, request.tags, request.keepTags, created ? {} : undefined);
-    // A stack created just now has no state, so no interrupted operation to repair.
-    const resourceCount = created ? 0 : await repairIfNeeded(run, stack, false);
+    // The state is read (for the repair check) while the tags are written: a read-only export
+    // and tag writes touch different records. The repair itself, when needed, writes the state
+    // and so waits for the tags. A stack created just now has no state to repair.
+    const [tags, state] = await Promise.all([
+        applyTags(stack, request.tags, request.keepTags, created ? {} : undefined),
+        created ? undefined : stack.exportStack(),
+    ]);
+    const resourceCount = state === undefined ? 0 : await repairIfNeeded(run, stack, false, state);
     step(run, "updating", "pulumi up");
     const { onEvent } = tracked(run, resourceCount);
     const result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never" }));
@@ -310,11 +329,12 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     const after: Record<string, string> = {};
     if (namespace !== undefined) after[TAGS.namespace] = namespace;
     if (url !== undefined) after[TAGS.url] = tagValue(url);
-    await applyTags(stack, after, [], tags);
+    // Reading the history (updateId) and writing the two tags do not depend on each other.
+    const [id] = await Promise.all([updateId(stack, result.summary.version), applyTags(stack, after, [], tags)]);
     return {
         status: "succeeded",
         changes: result.summary.resourceChanges as Record<string, number> | undefined,
-        updateId: await updateId(stack, result.summary.version),
+        updateId: id,
         outputs,
         recovered: run.recovered || undefined,
     };
@@ -330,8 +350,9 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
     step(run, "destroying", "pulumi destroy");
     const { onEvent } = tracked(run, resourceCount);
     const result = await withBackendLock(run, stack, () => stack.destroy({ onEvent, signal: run.signal, color: "never" }));
-    const left = ((await stack.exportStack()).deployment as DeploymentState).resources ?? [];
-    const id = await updateId(stack, result.summary.version);
+    // Two reads of the state, at once.
+    const [exported, id] = await Promise.all([stack.exportStack(), updateId(stack, result.summary.version)]);
+    const left = (exported.deployment as DeploymentState).resources ?? [];
     if (left.length > 0) {
         return {
             status: "failed",
