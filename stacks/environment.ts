@@ -68,8 +68,9 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
         },
     });
     const ns = namespace.name;
-    // Everything in the namespace waits for its quota, limit range and policies.
-    const inNamespace: pulumi.ComponentResourceOptions = { dependsOn: namespace.ready };
+    // Everything in the namespace waits for its quota, limit range and policies, and is deleted
+    // with the namespace on a destroy (components/environment/namespace.ts).
+    const inNamespace: pulumi.ComponentResourceOptions = { dependsOn: namespace.ready, transforms: [namespace.deletedWith] };
 
     const access = new EnvironmentAccess(`${name}-access`, {
         stack,
@@ -172,7 +173,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
         runAsGroup: config.app.runAsGroup,
         readOnlyRootFilesystem: config.app.readOnlyRootFilesystem,
         extraEgress: config.app.egress,
-    }, { dependsOn: [...namespace.ready, ...(database ? [database] : []), ...(redis ? [redis] : [])] });
+    }, { ...inNamespace, dependsOn: [...namespace.ready, ...(database ? [database] : []), ...(redis ? [redis] : [])] });
 
     let url: pulumi.Output<string> = pulumi.output("");
     if (config.route.enabled) {
@@ -184,7 +185,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
             serviceName: config.route.serviceName ?? app.serviceName,
             servicePort: config.route.servicePort ?? app.servicePort,
             ingressName: config.app.name,
-        }, { dependsOn: [...namespace.ready, app] });
+        }, { ...inNamespace, dependsOn: [...namespace.ready, app] });
         url = route.url;
     }
 
@@ -213,7 +214,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
             clusterCidrs: config.network.clusterCidrs,
             apiServerCidrs: config.network.apiServerCidrs,
             passwordSource: config.passwordSource,
-        }, { dependsOn: [...namespace.ready, access, ...(database ? [database] : [])] });
+        }, { ...inNamespace, dependsOn: [...namespace.ready, access, ...(database ? [database] : [])] });
     }
 
     return {
