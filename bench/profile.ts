@@ -72,13 +72,19 @@ export function resourceSpans(events: CatalystEvent[], originMs: number): Resour
 
 /** The wrapper script: times the real `pulumi` and appends one line per process. */
 function wrapperScript(realPulumi: string, log: string): string {
-    // Only the first two words that do not start with a dash: the sub-command, never a value.
+    // Only the sub-command (`up`, `stack export`, `stack tag set`): its first word, the second
+    // after `stack`, `config` or `plugin`, the third after `stack tag`; never a value.
     return `#!/usr/bin/env bash
 start=$(date +%s%N)
 "${realPulumi}" "$@"
 code=$?
 words=()
-for a in "$@"; do [[ "$a" == -* ]] && continue; words+=("$a"); [[ \${#words[@]} -ge 2 ]] && break; done
+for a in "$@"; do
+  [[ "$a" == -* ]] && continue
+  words+=("$a")
+  [[ ! "\${words[0]}" =~ ^(stack|config|plugin)$ || \${#words[@]} -ge 3 ]] && break
+  [[ \${#words[@]} -eq 2 && "\${words[1]}" != tag ]] && break
+done
 printf '%s %s %s %s\\n' "$start" "$(date +%s%N)" "$code" "\${words[*]}" >> "${log}"
 exit $code
 `;
