@@ -58,7 +58,7 @@ export function componentSelector(stack: string, component: string): Record<stri
  * would prove is already proven: the Deployment's await (Available: every replica Ready) has
  * finished before the Service is created, the selector is the pod template's own
  * {@link componentSelector} and the target ports are the container's named ports (both checked
- * by test/unit/environment/services.test.ts), and the Ingress await still waits for the
+ * by test/unit/environment/inventory.test.ts), and the Ingress await still waits for the
  * Endpoints of the Service it routes to.
  */
 export const SERVICE_ANNOTATIONS: Readonly<Record<string, string>> = { "pulumi.com/skipAwait": "true" };
