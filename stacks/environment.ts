@@ -68,9 +68,8 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
         },
     });
     const ns = namespace.name;
-    // Everything in the namespace waits for its quota, limit range and policies, and is deleted
-    // with the namespace on a destroy (components/environment/namespace.ts).
-    const inNamespace: pulumi.ComponentResourceOptions = { dependsOn: namespace.ready, transforms: [namespace.deletedWith] };
+    // Everything in the namespace waits for its quota, limit range and policies.
+    const inNamespace: pulumi.ComponentResourceOptions = { dependsOn: namespace.ready };
 
     const access = new EnvironmentAccess(`${name}-access`, {
         stack,
@@ -173,7 +172,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
         runAsGroup: config.app.runAsGroup,
         readOnlyRootFilesystem: config.app.readOnlyRootFilesystem,
         extraEgress: config.app.egress,
-    }, { ...inNamespace, dependsOn: [...namespace.ready, ...(database ? [database] : []), ...(redis ? [redis] : [])] });
+    }, { dependsOn: [...namespace.ready, ...(database ? [database] : []), ...(redis ? [redis] : [])] });
 
     let url: pulumi.Output<string> = pulumi.output("");
     if (config.route.enabled) {
@@ -185,7 +184,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
             serviceName: config.route.serviceName ?? app.serviceName,
             servicePort: config.route.servicePort ?? app.servicePort,
             ingressName: config.app.name,
-        }, { ...inNamespace, dependsOn: [...namespace.ready, app] });
+        }, { dependsOn: [...namespace.ready, app] });
         url = route.url;
     }
 
@@ -214,7 +213,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
             clusterCidrs: config.network.clusterCidrs,
             apiServerCidrs: config.network.apiServerCidrs,
             passwordSource: config.passwordSource,
-        }, { ...inNamespace, dependsOn: [...namespace.ready, access, ...(database ? [database] : [])] });
+        }, { dependsOn: [...namespace.ready, access, ...(database ? [database] : [])] });
     }
 
     return {

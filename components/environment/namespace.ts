@@ -39,26 +39,6 @@ export function podSecurityLabels(version: string = POD_SECURITY_VERSION): Recor
 }
 
 /**
- * A resource transform for the environment's components: every Kubernetes object created in
- * `namespace` gets `deletedWith: resource` (the Namespace). Deleting a namespace deletes
- * everything in it, and the provider's Namespace delete waits until the namespace is gone, so a
- * destroy need not delete each object first, one dependency level after another (about 2.3 s of
- * a preview's 10 s destroy, docs/performance.md); the engine drops them from the state when the
- * namespace goes. Objects elsewhere (the shared database's role in the Postgres namespace) keep
- * their own delete, and an object removed from the program while the namespace stays is deleted
- * as before: `deletedWith` applies only when both go in the same operation.
- */
-export function deletedWithNamespace(namespace: string, resource: pulumi.Resource): pulumi.ResourceTransform {
-    return (args) => {
-        const metadata = (args.props as { metadata?: { namespace?: unknown } }).metadata;
-        if (!args.custom || !args.type.startsWith("kubernetes:") || metadata?.namespace !== namespace) {
-            return undefined;
-        }
-        return { props: args.props, opts: { ...args.opts, deletedWith: args.opts.deletedWith ?? resource } };
-    };
-}
-
-/**
  * An environment's namespace with its guard rails: restricted Pod Security, a ResourceQuota and a
  * LimitRange sized for the tier, and NetworkPolicies that deny everything not explicitly allowed.
  */
@@ -72,8 +52,6 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
      * the LimitRange gets no default limits, and one created before the quota is not counted.
      */
     public readonly ready: pulumi.Resource[];
-    /** {@link deletedWithNamespace} for this namespace: pass it in the `transforms` of components that create objects in it. */
-    public readonly deletedWith: pulumi.ResourceTransform;
 
     constructor(name: string, args: EnvironmentNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("catalyst:environment:EnvironmentNamespace", name, {}, opts);
@@ -85,8 +63,8 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
             },
         }, { parent: this });
         const namespace = this.namespace.metadata.name;
-        // Children of the namespace wait for it, and go with it on a destroy.
-        const child = { parent: this, dependsOn: [this.namespace], deletedWith: this.namespace };
+        // Children of the namespace wait for it, so that a destroy removes them first.
+        const child = { parent: this, dependsOn: [this.namespace] };
 
         const quota = new k8s.core.v1.ResourceQuota(`${name}-quota`, {
             metadata: { name: "environment-quota", namespace, labels: objectLabels(stack) },
@@ -103,7 +81,6 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
             }, child));
 
         this.ready = [this.namespace, quota, limitRange, ...policies];
-        this.deletedWith = deletedWithNamespace(namespaceName(stack), this.namespace);
         this.name = namespace;
         this.registerOutputs({ name: this.name });
     }

@@ -71,8 +71,6 @@ export function installMocks(): void {
         "unit",
         false,
     );
-    // The environment's components carry transforms (namespace.ts), which mocks refuse otherwise.
-    captureTransforms();
 }
 
 /** Transforms the program attached to resources, in registration order. */
