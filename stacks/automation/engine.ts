@@ -141,8 +141,8 @@ interface Selected {
 }
 
 /**
- * Selects the stack, restoring its salt first when the work dir lacks its stack file; creates it
- * when asked and missing. `pulumi stack select` writes no stack file, so selecting before the
+ * Selects the stack and then restores its salt when the work dir lacks its stack file; creates
+ * it when asked and missing. `pulumi stack select` writes no stack file, so selecting before the
  * restore is safe, and a stack that does not exist yet has no salt to restore.
  */
 async function selectStack(workspace: LocalWorkspace, name: string, create: boolean): Promise<Selected | undefined> {
