@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `catalyst` CLI: a tiny shim that loads the TypeScript CLI (stacks/automation/cli/main.ts)
-// through ts-node's transpile-only register, or the compiled build in dist/ when ts-node is not
-// installed. Node >= 22 is required (@pulumi/pulumi); with an older node on PATH the shim re-runs
-// itself with the node the toolchain bootstrap provides (tools/bootstrap.sh).
+// through the project's transpile cache (tools/register.js), or the compiled build in dist/ when
+// TypeScript is not installed. Node >= 22 is required (@pulumi/pulumi); with an older node on
+// PATH the shim re-runs itself with the node the toolchain bootstrap provides (tools/bootstrap.sh).
 "use strict";
 
 const path = require("path");
@@ -27,16 +27,14 @@ if (major < 22) {
 
 let entry;
 try {
-  require.resolve("ts-node", { paths: [root] });
-  require(require.resolve("ts-node", { paths: [root] })).register({
-    transpileOnly: true,
-    project: path.join(root, "tsconfig.json"),
-  });
+  // The project's transpile cache (tools/register.js): the compiler loads only when a file changed.
+  require.resolve("typescript", { paths: [root] });
+  require(path.join(root, "tools", "register.js"));
   entry = path.join(root, "stacks", "automation", "cli", "main.ts");
 } catch {
   entry = path.join(root, "dist", "stacks", "automation", "cli", "main.js");
   if (!fs.existsSync(entry)) {
-    process.stderr.write("catalyst: neither ts-node nor a build in dist/ was found; run `npm ci` (or `npm run build`)\n");
+    process.stderr.write("catalyst: neither TypeScript nor a build in dist/ was found; run `npm ci` (or `npm run build`)\n");
     process.exit(1);
   }
 }

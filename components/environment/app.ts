@@ -4,7 +4,7 @@ import { namespaceName } from "../naming";
 import { GeneratedPassword, PasswordSource } from "../shared/password";
 import { namespacedOnly } from "./app-source";
 import { AppPodSettings, appPodSpec, SecretEnv, SecretFile } from "./app-spec";
-import { componentSelector, objectLabels } from "./labels";
+import { componentSelector, objectLabels, SERVICE_ANNOTATIONS } from "./labels";
 import { EgressRule, extraEgressSpec } from "./network";
 
 /** Where an application comes from: exactly one of an image, a Helm chart or a manifest directory. */
@@ -200,7 +200,7 @@ export class App extends pulumi.ComponentResource {
         }, child);
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: args.appName, namespace, labels },
+            metadata: { name: args.appName, namespace, labels, annotations: SERVICE_ANNOTATIONS },
             spec: { selector, ports: [{ name: "http", port: this.servicePort, targetPort: "http" }] },
         }, { parent: this, dependsOn: [deployment] });
 

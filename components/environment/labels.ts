@@ -51,3 +51,16 @@ export function objectLabels(stack: string, component?: string): Record<string, 
 export function componentSelector(stack: string, component: string): Record<string, string> {
     return { [ENVIRONMENT_LABEL]: toLabelValue(stack), [COMPONENT_LABEL]: toLabelValue(component) };
 }
+
+/**
+ * Annotations of a Service that is created after the Deployment it selects (`dependsOn`). The
+ * Kubernetes provider's own await for a Service waits until its Endpoints target a pod and then
+ * 10 s more after the last Endpoints change ("settling"), a fixed 10 s per Service that ran
+ * twice in series in every preview (docs/performance.md). It is skipped here because what it
+ * would prove is already proven: the Deployment's await (Available: every replica Ready) has
+ * finished before the Service is created, the selector is the pod template's own
+ * {@link componentSelector} and the target ports are the container's named ports (both checked
+ * by test/unit/environment/inventory.test.ts), and the Ingress await still waits for the
+ * Endpoints of the Service it routes to.
+ */
+export const SERVICE_ANNOTATIONS: Readonly<Record<string, string>> = { "pulumi.com/skipAwait": "true" };

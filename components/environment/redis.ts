@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword, PasswordSource } from "../shared/password";
-import { componentSelector, objectLabels } from "./labels";
+import { componentSelector, objectLabels, SERVICE_ANNOTATIONS } from "./labels";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 
 /** The Redis image environments run unless configured otherwise (pinned). */
@@ -111,7 +111,7 @@ export class Redis extends pulumi.ComponentResource {
         }, { parent: this });
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: "redis", namespace, labels },
+            metadata: { name: "redis", namespace, labels, annotations: SERVICE_ANNOTATIONS },
             spec: { selector, ports: [{ name: "redis", port: 6379, targetPort: "redis" }] },
         }, { parent: this, dependsOn: [deployment] });
 

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword, PasswordSource } from "../shared/password";
-import { componentSelector, NEEDS_API_LABEL, objectLabels } from "./labels";
+import { componentSelector, NEEDS_API_LABEL, objectLabels, SERVICE_ANNOTATIONS } from "./labels";
 import { internetEgressSpec } from "./network";
 import { Route } from "./route";
 import {
@@ -172,7 +172,7 @@ export class AgentWorkspace extends pulumi.ComponentResource {
         }
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: objectName, namespace, labels },
+            metadata: { name: objectName, namespace, labels, annotations: SERVICE_ANNOTATIONS },
             spec: {
                 selector,
                 ports: [

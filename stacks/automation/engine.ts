@@ -4,11 +4,13 @@ import {
     ConcurrentUpdateError,
     EngineEvent,
     LocalWorkspace,
+    PulumiCommand,
     Stack,
     StackAlreadyExistsError,
     StackNotFoundError,
     StackSettings,
 } from "@pulumi/pulumi/automation";
+import type { Deployment } from "@pulumi/pulumi/automation";
 import { policyPackOptions } from "../../policy/options";
 import { logEvent, ProgressTracker, stepEvent } from "./events";
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
@@ -43,6 +45,17 @@ interface Run {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let cli: Promise<PulumiCommand> | undefined;
+
+/**
+ * The worker's one `pulumi` CLI. `PulumiCommand.get()` runs `pulumi version`, and each
+ * `LocalWorkspace.create` without a command calls it again: once per process is enough.
+ */
+function pulumiCli(): Promise<PulumiCommand> {
+    cli ??= PulumiCommand.get();
+    return cli;
+}
 
 function step(run: Run, name: StepName, message: string): void {
     run.emit(stepEvent(run.request.stack, name, message));
@@ -122,9 +135,35 @@ async function restoreSalt(workspace: LocalWorkspace, name: string): Promise<voi
     }
 }
 
-async function selectStack(workspace: LocalWorkspace, name: string, create: boolean): Promise<Stack | undefined> {
+/** A selected stack, and whether this call created it (a new stack has no state to repair). */
+interface Selected {
+    stack: Stack;
+    created: boolean;
+}
+
+/**
+ * Selects the stack and then restores its salt when the work dir lacks its stack file; creates
+ * it when asked and missing. `pulumi stack select` writes no stack file, so selecting before the
+ * restore is safe, and a stack that does not exist yet has no salt to restore.
+ */
+async function selectStack(workspace: LocalWorkspace, name: string, create: boolean): Promise<Selected | undefined> {
+    // Without a stack file in the work dir the stack is most likely new (previews remove their
+    // work dir with the stack): create it at once, one CLI call instead of a failed select
+    // first. `pulumi stack init` writes the stack file only after the backend created the stack,
+    // so when it exists already (a fresh clone) the salt is still restored below.
+    if (create && !existsSync(stackFileOf(workspace.workDir, name))) {
+        try {
+            return { stack: await Stack.create(name, workspace), created: true };
+        } catch (err) {
+            if (!(err instanceof StackAlreadyExistsError)) {
+                throw err;
+            }
+        }
+    }
     try {
-        return await Stack.select(name, workspace);
+        const stack = await Stack.select(name, workspace);
+        await restoreSalt(workspace, name);
+        return { stack, created: false };
     } catch (err) {
         if (!(err instanceof StackNotFoundError)) {
             throw err;
@@ -134,11 +173,12 @@ async function selectStack(workspace: LocalWorkspace, name: string, create: bool
         return undefined;
     }
     try {
-        return await Stack.create(name, workspace);
+        return { stack: await Stack.create(name, workspace), created: true };
     } catch (err) {
         // Another machine created it between our select and create.
         if (err instanceof StackAlreadyExistsError) {
-            return Stack.select(name, workspace);
+            await restoreSalt(workspace, name);
+            return { stack: await Stack.select(name, workspace), created: false };
         }
         throw err;
     }
@@ -186,7 +226,8 @@ async function applyConfig(run: Run, workspace: LocalWorkspace): Promise<void> {
         }
     }
     if (request.configTemplate !== undefined) {
-        const template = await (await LocalWorkspace.create({ workDir: request.repoRoot })).stackSettings(request.configTemplate);
+        const repo = await LocalWorkspace.create({ workDir: request.repoRoot, pulumiCommand: await pulumiCli() });
+        const template = await repo.stackSettings(request.configTemplate);
         for (const [key, value] of Object.entries(template.config ?? {})) {
             if (isSecure(value)) {
                 run.emit(logEvent(request.stack, "warning", `template Pulumi.${request.configTemplate}.yaml: skipping secret ${key} (encrypted for another stack)`));
@@ -201,16 +242,24 @@ async function applyConfig(run: Run, workspace: LocalWorkspace): Promise<void> {
     await workspace.saveStackSettings(request.stack, { ...existing, config });
 }
 
-async function applyTags(stack: Stack, tags: Record<string, string>, keep: readonly string[]): Promise<void> {
-    const current = await stack.listTags();
+/**
+ * Sets the tags that differ from the stack's (one `pulumi stack tag set` each: the CLI sets one
+ * at a time, and concurrent sets would overwrite each other). `keep` names tags that are only
+ * written when missing. `current` is the stack's tags when the caller already knows them (the
+ * stack is locked by this operation, so nobody else changes them). Returns the tags after.
+ */
+async function applyTags(stack: Stack, tags: Record<string, string>, keep: readonly string[], current?: Record<string, string>): Promise<Record<string, string>> {
+    const after = { ...(current ?? await stack.listTags()) };
     for (const [key, value] of Object.entries(tags)) {
-        if (keep.includes(key) && current[key] !== undefined) {
+        if (keep.includes(key) && after[key] !== undefined) {
             continue;
         }
-        if (current[key] !== value) {
+        if (after[key] !== value) {
             await stack.setTag(key, value);
+            after[key] = value;
         }
     }
+    return after;
 }
 
 /**
@@ -219,8 +268,8 @@ async function applyTags(stack: Stack, tags: Record<string, string>, keep: reado
  * than broken, then imports the repaired state and refreshes everything. Returns the number of
  * resources in the state.
  */
-async function repairIfNeeded(run: Run, stack: Stack, probeLock: boolean): Promise<number> {
-    let exported = await stack.exportStack();
+async function repairIfNeeded(run: Run, stack: Stack, probeLock: boolean, state?: Deployment): Promise<number> {
+    let exported = state ?? await stack.exportStack();
     let deployment = (exported.deployment ?? {}) as DeploymentState;
     const root = rootStackUrn(deployment);
     if (root !== undefined && (probeLock || (deployment.pending_operations ?? []).length > 0)) {
@@ -262,12 +311,17 @@ async function updateId(stack: Stack, version: number): Promise<string> {
 
 async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
     const { request } = run;
-    await restoreSalt(workspace, request.stack);
-    const stack = (await selectStack(workspace, request.stack, true)) as Stack;
+    const { stack, created } = (await selectStack(workspace, request.stack, true)) as Selected;
     step(run, "configuring", "writing stack config and tags");
     await applyConfig(run, workspace);
-    await applyTags(stack, request.tags, request.keepTags);
-    const resourceCount = await repairIfNeeded(run, stack, false);
+    // The state is read (for the repair check) while the tags are written: a read-only export
+    // and tag writes touch different records. The repair itself, when needed, writes the state
+    // and so waits for the tags. A stack created just now has no state to repair.
+    const [tags, state] = await Promise.all([
+        applyTags(stack, request.tags, request.keepTags, created ? {} : undefined),
+        created ? undefined : stack.exportStack(),
+    ]);
+    const resourceCount = state === undefined ? 0 : await repairIfNeeded(run, stack, false, state);
     step(run, "updating", "pulumi up");
     const { onEvent } = tracked(run, resourceCount);
     // The security baseline checks every update this layer runs: CLI, HTTP API, MCP and CI alike.
@@ -278,11 +332,12 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     const after: Record<string, string> = {};
     if (namespace !== undefined) after[TAGS.namespace] = namespace;
     if (url !== undefined) after[TAGS.url] = tagValue(url);
-    await applyTags(stack, after, []);
+    // Reading the history (updateId) and writing the two tags do not depend on each other.
+    const [id] = await Promise.all([updateId(stack, result.summary.version), applyTags(stack, after, [], tags)]);
     return {
         status: "succeeded",
         changes: result.summary.resourceChanges as Record<string, number> | undefined,
-        updateId: await updateId(stack, result.summary.version),
+        updateId: id,
         outputs,
         recovered: run.recovered || undefined,
     };
@@ -290,8 +345,7 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
 
 async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
     const { request } = run;
-    await restoreSalt(workspace, request.stack);
-    const stack = await selectStack(workspace, request.stack, false);
+    const stack = (await selectStack(workspace, request.stack, false))?.stack;
     if (stack === undefined) {
         return { status: "succeeded", noop: true };
     }
@@ -299,8 +353,9 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
     step(run, "destroying", "pulumi destroy");
     const { onEvent } = tracked(run, resourceCount);
     const result = await withBackendLock(run, stack, () => stack.destroy({ onEvent, signal: run.signal, color: "never" }));
-    const left = ((await stack.exportStack()).deployment as DeploymentState).resources ?? [];
-    const id = await updateId(stack, result.summary.version);
+    // Two reads of the state, at once.
+    const [exported, id] = await Promise.all([stack.exportStack(), updateId(stack, result.summary.version)]);
+    const left = (exported.deployment as DeploymentState).resources ?? [];
     if (left.length > 0) {
         return {
             status: "failed",
@@ -324,8 +379,7 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
 }
 
 async function runRecover(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
-    await restoreSalt(workspace, run.request.stack);
-    const stack = await selectStack(workspace, run.request.stack, false);
+    const stack = (await selectStack(workspace, run.request.stack, false))?.stack;
     if (stack === undefined) {
         return { status: "succeeded", noop: true };
     }
@@ -351,7 +405,7 @@ export async function runRequest(request: WorkerRequest, emit: (event: CatalystE
         assertKind(request.stack, request.allowedKinds);
         run.emit({ ...stepEvent(request.stack, "preparing", `work dir ${request.workRoot}/${request.stack}, worker pid ${process.pid}`), pid: process.pid });
         const workDir = prepareWorkDir(request.repoRoot, request.workRoot, request.stack);
-        const workspace = await LocalWorkspace.create({ workDir });
+        const workspace = await LocalWorkspace.create({ workDir, pulumiCommand: await pulumiCli() });
         switch (request.action) {
             case "up":
                 return await runUp(run, workspace);

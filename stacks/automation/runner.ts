@@ -5,8 +5,8 @@ import { WorkerMessage, WorkerRequest, WorkerResult } from "./protocol";
 import { CatalystEvent } from "./types";
 
 /**
- * Runs each stack operation in its own child process: `node` with the worker script (compiled,
- * or TypeScript through ts-node's transpile-only register), in a process group of its own so
+ * Runs each stack operation in its own child process: `node` with the worker script (compiled, or
+ * TypeScript through the transpile cache tools/register.js), in a process group of its own so
  * that the worker, its `pulumi` and the plugins can be stopped together. Stopping is staged:
  * SIGINT to the worker (pulumi cancels gracefully), then after a grace period SIGKILL to the
  * whole group. The caller then runs a `recover` request (see engine.ts).
@@ -110,7 +110,9 @@ export function killAllWorkers(): void {
 export function runWorker(request: WorkerRequest, options: RunnerOptions): Promise<RunOutcome> {
     const started = Date.now();
     const script = options.workerPath ?? defaultWorkerPath();
-    const execArgv = script.endsWith(".ts") ? ["-r", require.resolve("ts-node/register/transpile-only")] : [];
+    // TypeScript through the project's transpile cache (tools/register.js): after the first run
+    // a worker starts without loading ts-node or the compiler.
+    const execArgv = script.endsWith(".ts") ? ["-r", path.resolve(__dirname, "..", "..", "tools", "register.js")] : [];
     const child = fork(script, [], {
         detached: true,
         execArgv,

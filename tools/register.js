@@ -1,0 +1,82 @@
+// A `require` hook for the project's TypeScript with a persistent transpile cache:
+//   node --require ./tools/register.js <file.ts>
+// Each .ts file is transpiled once (TypeScript's transpileModule with tsconfig.json's options,
+// what ts-node's transpile-only mode does) into .catalyst/ts-cache/, and every later process
+// reuses that JavaScript without loading the TypeScript compiler at all. Every stack operation
+// starts two fresh Node processes (the automation worker and the Pulumi program), and loading
+// ts-node plus the compiler and transpiling ~40 files cost both of them 0.2-0.5 s (see
+// docs/performance.md). The cache is keyed by the source's content, the compiler options and
+// the compiler's version, so an edit is never served stale; types are checked by `tsc` in
+// `npm test`, as before.
+"use strict";
+
+const crypto = require("crypto");
+const fs = require("fs");
+const Module = require("module");
+const path = require("path");
+
+const root = path.resolve(__dirname, "..");
+const cacheDir = process.env.CATALYST_TS_CACHE_DIR || path.join(root, ".catalyst", "ts-cache");
+const tsconfig = path.join(root, "tsconfig.json");
+
+function read(file) {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+// What else decides the output: the compiler options and the compiler's version.
+const salt = crypto.createHash("sha256")
+  .update(read(tsconfig))
+  .update(read(require.resolve("typescript/package.json", { paths: [root] })))
+  .digest("hex");
+
+let transpile;
+function transpiler() {
+  if (transpile === undefined) {
+    const ts = require(require.resolve("typescript", { paths: [root] }));
+    const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(`${tsconfig}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+      },
+    });
+    // Inline source maps, so that stack traces point at the TypeScript lines; without outDir and
+    // rootDir, whose relative paths would make the maps point beside the sources.
+    const options = { ...parsed.options, sourceMap: false, inlineSourceMap: true, inlineSources: true, declaration: false, noEmit: false };
+    delete options.outDir;
+    delete options.rootDir;
+    transpile = (source, fileName) => ts.transpileModule(source, { compilerOptions: options, fileName, reportDiagnostics: false }).outputText;
+  }
+  return transpile;
+}
+
+/** The JavaScript of `fileName`: from the cache when its first line names this source's hash. */
+function compiled(source, fileName) {
+  const hash = crypto.createHash("sha256").update(salt).update("\0").update(source).digest("hex");
+  const stamp = `//# catalyst-ts-cache ${hash}\n`;
+  const cached = path.join(cacheDir, `${crypto.createHash("sha256").update(fileName).digest("hex").slice(0, 32)}.js`);
+  const text = read(cached);
+  if (text.startsWith(stamp)) {
+    return text.slice(stamp.length);
+  }
+  const js = transpiler()(source, fileName);
+  // Written whole and renamed, so that concurrent processes never read half a file.
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const temporary = `${cached}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, stamp + js);
+  fs.renameSync(temporary, cached);
+  return js;
+}
+
+const fallback = Module._extensions[".ts"];
+Module._extensions[".ts"] = function loadTypeScript(module, fileName) {
+  // Like ts-node: packages under node_modules are never transpiled by this hook.
+  if (fileName.split(path.sep).includes("node_modules") && fallback) {
+    return fallback(module, fileName);
+  }
+  module._compile(compiled(fs.readFileSync(fileName, "utf8"), fileName), fileName);
+};
+process.setSourceMapsEnabled(true);
