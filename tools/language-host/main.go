@@ -289,11 +289,13 @@ func (h *languageHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumir
 	cmd := exec.CommandContext(server.Context(), node, args...)
 	// Policy packs have always run in their own directory, so their relative paths resolve there.
 	cmd.Dir = dir
-	cmd.Env = req.GetEnv()
-	// As for programs: TypeScript through ts-node unless the pack's runtime options say
-	// `typescript: false` (a pack that brings its own loader in `nodeargs`).
-	if typescript, ok := req.GetInfo().GetOptions().AsMap()["typescript"].(bool); !ok || typescript {
-		cmd.Env = append(cmd.Env, "PULUMI_NODEJS_TYPESCRIPT=true")
+	cmd.Env = append(req.GetEnv(), "PULUMI_NODEJS_TYPESCRIPT=true")
+	// run-policy-pack always registers ts-node with type checking. A pack whose runtime options
+	// say `typescript: false` brings its own loader in `nodeargs`; ts-node then ignores every
+	// file, so that it neither type-checks the pack at each start nor compiles the loader's output
+	// a second time (ts-node wraps the loader it finds registered for .ts).
+	if typescript, ok := req.GetInfo().GetOptions().AsMap()["typescript"].(bool); ok && !typescript {
+		cmd.Env = append(cmd.Env, "TS_NODE_IGNORE=.")
 	}
 	cmd.Stdout = out.stream(false)
 	cmd.Stderr = out.stream(true)
