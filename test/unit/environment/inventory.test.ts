@@ -1,25 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
-import { captureTransforms, configMap, installMocks, ofType, recorded, resetRecorded, settle, transforms, valueOf } from "./mocks";
+import * as naming from "../../../components/naming";
+import { captureTransforms, configMap, installMocks, ofType, recorded, resetRecorded, runEnvironmentProgram, settle, transforms, valueOf } from "./mocks";
 
 type Program = typeof import("../../../stacks/environment");
-type Naming = typeof import("../../../components/naming");
 let program: Program;
-let naming: Naming;
 
 beforeAll(async () => {
     installMocks();
     captureTransforms();
     program = await import("../../../stacks/environment");
-    naming = await import("../../../components/naming");
 });
 
 beforeEach(() => resetRecorded());
 
 /** Runs the environment program of `stack` with `config` and returns its outputs once settled. */
 async function run(stack: string, config: Record<string, unknown>, secretKeys: string[] = []) {
-    pulumi.runtime.setAllConfig(configMap({ passwordSource: "random", ...config }), secretKeys.map((k) => `catalyst:${k}`));
-    const outputs = program.environmentProgram(naming.parseStackName(stack));
-    await settle();
+    const outputs = await runEnvironmentProgram(stack, config, secretKeys);
     const resolved: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(outputs)) {
         resolved[key] = await valueOf(value as pulumi.Input<unknown>);

@@ -127,3 +127,17 @@ export function configMap(values: Record<string, unknown>): Record<string, strin
     return Object.fromEntries(Object.entries(values).map(([key, value]) =>
         [`catalyst:${key}`, typeof value === "string" ? value : JSON.stringify(value)]));
 }
+
+/**
+ * Runs the environment program of `stack` with `config` (keys without `catalyst:`) under the
+ * mocks and returns its outputs once every resource is registered. Call {@link installMocks}
+ * first: the program is loaded here, after the mocks are in place.
+ */
+export async function runEnvironmentProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []) {
+    const { environmentProgram } = await import("../../../stacks/environment");
+    const { parseStackName } = await import("../../../components/naming");
+    pulumi.runtime.setAllConfig(configMap({ passwordSource: "random", ...config }), secretKeys.map((k) => `catalyst:${k}`));
+    const outputs = environmentProgram(parseStackName(stack));
+    await settle();
+    return outputs;
+}

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { policies } from "../../../policy/policies";
-import { configMap, installMocks, Recorded, recorded, resetRecorded, settle } from "../environment/mocks";
+import { installMocks, Recorded, recorded, resetRecorded, runEnvironmentProgram } from "../environment/mocks";
 import { stackViolations, violations } from "./harness";
 
 /*
@@ -10,16 +10,7 @@ import { stackViolations, violations } from "./harness";
  * an update. A component that drifts from the baseline fails here before an integration run.
  */
 
-type Program = typeof import("../../../stacks/environment");
-type Naming = typeof import("../../../components/naming");
-let program: Program;
-let naming: Naming;
-
-beforeAll(async () => {
-    installMocks();
-    program = await import("../../../stacks/environment");
-    naming = await import("../../../components/naming");
-});
+beforeAll(() => installMocks());
 
 afterAll(() => pulumi.runtime.setAllConfig({}));
 
@@ -29,9 +20,7 @@ const stackPolicies = policies.filter((p): p is StackValidationPolicy => "valida
 /** The resources the program registers for `stack` with `config`. */
 async function registered(stack: string, config: Record<string, unknown>): Promise<Recorded[]> {
     resetRecorded();
-    pulumi.runtime.setAllConfig(configMap({ passwordSource: "random", ...config }));
-    program.environmentProgram(naming.parseStackName(stack));
-    await settle();
+    await runEnvironmentProgram(stack, config);
     const kubernetes = recorded.filter((r) => r.type.startsWith("kubernetes:"));
     expect(kubernetes.length).toBeGreaterThan(10);
     return kubernetes;
