@@ -1,4 +1,4 @@
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { EXEMPTIONS } from "../../../policy/exemptions";
@@ -51,8 +51,12 @@ describe("the policy pack", () => {
     });
 
     it("is a nodejs policy pack with a version", () => {
-        const project = yaml.load(readFileSync(path.join(__dirname, "../../../policy/PulumiPolicy.yaml"), "utf8")) as { runtime: string };
-        expect(project.runtime).toBe("nodejs");
+        const project = yaml.load(readFileSync(path.join(__dirname, "../../../policy/PulumiPolicy.yaml"), "utf8")) as {
+            runtime: { name: string; options: { typescript: boolean; nodeargs: string } };
+        };
+        // Loaded through the project's transpile cache, which must exist where nodeargs says.
+        expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: false, nodeargs: "--require ../tools/register.js" } });
+        expect(existsSync(path.join(POLICY_PACK_DIR, "..", "tools", "register.js"))).toBe(true);
         const manifest = JSON.parse(readFileSync(path.join(__dirname, "../../../policy/package.json"), "utf8"));
         expect(manifest.version).toMatch(/^[0-9]+\.[0-9]+\.[0-9]+$/);
     });
