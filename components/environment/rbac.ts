@@ -69,10 +69,17 @@ export function adminRules(): PolicyRule[] {
 }
 
 /**
+ * The verb on `serviceaccounts` that lets a requester run pods as one; the platform's
+ * `service-account-use` admission policy asks the API server's authorizer for it.
+ */
+export const SERVICE_ACCOUNT_USE_VERB = "use";
+
+/**
  * Admin plus what a developer needs on their own environment: shells, attach and port-forward
- * into pods, the Secrets, and running pods as the namespace's ServiceAccounts. `tokenServiceAccounts` are the ServiceAccounts whose short-lived
- * tokens owners may request (the owner kubeconfig's); limited by name, since a token of any
- * other ServiceAccount could carry other permissions.
+ * into pods, the Secrets, and running pods as the namespace's ServiceAccounts.
+ * `tokenServiceAccounts` are the ServiceAccounts whose short-lived tokens owners may request
+ * (the owner kubeconfig's); limited by name, since a token of any other ServiceAccount could
+ * carry other permissions.
  */
 export function ownerRules(tokenServiceAccounts: string[] = []): PolicyRule[] {
     const rules: PolicyRule[] = [
@@ -82,7 +89,7 @@ export function ownerRules(tokenServiceAccounts: string[] = []): PolicyRule[] {
         { apiGroups: [""], resources: ["secrets"], verbs: WRITE },
         // Checked by the platform's `service-account-use` admission policy: only owners may run
         // pods as a ServiceAccount other than `default` (the workspace's holds the owner role).
-        { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["use"] },
+        { apiGroups: [""], resources: ["serviceaccounts"], verbs: [SERVICE_ACCOUNT_USE_VERB] },
     ];
     if (tokenServiceAccounts.length > 0) {
         rules.push({

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { SERVICE_ACCOUNT_USE_VERB } from "../environment/rbac";
 
 /**
  * The second enforcement of the security baseline: ValidatingAdmissionPolicies (CEL, run by the
@@ -144,9 +145,6 @@ export const DEFAULT_TRUSTED_REQUESTERS: readonly string[] = [
     "system:serviceaccount:kube-system:*",
     "system:serviceaccount:cnpg-system:cloudnative-pg",
 ];
-
-/** The RBAC verb on `serviceaccounts` that lets a requester run pods as a ServiceAccount. */
-export const SERVICE_ACCOUNT_USE_VERB = "use";
 
 /** CEL: whether the request's user matches one of `requesters` (a trailing `*` is a prefix). */
 function requesterIn(requesters: readonly string[]): string {
