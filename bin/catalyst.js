@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `catalyst` CLI: a tiny shim that loads the TypeScript CLI (stacks/automation/cli/main.ts)
+// The `catalyst` CLI: a tiny shim that loads the TypeScript CLI (stacks/cli/main.ts)
 // through the project's transpile cache (tools/register.js), or the compiled build in dist/ when
 // TypeScript is not installed. Node >= 22 is required (@pulumi/pulumi); with an older node on
 // PATH the shim re-runs itself with the node the toolchain bootstrap provides (tools/bootstrap.sh).

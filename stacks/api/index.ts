@@ -53,7 +53,7 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
 
 /** The toolchain environment (tools/env.sh) and the automation library, loaded lazily. */
 async function loadLibrary(): Promise<Library> {
-    const { loadEnvironment, needsEnvironment } = await import("../automation/cli/environment");
+    const { loadEnvironment, needsEnvironment } = await import("../automation/environment");
     const { REPO_ROOT } = await import("../automation/workspace");
     if (needsEnvironment(process.env)) loadEnvironment(REPO_ROOT);
     const { Automation } = await import("../automation");

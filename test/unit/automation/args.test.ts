@@ -1,5 +1,5 @@
-import { COMMANDS, EXIT, parseCommandLine, UsageError } from "../../../stacks/automation/cli/args";
-import { main } from "../../../stacks/automation/cli/main";
+import { COMMANDS, EXIT, parseCommandLine, UsageError } from "../../../stacks/cli/args";
+import { main } from "../../../stacks/cli/main";
 
 /** Runs the CLI in-process with captured output. */
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,5 +1,5 @@
 import { parseArgs } from "util";
-import { parseDurationInput, parseBranch, parseImage, parseOwners, parsePr, parseSha, environmentTarget, platformTarget, InputError } from "../validation";
+import { parseDurationInput, parseBranch, parseImage, parseOwners, parsePr, parseSha, environmentTarget, platformTarget, InputError } from "../automation/validation";
 
 /**
  * The `catalyst` command line: one spec per command, from which both the parser and `--help` are

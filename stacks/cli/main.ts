@@ -1,7 +1,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { Automation, CallOptions } from "../operations";
-import type { OperationResult } from "../types";
+import type { Automation, CallOptions } from "../automation/operations";
+import type { OperationResult } from "../automation/types";
 import { EXIT, Invocation, parseCommandLine, UsageError } from "./args";
 import { describeGc, describeRecords, describeResult, describeStatus, LiveReporter, PlainReporter, Reporter } from "./render";
 
@@ -20,7 +20,7 @@ export interface CliIo {
     tty?: NodeJS.WriteStream;
 }
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 function exitCode(status: OperationResult["status"]): number {
     return status === "succeeded" ? EXIT.ok : status === "failed" ? EXIT.failed : EXIT.busy;
@@ -30,7 +30,7 @@ function exitCode(status: OperationResult["status"]): number {
 export async function main(argv: readonly string[], io: CliIo = defaultIo(), signal?: AbortSignal): Promise<number> {
     // The servers (docs/api.md) are thin layers over the same library; loaded only when asked for.
     if (argv[0] === "serve" || argv[0] === "mcp") {
-        const api = await import("../../api");
+        const api = await import("../api");
         return argv[0] === "serve" ? api.runServeCommand(argv.slice(1)) : api.runMcpCommand(argv.slice(1));
     }
     let parsed;
@@ -54,7 +54,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo(), sig
     }
     const invocation = parsed.invocation;
     // Loaded only now: bad input and --help never pay for the toolchain or the Automation API.
-    const { loadEnvironment, needsEnvironment } = await import("./environment");
+    const { loadEnvironment, needsEnvironment } = await import("../automation/environment");
     if (needsEnvironment(process.env)) {
         try {
             loadEnvironment(REPO_ROOT);
@@ -63,7 +63,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo(), sig
             return EXIT.failed;
         }
     }
-    const { Automation } = await import("../operations");
+    const { Automation } = await import("../automation/operations");
     const automation = new Automation({ repoRoot: REPO_ROOT, platformStack: invocation.platformStack });
     const reporter: Reporter = io.tty ? new LiveReporter(io.tty) : new PlainReporter(io.stderr);
     try {
@@ -158,7 +158,7 @@ export function run(argv: readonly string[]): void {
             process.stderr.write("\ncatalyst: stopping the running operation (Ctrl-C again to kill it)\n");
             controller.abort();
         } else {
-            void import("../runner").then(({ killAllWorkers }) => {
+            void import("../automation/runner").then(({ killAllWorkers }) => {
                 killAllWorkers();
                 process.exit(130);
             });
