@@ -4,6 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_environment
+use_shared_chart_mirror
 # Tests use their own state and cluster, never the user's stacks or real cluster.
 export PULUMI_BACKEND_URL="file://$repo/.catalyst/test-state"
 export KUBECONFIG="$repo/.catalyst/kubeconfig"
