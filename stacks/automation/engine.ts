@@ -35,7 +35,7 @@ export class BusyError extends Error {
 }
 
 /** State shared by the steps of one request. */
-interface Run {
+export interface Run {
     request: WorkerRequest;
     emit: (event: CatalystEvent) => void;
     signal: AbortSignal;
@@ -208,17 +208,29 @@ function isSecure(value: unknown): boolean {
 }
 
 /**
+ * The stack's settings in its work dir. Only a missing file means "empty": any other read error
+ * stops the operation, since saving settings read as empty would drop the stack's secrets salt
+ * and its `secure:` values.
+ */
+async function readStackSettings(workspace: Pick<LocalWorkspace, "workDir" | "stackSettings">, stack: string): Promise<StackSettings> {
+    const file = stackFileOf(workspace.workDir, stack);
+    if (!existsSync(file)) {
+        return {};
+    }
+    try {
+        return await workspace.stackSettings(stack);
+    } catch (err) {
+        throw new Error(`cannot read ${file}: ${(err as Error).message.split("\n")[0]}; the file is left as it is`);
+    }
+}
+
+/**
  * Writes the stack's config: secrets already set in the work dir, then the checked-in template's
  * plain values, then the request's per-stack values. The salt and secrets provider stay.
  */
-async function applyConfig(run: Run, workspace: LocalWorkspace): Promise<void> {
+export async function applyConfig(run: Run, workspace: Pick<LocalWorkspace, "workDir" | "stackSettings" | "saveStackSettings">): Promise<void> {
     const { request } = run;
-    let existing: StackSettings = {};
-    try {
-        existing = await workspace.stackSettings(request.stack);
-    } catch {
-        existing = {};
-    }
+    const existing = await readStackSettings(workspace, request.stack);
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(existing.config ?? {})) {
         if (isSecure(value)) {

@@ -99,10 +99,22 @@ export class StackExecutor {
                 }
                 throw err;
             }
+            // The slot counts against the same deadline as the locks: a caller never waits longer
+            // than its lock timeout in all, and then gets `busy`.
+            const slotWait = Math.max(0, lockTimeoutMs - (Date.now() - started));
             if (this.slots.inUse >= this.slots.limit) {
-                emit(stepEvent(stack, "waiting", `all ${this.slots.limit} operation slots are busy; waiting`));
+                emit(stepEvent(stack, "waiting", `all ${this.slots.limit} operation slots are busy; waiting up to ${formatDuration(slotWait)}`));
             }
-            releases.push(await this.slots.acquire());
+            try {
+                releases.push(await this.slots.acquire(slotWait));
+            } catch (err) {
+                if (err instanceof LockTimeoutError) {
+                    result.status = "busy";
+                    result.error = err.message;
+                    return result;
+                }
+                throw err;
+            }
             result.durations.waitMs = Date.now() - started;
 
             const request = this.request(job, job.workerAction, started + lockTimeoutMs);
