@@ -346,6 +346,18 @@ async function updateId(stack: Stack, version: number): Promise<string> {
     return String((await stack.history()).length);
 }
 
+/**
+ * After the first up of a new stack failed: when the state holds nothing but the stack itself and
+ * its providers (the program stopped before any object, e.g. at a config error or an unreachable
+ * chart repository), the stack is removed again, so a failed first attempt leaves nothing behind.
+ */
+async function removeIfNothingCreated(workspace: LocalWorkspace, stack: Stack): Promise<void> {
+    const resources = ((await stack.exportStack()).deployment as DeploymentState | undefined)?.resources ?? [];
+    if (resources.every((r) => r.type === "pulumi:pulumi:Stack" || r.type.startsWith("pulumi:providers:"))) {
+        await workspace.removeStack(stack.name, { force: true });
+    }
+}
+
 async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
     const { request } = run;
     const { stack, created } = (await selectStack(workspace, request.stack, true)) as Selected;
@@ -365,7 +377,13 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     const { onEvent } = tracked(run, resourceCount);
     // The security baseline checks every update this layer runs: CLI, HTTP API, MCP and CI alike.
     const policy = policyPackOptions();
-    const result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", ...policy }));
+    let result: Awaited<ReturnType<Stack["up"]>>;
+    try {
+        result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", ...policy }));
+    } catch (err) {
+        if (created) await removeIfNothingCreated(workspace, stack);
+        throw err;
+    }
     const outputs = maskOutputs(result.outputs);
     const { namespace, url } = endpoints(outputs);
     const after: Record<string, string> = { [CLUSTER_TAG]: cluster };
