@@ -109,6 +109,15 @@ describe("Automation operations (fake worker)", () => {
         expect(b.error).toMatch(/^pr-7 is busy \(up by pid \d+ on /);
     });
 
+    it("answers busy when no operation slot comes free within the wait (defect 3.5)", async () => {
+        const automation = make({ concurrency: 1 });
+        const first = automation.upPreview(preview(1, { "fake:sleepMs": 3000 }));
+        const second = await automation.upPreview(preview(2), { lockTimeoutMs: 200 }).result;
+        expect(second.status).toBe("busy");
+        expect(second.error).toBe("an operation slot is busy (all 1 slots in use); waited 0s");
+        expect((await first.result).status).toBe("succeeded");
+    });
+
     it("runs at most `concurrency` stack operations at once", async () => {
         const automation = make({ concurrency: 2 });
         const results = await Promise.all([1, 2, 3, 4, 5].map((pr) => automation.upPreview(preview(pr, { "fake:sleepMs": 150 }))));
