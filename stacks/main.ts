@@ -33,11 +33,10 @@ export function commands(): AnyCommand[] {
     return [...cliCommands({ automation }), ...apiCommands()];
 }
 
-const DESCRIPTION = [
-    "Preview environments, named environments and the platform of Catalyst Environments, driven",
-    "through the Pulumi Automation API. Uses the environment of tools/env.sh when PULUMI_BACKEND_URL,",
-    "PULUMI_HOME or KUBECONFIG are unset (the local cluster and state).",
-].join("\n");
+// One paragraph: commander wraps it to the terminal's width.
+const DESCRIPTION =
+    "Preview environments, named environments and the platform of Catalyst Environments, driven through the Pulumi Automation API. " +
+    "Uses the environment of tools/env.sh when PULUMI_BACKEND_URL, PULUMI_HOME or KUBECONFIG are unset (the local cluster and state).";
 
 function defaultIo(): CommandIo {
     const tty = process.stderr.isTTY && !process.env.CI ? process.stderr : undefined;
