@@ -63,6 +63,8 @@ export interface CommandSpec<I> {
     name: string;
     summary: string;
     options: OptionTable<I>;
+    /** For a command of several words: the help line of its group (`preview`). */
+    group?: string;
     /** Extra paragraphs for `--help`. */
     notes?: string[];
     /** Runs the command; resolves with the exit code. */
@@ -72,6 +74,8 @@ export interface CommandSpec<I> {
 /** A command of any input, as the program holds them. */
 export interface AnyCommand {
     name: string;
+    /** For a command of several words: the help line of its group (`preview`). */
+    group?: string;
     summary: string;
     options: Record<string, OptionSpec<unknown>>;
     notes?: string[];
@@ -112,7 +116,7 @@ function addCommand(program: Command, spec: AnyCommand, context: CommandContext,
     for (const word of words.slice(0, -1)) {
         const group = `catalyst ${words.slice(0, words.indexOf(word) + 1).join(" ")}`;
         parent = parent.commands.find((c) => c.name() === word) ??
-            parent.command(word).description(`${word} commands`).configureOutput({ outputError: (text, write) => write(`${group}: ${text.replace(/^error: /, "")}`) });
+            parent.command(word).description(spec.group ?? `${word} commands`).configureOutput({ outputError: (text, write) => write(`${group}: ${text.replace(/^error: /, "")}`) });
     }
     const command = parent.command(words[words.length - 1]).description(spec.summary);
     const prefix = `catalyst ${spec.name}`;

@@ -43,6 +43,10 @@ const sha: OptionSpec<string> = { value: "<sha>", description: "Commit SHA (7 to
 const image: OptionSpec<string> = { value: "<image>", description: "Image to run, pinned by tag or digest", parse: (text, flag) => parseImage(text, flag) };
 const branch: OptionSpec<string> = { value: "<branch>", description: "Branch being deployed (git branch name, ASCII)", parse: (text, flag) => parseBranch(text, flag) };
 
+const PREVIEW = "Preview environments of pull requests: up, down, list, gc";
+const ENV = "Named environments (production, staging, dev-<user>): up, down, status";
+const PLATFORM = "The platform stack: up, down, status";
+
 /** Options of every operation that changes a stack. */
 interface OperationInput {
     json: boolean;
@@ -155,6 +159,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
     return [
         defineCommand<PreviewUpInput>({
             name: "preview up",
+            group: PREVIEW,
             summary: "Create or update the preview environment of a pull request (stack pr-<n>) from Pulumi.pr.yaml.",
             options: {
                 pr,
@@ -175,6 +180,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<PreviewDownInput>({
             name: "preview down",
+            group: PREVIEW,
             summary: "Destroy the preview of a pull request and remove its stack. A preview that does not exist is a successful no-op.",
             options: { pr, json, timeout, wait },
             run: (input, context) => session(deps, context, "preview down", input, async (automation, call, print) =>
@@ -182,6 +188,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<ListInput>({
             name: "preview list",
+            group: PREVIEW,
             summary: "List preview stacks with their tags (PR, branch, SHA, owner, created, expires, URL).",
             options: { json },
             run: (input, context) => session(deps, context, "preview list", input, async (automation, _call, print) => {
@@ -192,6 +199,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<PreviewGcInput>({
             name: "preview gc",
+            group: PREVIEW,
             summary: "Destroy previews that expired or whose pull request is closed, always through Pulumi.",
             options: {
                 ttl: duration("Also destroy previews with no update for this long (0: all previews)"),
@@ -225,6 +233,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<EnvUpInput>({
             name: "env up",
+            group: ENV,
             summary: "Create or update a named environment: production, staging or dev-<user> (config from Pulumi.<name>.yaml when present).",
             options: {
                 name: environment,
@@ -240,6 +249,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<EnvDownInput>({
             name: "env down",
+            group: ENV,
             summary: "Destroy a named environment's resources; the empty stack and its history are kept.",
             options: { name: environment, yes: { description: "Required to destroy production or staging" }, json, timeout, wait },
             run: async (input, context) => {
@@ -251,6 +261,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<EnvStatusInput>({
             name: "env status",
+            group: ENV,
             summary: "Show a named environment: tags, outputs (secrets masked), last update, pending operations.",
             options: { name: environment, json },
             notes: ["Exits 1 when the environment does not exist."],
@@ -266,6 +277,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<PlatformInput>({
             name: "platform up",
+            group: PLATFORM,
             summary: "Create or update the platform stack (config from Pulumi.<stack>.yaml, else Pulumi.dev.yaml).",
             options: { stack, json, timeout, wait },
             notes: ["Charts: catalyst:charts.<chart> on the stack, else CATALYST_CHART_MIRROR (a directory of <chart>-<version>.tgz), else the upstream Helm repository."],
@@ -273,12 +285,14 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         }),
         defineCommand<PlatformInput>({
             name: "platform down",
+            group: PLATFORM,
             summary: "Destroy the platform; refused while any environment stack still holds resources.",
             options: { stack, json, timeout, wait },
             run: (input, context) => session(deps, context, "platform down", input, async (automation, call, print) => finish(print, await automation.destroyPlatform(call))),
         }),
         defineCommand<PlatformStatusInput>({
             name: "platform status",
+            group: PLATFORM,
             summary: "Show the platform stack: outputs (secrets masked), last update, pending operations.",
             options: { stack, json },
             notes: ["Exits 1 when the platform stack does not exist."],
