@@ -4,7 +4,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
 import { createHandler, errorResponse, readJson, sendJson } from "./http";
-import { createMcpServer } from "./mcp";
+import { createMcpServer, LogLevels } from "./mcp";
 import { CatalystService, Library } from "./service";
 
 /**
@@ -14,14 +14,14 @@ import { CatalystService, Library } from "./service";
  */
 
 export { CatalystService } from "./service";
-export { createHandler, startHttpServer } from "./http";
-export { createMcpServer, TOOL_NAMES } from "./mcp";
+export { createHandler } from "./http";
+export { createMcpServer, ENVIRONMENT_URI_TEMPLATE, TOOL_NAMES } from "./mcp";
 export { loadTokens, TokenTable } from "./auth";
 export { OperationRegistry, formatSse } from "./operations";
 
 const USAGE = {
     serve: "usage: catalyst serve [--port <n>] [--host <addr>]\n  HTTP API (docs/api.md). Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE.",
-    mcp: "usage: catalyst mcp [--port <n>] [--host <addr>]\n  MCP server over stdio (caller: the user of CATALYST_MCP_TOKEN), or streamable HTTP at /mcp with --port (caller: each request's bearer token).",
+    mcp: "usage: catalyst mcp [--port <n>] [--host <addr>]\n  MCP server over stdio (caller: the user of CATALYST_MCP_TOKEN), or streamable HTTP at /mcp with --port (caller: each request's bearer token; Host and Origin must be loopback, or in CATALYST_MCP_ALLOWED_HOSTS / CATALYST_MCP_ALLOWED_ORIGINS).",
 };
 
 interface ServerArgs {
@@ -51,13 +51,63 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
     return value as Record<string, unknown>;
 }
 
-/** The toolchain environment (tools/env.sh) and the automation library, loaded lazily. */
-async function loadLibrary(): Promise<Library> {
-    const { loadEnvironment, needsEnvironment } = await import("../automation/cli/environment");
+/** Default bound on the wait for the toolchain at start (a first run builds it). */
+export const DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS = 1800;
+
+/** What {@link loadLibrary} needs; tests pass fakes. */
+export interface LibraryLoader {
+    env: NodeJS.ProcessEnv;
+    log: (line: string) => void;
+    needsEnvironment: (env: NodeJS.ProcessEnv) => boolean;
+    loadEnvironment: (repoRoot: string, env: NodeJS.ProcessEnv, options?: { timeoutMs?: number }) => void;
+    createLibrary: (repoRoot: string) => Library;
+}
+
+/** CATALYST_TOOLCHAIN_TIMEOUT_SECONDS, checked, in seconds. */
+function toolchainTimeoutSeconds(env: NodeJS.ProcessEnv): number {
+    const text = env.CATALYST_TOOLCHAIN_TIMEOUT_SECONDS;
+    if (text === undefined || text.trim() === "") return DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS;
+    if (!/^[0-9]+$/.test(text.trim()) || Number(text) < 1) throw new Error(`CATALYST_TOOLCHAIN_TIMEOUT_SECONDS: must be a positive whole number of seconds, got "${text}"`);
+    return Number(text);
+}
+
+/**
+ * The toolchain environment (tools/env.sh) and the automation library. Loading the environment
+ * may build the toolchain on a fresh machine: the server says so before it waits, and waits at
+ * most CATALYST_TOOLCHAIN_TIMEOUT_SECONDS (default 1800), then fails with one line.
+ */
+export async function loadLibrary(command: "serve" | "mcp", loader?: LibraryLoader): Promise<Library> {
     const { REPO_ROOT } = await import("../automation/workspace");
-    if (needsEnvironment(process.env)) loadEnvironment(REPO_ROOT);
+    const deps = loader ?? (await defaultLoader());
+    const seconds = toolchainTimeoutSeconds(deps.env);
+    if (deps.needsEnvironment(deps.env)) {
+        deps.log(`catalyst ${command}: preparing the toolchain (tools/env.sh); a first run builds it, waiting at most ${seconds} s`);
+        try {
+            deps.loadEnvironment(REPO_ROOT, deps.env, { timeoutMs: seconds * 1000 });
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === "ETIMEDOUT") {
+                throw new Error(`the toolchain was not ready after ${seconds} s (tools/env.sh); run \`npm run bootstrap\` first, or raise CATALYST_TOOLCHAIN_TIMEOUT_SECONDS`);
+            }
+            throw err;
+        }
+    }
+    return deps.createLibrary(REPO_ROOT);
+}
+
+async function defaultLoader(): Promise<LibraryLoader> {
+    const { loadEnvironment, needsEnvironment } = await import("../automation/cli/environment");
     const { Automation } = await import("../automation");
-    return new Automation({ repoRoot: REPO_ROOT });
+    return { env: process.env, log: stderr, needsEnvironment, loadEnvironment, createLibrary: (repoRoot) => new Automation({ repoRoot }) };
+}
+
+/** Loads the library for `command`, or writes one line and returns undefined. */
+async function libraryOrNothing(command: "serve" | "mcp"): Promise<Library | undefined> {
+    try {
+        return await loadLibrary(command);
+    } catch (err) {
+        stderr(`catalyst ${command}: ${(err as Error).message.split("\n")[0]}`);
+        return undefined;
+    }
 }
 
 function stderr(line: string): void {
@@ -110,7 +160,9 @@ export async function runServeCommand(argv: readonly string[], library?: Library
         return 2;
     }
     if (tokens.size === 0) stderr("catalyst serve: warning: no tokens configured (CATALYST_API_TOKENS); every request will get 401");
-    const service = new CatalystService(library ?? (await loadLibrary()), undefined, undefined, config);
+    const loaded = library ?? (await libraryOrNothing("serve"));
+    if (loaded === undefined) return 1;
+    const service = new CatalystService(loaded, undefined, undefined, config);
     const server = createServer(createHandler({ service, tokens }));
     try {
         await listen(server, args);
@@ -122,11 +174,78 @@ export async function runServeCommand(argv: readonly string[], library?: Library
     return untilSignal(server);
 }
 
-/** Streamable HTTP transport at /mcp, stateless: one MCP server per request, bound to its caller. */
-export function mcpHttpHandler(service: CatalystService, tokens: TokenTable): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * Which Host and Origin headers the streamable HTTP transport accepts: the DNS-rebinding
+ * protection of MCP's security best practices. A web page on another site that resolves its
+ * own name to 127.0.0.1 still sends its own Host and Origin, and gets 403.
+ */
+export interface HostAllowList {
+    /** Host names (without port) accepted in `Host`. */
+    hosts: readonly string[];
+    /** Origins (`scheme://host[:port]`) accepted in `Origin`; loopback origins when undefined. */
+    origins?: readonly string[];
+}
+
+/** Loopback names: what the transport accepts unless configured otherwise. */
+export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
+
+function list(env: NodeJS.ProcessEnv, key: string): string[] | undefined {
+    const text = env[key];
+    if (text === undefined || text.trim() === "") return undefined;
+    return text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+}
+
+/**
+ * The allow-list from CATALYST_MCP_ALLOWED_HOSTS (comma-separated host names) and
+ * CATALYST_MCP_ALLOWED_ORIGINS (comma-separated origins); loopback by default.
+ */
+export function hostAllowList(env: NodeJS.ProcessEnv = process.env): HostAllowList {
+    const hosts = list(env, "CATALYST_MCP_ALLOWED_HOSTS");
+    for (const host of hosts ?? []) {
+        if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)$/.test(host)) throw new Error(`CATALYST_MCP_ALLOWED_HOSTS: "${host}" is not a host name (give names without scheme or port, comma-separated)`);
+    }
+    const origins = list(env, "CATALYST_MCP_ALLOWED_ORIGINS");
+    for (const origin of origins ?? []) {
+        if (urlOf(origin)?.origin !== origin) throw new Error(`CATALYST_MCP_ALLOWED_ORIGINS: "${origin}" is not an origin (scheme://host[:port], comma-separated)`);
+    }
+    return { hosts: (hosts ?? LOOPBACK_HOSTS).map((h) => h.toLowerCase()), origins };
+}
+
+/** `text` as a URL, or undefined when it is none. */
+function urlOf(text: string): URL | undefined {
+    try {
+        return new URL(text);
+    } catch {
+        return undefined;
+    }
+}
+
+/** The host name of a Host header (port removed), lower case. */
+function hostName(header: string): string {
+    const host = header.trim().toLowerCase();
+    if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
+    return host.replace(/:[0-9]*$/, "");
+}
+
+/** Why a request's Host or Origin is refused, or undefined when both are allowed. */
+export function refusedHeader(allowed: HostAllowList, host: string | undefined, origin: string | undefined): string | undefined {
+    if (host === undefined || !allowed.hosts.includes(hostName(host))) return `Host ${JSON.stringify(host ?? "")} is not allowed (DNS-rebinding protection; see CATALYST_MCP_ALLOWED_HOSTS)`;
+    if (origin === undefined) return undefined;
+    const parsed = urlOf(origin);
+    const ok = parsed !== undefined && (allowed.origins === undefined ? LOOPBACK_HOSTS.includes(parsed.hostname.toLowerCase()) : allowed.origins.includes(parsed.origin));
+    return ok ? undefined : `Origin ${JSON.stringify(origin)} is not allowed (DNS-rebinding protection; see CATALYST_MCP_ALLOWED_ORIGINS)`;
+}
+
+/**
+ * Streamable HTTP transport at /mcp, stateless: one MCP server per request, bound to its caller.
+ * Host and Origin are checked first (403), then the bearer token (401).
+ */
+export function mcpHttpHandler(service: CatalystService, tokens: TokenTable, allowed: HostAllowList = hostAllowList({}), levels: LogLevels = new LogLevels()): (req: IncomingMessage, res: ServerResponse) => void {
     return (req, res) => {
         void (async () => {
             try {
+                const refused = refusedHeader(allowed, req.headers.host, req.headers.origin);
+                if (refused !== undefined) return sendJson(res, 403, { jsonrpc: "2.0", error: { code: -32000, message: `forbidden: ${refused}` }, id: null });
                 const url = new URL(req.url ?? "/", "http://localhost");
                 if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
                 if (url.pathname !== "/mcp") return sendJson(res, 404, { error: { code: "not-found", message: "MCP is served at /mcp" } });
@@ -135,7 +254,7 @@ export function mcpHttpHandler(service: CatalystService, tokens: TokenTable): (r
                     return sendJson(res, 405, { jsonrpc: "2.0", error: { code: -32000, message: "method not allowed: this server is stateless, POST only" }, id: null }, { allow: "POST" });
                 }
                 const body = await readJson(req, 1024 * 1024);
-                const server = createMcpServer(service, user);
+                const server = createMcpServer(service, user, levels);
                 const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
                 res.on("close", () => {
                     void transport.close();
@@ -172,7 +291,16 @@ export async function runMcpCommand(argv: readonly string[], library?: Library):
         stderr(`catalyst mcp: ${(err as Error).message.split("\n")[0]}`);
         return 2;
     }
-    const service = new CatalystService(library ?? (await loadLibrary()), undefined, undefined, config);
+    let allowed: HostAllowList;
+    try {
+        allowed = hostAllowList();
+    } catch (err) {
+        stderr(`catalyst mcp: ${(err as Error).message}`);
+        return 2;
+    }
+    const loaded = library ?? (await libraryOrNothing("mcp"));
+    if (loaded === undefined) return 1;
+    const service = new CatalystService(loaded, undefined, undefined, config);
     if (args.port === undefined) {
         let user: string;
         try {
@@ -193,7 +321,7 @@ export async function runMcpCommand(argv: readonly string[], library?: Library):
         await server.close();
         return code;
     }
-    const http = createServer(mcpHttpHandler(service, tokens));
+    const http = createServer(mcpHttpHandler(service, tokens, allowed));
     try {
         await listen(http, args);
     } catch (err) {
