@@ -4,6 +4,8 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
 import { createHandler, errorResponse, readJson, sendJson } from "./http";
+import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
+import { loadLibrary } from "./library";
 import { createMcpServer, LogLevels } from "./mcp";
 import { CatalystService, Library } from "./service";
 
@@ -18,6 +20,10 @@ export { createHandler } from "./http";
 export { createMcpServer, ENVIRONMENT_URI_TEMPLATE, TOOL_NAMES } from "./mcp";
 export { loadTokens, TokenTable } from "./auth";
 export { OperationRegistry, formatSse } from "./operations";
+export { hostAllowList, LOOPBACK_HOSTS, refusedHeader } from "./hosts";
+export type { HostAllowList } from "./hosts";
+export { DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS, loadLibrary } from "./library";
+export type { LibraryLoader } from "./library";
 
 const USAGE = {
     serve: "usage: catalyst serve [--port <n>] [--host <addr>]\n  HTTP API (docs/api.md). Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE.",
@@ -49,55 +55,6 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
     const value = JSON.parse(text) as unknown;
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("CATALYST_API_PREVIEW_CONFIG: must be a JSON object of config values");
     return value as Record<string, unknown>;
-}
-
-/** Default bound on the wait for the toolchain at start (a first run builds it). */
-export const DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS = 1800;
-
-/** What {@link loadLibrary} needs; tests pass fakes. */
-export interface LibraryLoader {
-    env: NodeJS.ProcessEnv;
-    log: (line: string) => void;
-    needsEnvironment: (env: NodeJS.ProcessEnv) => boolean;
-    loadEnvironment: (repoRoot: string, env: NodeJS.ProcessEnv, options?: { timeoutMs?: number }) => void;
-    createLibrary: (repoRoot: string) => Library;
-}
-
-/** CATALYST_TOOLCHAIN_TIMEOUT_SECONDS, checked, in seconds. */
-function toolchainTimeoutSeconds(env: NodeJS.ProcessEnv): number {
-    const text = env.CATALYST_TOOLCHAIN_TIMEOUT_SECONDS;
-    if (text === undefined || text.trim() === "") return DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS;
-    if (!/^[0-9]+$/.test(text.trim()) || Number(text) < 1) throw new Error(`CATALYST_TOOLCHAIN_TIMEOUT_SECONDS: must be a positive whole number of seconds, got "${text}"`);
-    return Number(text);
-}
-
-/**
- * The toolchain environment (tools/env.sh) and the automation library. Loading the environment
- * may build the toolchain on a fresh machine: the server says so before it waits, and waits at
- * most CATALYST_TOOLCHAIN_TIMEOUT_SECONDS (default 1800), then fails with one line.
- */
-export async function loadLibrary(command: "serve" | "mcp", loader?: LibraryLoader): Promise<Library> {
-    const { REPO_ROOT } = await import("../automation/workspace");
-    const deps = loader ?? (await defaultLoader());
-    const seconds = toolchainTimeoutSeconds(deps.env);
-    if (deps.needsEnvironment(deps.env)) {
-        deps.log(`catalyst ${command}: preparing the toolchain (tools/env.sh); a first run builds it, waiting at most ${seconds} s`);
-        try {
-            deps.loadEnvironment(REPO_ROOT, deps.env, { timeoutMs: seconds * 1000 });
-        } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === "ETIMEDOUT") {
-                throw new Error(`the toolchain was not ready after ${seconds} s (tools/env.sh); run \`npm run bootstrap\` first, or raise CATALYST_TOOLCHAIN_TIMEOUT_SECONDS`);
-            }
-            throw err;
-        }
-    }
-    return deps.createLibrary(REPO_ROOT);
-}
-
-async function defaultLoader(): Promise<LibraryLoader> {
-    const { loadEnvironment, needsEnvironment } = await import("../automation/cli/environment");
-    const { Automation } = await import("../automation");
-    return { env: process.env, log: stderr, needsEnvironment, loadEnvironment, createLibrary: (repoRoot) => new Automation({ repoRoot }) };
 }
 
 /** Loads the library for `command`, or writes one line and returns undefined. */
@@ -172,68 +129,6 @@ export async function runServeCommand(argv: readonly string[], library?: Library
     }
     stderr(`catalyst serve: listening on ${address(server)}`);
     return untilSignal(server);
-}
-
-/**
- * Which Host and Origin headers the streamable HTTP transport accepts: the DNS-rebinding
- * protection of MCP's security best practices. A web page on another site that resolves its
- * own name to 127.0.0.1 still sends its own Host and Origin, and gets 403.
- */
-export interface HostAllowList {
-    /** Host names (without port) accepted in `Host`. */
-    hosts: readonly string[];
-    /** Origins (`scheme://host[:port]`) accepted in `Origin`; loopback origins when undefined. */
-    origins?: readonly string[];
-}
-
-/** Loopback names: what the transport accepts unless configured otherwise. */
-export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
-
-function list(env: NodeJS.ProcessEnv, key: string): string[] | undefined {
-    const text = env[key];
-    if (text === undefined || text.trim() === "") return undefined;
-    return text.split(",").map((item) => item.trim()).filter((item) => item !== "");
-}
-
-/**
- * The allow-list from CATALYST_MCP_ALLOWED_HOSTS (comma-separated host names) and
- * CATALYST_MCP_ALLOWED_ORIGINS (comma-separated origins); loopback by default.
- */
-export function hostAllowList(env: NodeJS.ProcessEnv = process.env): HostAllowList {
-    const hosts = list(env, "CATALYST_MCP_ALLOWED_HOSTS");
-    for (const host of hosts ?? []) {
-        if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)$/.test(host)) throw new Error(`CATALYST_MCP_ALLOWED_HOSTS: "${host}" is not a host name (give names without scheme or port, comma-separated)`);
-    }
-    const origins = list(env, "CATALYST_MCP_ALLOWED_ORIGINS");
-    for (const origin of origins ?? []) {
-        if (urlOf(origin)?.origin !== origin) throw new Error(`CATALYST_MCP_ALLOWED_ORIGINS: "${origin}" is not an origin (scheme://host[:port], comma-separated)`);
-    }
-    return { hosts: (hosts ?? LOOPBACK_HOSTS).map((h) => h.toLowerCase()), origins };
-}
-
-/** `text` as a URL, or undefined when it is none. */
-function urlOf(text: string): URL | undefined {
-    try {
-        return new URL(text);
-    } catch {
-        return undefined;
-    }
-}
-
-/** The host name of a Host header (port removed), lower case. */
-function hostName(header: string): string {
-    const host = header.trim().toLowerCase();
-    if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
-    return host.replace(/:[0-9]*$/, "");
-}
-
-/** Why a request's Host or Origin is refused, or undefined when both are allowed. */
-export function refusedHeader(allowed: HostAllowList, host: string | undefined, origin: string | undefined): string | undefined {
-    if (host === undefined || !allowed.hosts.includes(hostName(host))) return `Host ${JSON.stringify(host ?? "")} is not allowed (DNS-rebinding protection; see CATALYST_MCP_ALLOWED_HOSTS)`;
-    if (origin === undefined) return undefined;
-    const parsed = urlOf(origin);
-    const ok = parsed !== undefined && (allowed.origins === undefined ? LOOPBACK_HOSTS.includes(parsed.hostname.toLowerCase()) : allowed.origins.includes(parsed.origin));
-    return ok ? undefined : `Origin ${JSON.stringify(origin)} is not allowed (DNS-rebinding protection; see CATALYST_MCP_ALLOWED_ORIGINS)`;
 }
 
 /**
