@@ -183,18 +183,18 @@ export async function tailLogs(namespace: string, target: LogTarget, lines: numb
     const buffer = new CappedBuffer(maxBytes);
     const pipe = new PassThrough();
     pipe.pipe(buffer);
-    const finished = new Promise<void>((resolve, reject) => {
-        buffer.once("finish", resolve);
-        pipe.once("error", reject);
-    });
     const { stop } = await streamLogs(namespace, target, { follow: false, lines, maxBytes }, pipe);
-    const timer = setTimeout(stop, READ_TIMEOUT_MS);
-    try {
-        await finished;
-    } finally {
-        clearTimeout(timer);
-    }
-    return { text: buffer.text, truncated: buffer.truncated || Buffer.byteLength(buffer.text) >= maxBytes };
+    // The stream ends with the logs; a stalled one is cut at the deadline with what came so far.
+    let timer: NodeJS.Timeout | undefined;
+    const complete = await new Promise<boolean>((resolve) => {
+        buffer.once("finish", () => resolve(true));
+        timer = setTimeout(() => {
+            stop();
+            resolve(false);
+        }, READ_TIMEOUT_MS);
+    });
+    clearTimeout(timer);
+    return { text: buffer.text, truncated: !complete || buffer.truncated || Buffer.byteLength(buffer.text) >= maxBytes };
 }
 
 /** The exit code in an exec's final Status: 0 on Success, the `ExitCode` cause otherwise. */
