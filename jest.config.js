@@ -1,15 +1,19 @@
 /** Unit tests run with mocks in parallel; integration tests drive the real engine against the
  *  local cluster and run one file at a time (see tools/test.sh). */
-// commander (the CLI's parser) ships ES modules only; Node >= 22 loads them with require(), jest's
-// module loader does not, so jest transpiles that one package to CommonJS.
+
+// commander (the CLI parser), @kubernetes/client-node 2.x and a few of its dependencies ship only as ES modules. Node 24
+// require()s them natively, but jest's own module loader does not (without
+// --experimental-vm-modules), so jest compiles just these packages to CommonJS with ts-jest.
+const ESM_PACKAGES = ["commander", "@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "rfc4648", "socks-proxy-agent", "agent-base"];
+
 const common = {
   preset: "ts-jest",
   testEnvironment: "node",
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
-    "/node_modules/commander/.+\\.js$": ["ts-jest", { diagnostics: false, tsconfig: { allowJs: true, module: "commonjs" } }],
+    "^.+\\.js$": ["ts-jest", { diagnostics: false, tsconfig: { allowJs: true, module: "commonjs" } }],
   },
-  transformIgnorePatterns: ["/node_modules/(?!commander/)"],
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join("|")})/)`],
 };
 
 module.exports = {

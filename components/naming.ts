@@ -148,6 +148,22 @@ export function parseStackName(stack: string): StackIdentity {
     );
 }
 
+/**
+ * The stack whose environment namespace is `namespace` (the inverse of {@link namespaceName}),
+ * or undefined when `namespace` is not an environment namespace.
+ */
+export function stackOfNamespace(namespace: string): string | undefined {
+    if (!namespace.startsWith(NAMESPACE_PREFIX)) {
+        return undefined;
+    }
+    const stack = namespace.slice(NAMESPACE_PREFIX.length);
+    try {
+        return namespaceName(stack) === namespace ? stack : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /** The namespace of an environment stack: `env-<stack>`. */
 export function namespaceName(stack: string): string {
     const identity = parseStackName(stack);
@@ -176,3 +192,23 @@ export function hostName(stack: string, domains: { domain: string; previewDomain
             throw new NameError("stack", `the platform stack "${stack}" has no environment host`);
     }
 }
+
+/**
+ * Name of the ServiceAccount behind an environment's owner kubeconfig: the owner Role binds it
+ * (components/environment/access.ts) and the API requests its short-lived tokens.
+ */
+export const OWNER_SERVICE_ACCOUNT = "owner-kubeconfig";
+
+/**
+ * Kubernetes kinds whose objects live outside namespaces (their id is their name alone). An
+ * environment's app may create none of them (components/environment/app-source.ts), and the
+ * recovery of interrupted creates names them without a namespace (stacks/automation/recovery.ts).
+ */
+export const CLUSTER_SCOPED_KINDS: readonly string[] = [
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment",
+    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "APIService", "PriorityClass",
+    "RuntimeClass", "IngressClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding", "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
+    "ClusterTrustBundle", "DeviceClass",
+];

@@ -1,5 +1,5 @@
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import { NEEDS_API_LABEL } from "../components/environment/labels";
+import { ENVIRONMENT_LABEL, NEEDS_API_LABEL } from "../components/environment/labels";
 import { NAMESPACE_PREFIX } from "../components/naming";
 
 /**
@@ -15,7 +15,7 @@ export type Json = Record<string, any>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Label (or annotation) that marks a namespace or object as belonging to an environment. */
-export const ENVIRONMENT_LABEL = "catalyst.dev/environment";
+export { ENVIRONMENT_LABEL };
 /** Opt-in, on a pod template or its workload, for pods that call the Kubernetes API (set by the components). */
 export { NEEDS_API_LABEL };
 

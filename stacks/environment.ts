@@ -40,7 +40,8 @@ export function platformReference(name: string, stack: string): PlatformReferenc
  * validates the whole configuration first, so bad input fails before any resource exists, then
  * builds the namespace, access, services, app, route and workspace. Its outputs are a public
  * contract: namespace, url, kubeconfig (secret), databaseSecretName, databaseHost, redisHost,
- * redisSecretName, workspaceUrl, workspaceName (empty strings for what is off).
+ * redisSecretName, workspaceUrl, workspaceName (empty strings for what is off), and owners (the
+ * user names of `access.owners`, which the HTTP API and the MCP server authorize by).
  */
 export function environmentProgram(identity: StackIdentity): Record<string, unknown> {
     const config = readEnvironmentConfig(identity);
@@ -228,5 +229,6 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
         workspaceUrl: workspace?.url ?? "",
         workspaceName: workspace?.instanceName ?? "",
         image: built?.imageName ?? (source.kind === "image" ? source.image ?? "" : ""),
+        owners: config.access.owners.users,
     };
 }

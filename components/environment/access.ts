@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StackKind } from "../naming";
+import { OWNER_SERVICE_ACCOUNT, StackKind } from "../naming";
 import { ClusterEndpoint, OidcSettings, oidcKubeconfig, ownerKubeconfig } from "./kubeconfig";
 import { objectLabels } from "./labels";
 import { rulesFor, TenantRole } from "./rbac";
@@ -64,8 +64,8 @@ export function rolesFor(kind: StackKind): TenantRole[] {
     return hasOwners(kind) ? ["observer", "admin", "owner"] : ["observer", "admin"];
 }
 
-/** Name of the ServiceAccount behind the owner kubeconfig. */
-export const OWNER_SERVICE_ACCOUNT = "owner-kubeconfig";
+/** Name of the ServiceAccount behind the owner kubeconfig (declared in components/naming.ts). */
+export { OWNER_SERVICE_ACCOUNT };
 
 /**
  * RBAC of an environment: namespaced Roles (observer, admin and, for development and preview,

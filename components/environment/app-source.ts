@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CLUSTER_SCOPED_KINDS } from "../naming";
 
 /**
  * Keeps what a Helm chart or a manifest directory creates inside the environment's namespace.
@@ -7,15 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
  * ones (a ClusterRoleBinding above all) are refused.
  */
 
-/** Kinds that exist outside namespaces; an environment's app may create none of them. */
-export const CLUSTER_SCOPED_KINDS: readonly string[] = [
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment",
-    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "APIService", "PriorityClass",
-    "RuntimeClass", "IngressClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding", "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
-    "ClusterTrustBundle", "DeviceClass",
-];
+/** Kinds that exist outside namespaces; an environment's app may create none of them (components/naming.ts). */
+export { CLUSTER_SCOPED_KINDS };
 
 /** The Kubernetes kind of a resource type token (`kubernetes:rbac.authorization.k8s.io/v1:ClusterRole`). */
 export function kindOfType(type: string): string {

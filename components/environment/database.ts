@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword, PasswordSource } from "../common/password";
+import { namespaceName } from "../naming";
 import { objectLabels } from "./labels";
 import { internetEgressSpec } from "./network";
 
@@ -129,7 +130,7 @@ export class Database extends pulumi.ComponentResource {
     private shared(name: string, args: DatabaseArgs, password: GeneratedPassword) {
         const identifier = databaseIdentifier(args.stack);
         const labels = objectLabels(args.stack, "database");
-        const objectName = `env-${args.stack}`;
+        const objectName = namespaceName(args.stack);
         const roleSecret = new k8s.core.v1.Secret(`${name}-role-secret`, {
             metadata: {
                 name: `${objectName}-db-owner`,

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ENVIRONMENT_LABEL } from "../environment/labels";
 import { SERVICE_ACCOUNT_USE_VERB } from "../environment/rbac";
 
 /**
@@ -20,7 +21,7 @@ type Variable = k8s.types.input.admissionregistration.v1.Variable;
 type LabelSelector = k8s.types.input.meta.v1.LabelSelector;
 
 /** The label every environment namespace carries (components/environment/labels.ts). */
-export const ENVIRONMENT_NAMESPACE_LABEL = "catalyst.dev/environment";
+export const ENVIRONMENT_NAMESPACE_LABEL = ENVIRONMENT_LABEL;
 
 /** Selects every namespace that carries the environment label, whatever its value. */
 export const ENVIRONMENT_NAMESPACE_SELECTOR: LabelSelector = {

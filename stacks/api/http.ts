@@ -1,4 +1,5 @@
 import { IncomingMessage, ServerResponse } from "http";
+import { PassThrough } from "stream";
 import { authenticate, bearerToken, TokenTable } from "./auth";
 import { ApiError, toApiError } from "./errors";
 import { formatSse } from "./operations";
@@ -73,7 +74,6 @@ function decodeSegment(segment: string): string {
 export function createHandler(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
     const { service, tokens } = options;
     const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-    const registry = service.registry;
     const accepted = (res: ServerResponse, view: { id: string }) =>
         sendJson(res, 202, { operation: view, links: { status: `/operations/${view.id}`, events: `/operations/${view.id}/events` } }, { location: `/operations/${view.id}` });
 
@@ -89,11 +89,20 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
         {
             method: "GET",
             pattern: /^\/environments\/([^/]+)\/logs$/,
-            handler: async (_req, res, [name], user, url) => {
+            handler: async (req, res, [name], user, url) => {
                 const q = url.searchParams;
                 const num = (key: string) => (q.has(key) ? Number(q.get(key)) : undefined);
                 const body = { environment: name, pod: q.get("pod") ?? undefined, deployment: q.get("deployment") ?? undefined, container: q.get("container") ?? undefined, lines: num("lines"), maxBytes: num("maxBytes") };
-                sendJson(res, 200, await service.logs(user, body));
+                const follow = q.get("follow");
+                if (follow !== null && follow !== "true" && follow !== "false") throw new ApiError("invalid", `follow: must be true or false, got "${follow}"`);
+                if (follow !== "true") return sendJson(res, 200, await service.logs(user, body));
+                // Followed logs: plain text as the container writes it, until it stops or the caller hangs up.
+                const out = new PassThrough();
+                const { stop } = await service.followLogs(user, body, out);
+                res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff" });
+                out.pipe(res);
+                req.on("close", stop);
+                await new Promise<void>((resolve) => res.once("close", resolve));
             },
         },
         {
@@ -110,28 +119,27 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
             pattern: /^\/environments\/([^/]+)\/kubeconfig$/,
             handler: async (_req, res, [name], user) => sendJson(res, 200, { kubeconfig: await service.kubeconfig(user, name) }),
         },
-        { method: "GET", pattern: /^\/operations\/([^/]+)$/, handler: async (_req, res, [id]) => sendJson(res, 200, registry.get(id)) },
+        { method: "GET", pattern: /^\/operations\/([^/]+)$/, handler: async (_req, res, [id], user) => sendJson(res, 200, await service.operation(user, id)) },
         {
             method: "GET",
             pattern: /^\/operations\/([^/]+)\/events$/,
-            handler: async (req, res, [id]) => {
-                registry.get(id); // 404 before the stream starts
+            handler: async (req, res, [id], user) => {
+                await service.operation(user, id); // 404 or 403 before the stream starts
                 res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
                 let seq = 0;
-                await new Promise<void>((resolve) => {
-                    const stop = registry.subscribe(id, (event) => {
+                await new Promise<void>((resolve, reject) => {
+                    service.subscribe(user, id, (event) => {
                         if (event === undefined) {
-                            res.write(formatSse("end", registry.get(id), seq++));
+                            res.write(formatSse("end", service.registry.get(id), seq++));
                             res.end();
                             resolve();
                             return;
                         }
                         res.write(formatSse(event.type, event, seq++));
-                    });
-                    req.on("close", () => {
+                    }).then((stop) => req.on("close", () => {
                         stop();
                         resolve();
-                    });
+                    }), reject);
                 });
             },
         },

@@ -3,7 +3,9 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
 import { createHandler, errorResponse, readJson, sendJson } from "./http";
-import { createMcpServer } from "./mcp";
+import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
+import { loadLibrary } from "./library";
+import { createMcpServer, LogLevels } from "./mcp";
 import { CatalystService, Library } from "./service";
 
 /**
@@ -14,9 +16,13 @@ import { CatalystService, Library } from "./service";
 
 export { CatalystService } from "./service";
 export { createHandler } from "./http";
-export { createMcpServer, TOOL_NAMES } from "./mcp";
+export { createMcpServer, ENVIRONMENT_URI_TEMPLATE, TOOL_NAMES } from "./mcp";
 export { loadTokens, TokenTable } from "./auth";
 export { OperationRegistry, formatSse } from "./operations";
+export { hostAllowList, LOOPBACK_HOSTS, refusedHeader } from "./hosts";
+export type { HostAllowList } from "./hosts";
+export { DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS, loadLibrary } from "./library";
+export type { LibraryLoader } from "./library";
 
 /** The parsed arguments of `catalyst serve` and `catalyst mcp` (declared in ./command.ts). */
 export interface ServerArgs {
@@ -34,13 +40,14 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
     return value as Record<string, unknown>;
 }
 
-/** The toolchain environment (tools/env.sh) and the automation library, loaded lazily. */
-async function loadLibrary(): Promise<Library> {
-    const { loadEnvironment, needsEnvironment } = await import("../automation/environment");
-    const { REPO_ROOT } = await import("../automation/workspace");
-    if (needsEnvironment(process.env)) loadEnvironment(REPO_ROOT);
-    const { Automation } = await import("../automation");
-    return new Automation({ repoRoot: REPO_ROOT });
+/** Loads the library for `command`, or writes one line and returns undefined. */
+async function libraryOrNothing(command: "serve" | "mcp"): Promise<Library | undefined> {
+    try {
+        return await loadLibrary(command);
+    } catch (err) {
+        stderr(`catalyst ${command}: ${(err as Error).message.split("\n")[0]}`);
+        return undefined;
+    }
 }
 
 function stderr(line: string): void {
@@ -87,7 +94,9 @@ export async function runServeCommand(args: ServerArgs, library?: Library): Prom
         return 2;
     }
     if (tokens.size === 0) stderr("catalyst serve: warning: no tokens configured (CATALYST_API_TOKENS); every request will get 401");
-    const service = new CatalystService(library ?? (await loadLibrary()), undefined, undefined, config);
+    const loaded = library ?? (await libraryOrNothing("serve"));
+    if (loaded === undefined) return 1;
+    const service = new CatalystService(loaded, undefined, undefined, config);
     const server = createServer(createHandler({ service, tokens }));
     try {
         await listen(server, args);
@@ -99,11 +108,16 @@ export async function runServeCommand(args: ServerArgs, library?: Library): Prom
     return untilSignal(server);
 }
 
-/** Streamable HTTP transport at /mcp, stateless: one MCP server per request, bound to its caller. */
-export function mcpHttpHandler(service: CatalystService, tokens: TokenTable): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * Streamable HTTP transport at /mcp, stateless: one MCP server per request, bound to its caller.
+ * Host and Origin are checked first (403), then the bearer token (401).
+ */
+export function mcpHttpHandler(service: CatalystService, tokens: TokenTable, allowed: HostAllowList = hostAllowList({}), levels: LogLevels = new LogLevels()): (req: IncomingMessage, res: ServerResponse) => void {
     return (req, res) => {
         void (async () => {
             try {
+                const refused = refusedHeader(allowed, req.headers.host, req.headers.origin);
+                if (refused !== undefined) return sendJson(res, 403, { jsonrpc: "2.0", error: { code: -32000, message: `forbidden: ${refused}` }, id: null });
                 const url = new URL(req.url ?? "/", "http://localhost");
                 if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
                 if (url.pathname !== "/mcp") return sendJson(res, 404, { error: { code: "not-found", message: "MCP is served at /mcp" } });
@@ -112,7 +126,7 @@ export function mcpHttpHandler(service: CatalystService, tokens: TokenTable): (r
                     return sendJson(res, 405, { jsonrpc: "2.0", error: { code: -32000, message: "method not allowed: this server is stateless, POST only" }, id: null }, { allow: "POST" });
                 }
                 const body = await readJson(req, 1024 * 1024);
-                const server = createMcpServer(service, user);
+                const server = createMcpServer(service, user, levels);
                 const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
                 res.on("close", () => {
                     void transport.close();
@@ -143,7 +157,16 @@ export async function runMcpCommand(args: ServerArgs, library?: Library): Promis
         stderr(`catalyst mcp: ${(err as Error).message.split("\n")[0]}`);
         return 2;
     }
-    const service = new CatalystService(library ?? (await loadLibrary()), undefined, undefined, config);
+    let allowed: HostAllowList;
+    try {
+        allowed = hostAllowList();
+    } catch (err) {
+        stderr(`catalyst mcp: ${(err as Error).message}`);
+        return 2;
+    }
+    const loaded = library ?? (await libraryOrNothing("mcp"));
+    if (loaded === undefined) return 1;
+    const service = new CatalystService(loaded, undefined, undefined, config);
     if (args.port === undefined) {
         let user: string;
         try {
@@ -164,7 +187,7 @@ export async function runMcpCommand(args: ServerArgs, library?: Library): Promis
         await server.close();
         return code;
     }
-    const http = createServer(mcpHttpHandler(service, tokens));
+    const http = createServer(mcpHttpHandler(service, tokens, allowed));
     try {
         await listen(http, args);
     } catch (err) {

@@ -1,14 +1,23 @@
-import { execFile } from "child_process";
+import { readFileSync } from "fs";
+import { PassThrough, Writable } from "stream";
+import * as k8s from "@kubernetes/client-node";
+import { OWNER_SERVICE_ACCOUNT } from "../../components/naming";
+import { appsApi, clusterCall, ClusterError, coreApi, kubeConfig } from "../automation/cluster";
 import { ApiError } from "./errors";
 
 /**
- * Reads of a running environment through `kubectl` (on PATH, against KUBECONFIG): pods with
- * readiness, recent events, log tails, exec with an argv (never a shell string), and a
- * namespace-scoped kubeconfig. Every call is bounded in time and output.
+ * Reads of a running environment through `@kubernetes/client-node` against KUBECONFIG (no
+ * `kubectl` process per request): pods with readiness, recent events, logs (a tail, or a stream
+ * that follows), exec with an argv over the API server's websocket protocol (never a shell
+ * string), and a namespace-scoped kubeconfig with a TokenRequest token. Every call is bounded in
+ * time and output.
  */
 
-/** Output cap of any kubectl call, bytes. */
+/** Output cap of logs and exec, bytes. */
 export const MAX_OUTPUT_BYTES = 256 * 1024;
+
+/** Deadline of one read, milliseconds. */
+const READ_TIMEOUT_MS = 20_000;
 
 /** A pod of an environment. */
 export interface PodInfo {
@@ -37,70 +46,50 @@ export interface ExecResult {
     timedOut: boolean;
 }
 
-/** Runs kubectl; resolves with stdout/stderr/code, output cut at maxBytes. */
-export function runKubectl(args: string[], options: { timeoutMs?: number; maxBytes?: number } = {}): Promise<ExecResult> {
-    const maxBytes = options.maxBytes ?? MAX_OUTPUT_BYTES;
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    return new Promise((resolve) => {
-        const child = execFile("kubectl", args, { env: process.env, maxBuffer: maxBytes, timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
-            const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
-            const truncated = e?.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER";
-            const timedOut = e?.killed === true && !truncated;
-            const exitCode = e === null ? 0 : typeof e.code === "number" ? e.code : child.exitCode ?? 1;
-            resolve({ exitCode, stdout: cut(stdout, maxBytes), stderr: cut(stderr, maxBytes), truncated, timedOut });
-        });
-    });
+/** A cluster failure as the API reports it: 404 as `not-found`, anything else as `upstream`. */
+function apiErrorOf(err: unknown): ApiError {
+    if (err instanceof ApiError) return err;
+    const message = ((err as Error)?.message ?? String(err)).split("\n")[0];
+    return err instanceof ClusterError && err.status === 404 ? new ApiError("not-found", message) : new ApiError("upstream", `cluster: ${message}`);
 }
 
-function cut(text: string, maxBytes: number): string {
-    return Buffer.byteLength(text) > maxBytes ? Buffer.from(text).subarray(0, maxBytes).toString("utf8") : text;
-}
-
-async function kubectlJson<T>(args: string[]): Promise<T> {
-    const out = await runKubectl([...args, "-o", "json", "--request-timeout=20s"], { maxBytes: 8 * 1024 * 1024 });
-    if (out.exitCode !== 0) throw notFoundOr(out.stderr);
-    return JSON.parse(out.stdout) as T;
-}
-
-interface PodJson {
-    metadata: { name: string; creationTimestamp?: string };
-    spec?: { nodeName?: string };
-    status?: { phase?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount?: number }[] };
+async function read<T>(what: string, call: () => Promise<T>, timeoutMs = READ_TIMEOUT_MS): Promise<T> {
+    try {
+        return await clusterCall(what, call, timeoutMs);
+    } catch (err) {
+        throw apiErrorOf(err);
+    }
 }
 
 /** Pods of a namespace with readiness. */
 export async function listPods(namespace: string): Promise<PodInfo[]> {
-    const list = await kubectlJson<{ items: PodJson[] }>(["get", "pods", "-n", namespace]);
+    const list = await read(`list pods in ${namespace}`, () => coreApi().listNamespacedPod({ namespace }));
     return list.items.map(podInfo);
 }
 
 /** The PodInfo of a pod object. */
-export function podInfo(pod: PodJson): PodInfo {
+export function podInfo(pod: k8s.V1Pod): PodInfo {
     const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
     const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
-    return { name: pod.metadata.name, phase: pod.status?.phase, ready, restarts, node: pod.spec?.nodeName };
+    return { name: pod.metadata?.name ?? "", phase: pod.status?.phase, ready, restarts, node: pod.spec?.nodeName };
 }
 
-interface EventJson {
-    type?: string;
-    reason?: string;
-    message?: string;
-    involvedObject?: { kind?: string; name?: string };
-    lastTimestamp?: string;
-    eventTime?: string;
-    metadata?: { creationTimestamp?: string };
+/** ISO text of a time the client hands back as a Date (or, from some servers, a string). */
+function iso(value: Date | string | undefined): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    return value instanceof Date ? value.toISOString() : String(value);
 }
 
 /** The `limit` most recent events of a namespace, newest last. */
 export async function recentEvents(namespace: string, limit = 20): Promise<EventInfo[]> {
-    const list = await kubectlJson<{ items: EventJson[] }>(["get", "events", "-n", namespace]);
+    const list = await read(`list events in ${namespace}`, () => coreApi().listNamespacedEvent({ namespace }));
     return list.items
         .map((e) => ({
             type: e.type,
             reason: e.reason,
             object: `${e.involvedObject?.kind ?? "?"}/${e.involvedObject?.name ?? "?"}`,
             message: e.message?.slice(0, 500),
-            time: e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp,
+            time: iso(e.lastTimestamp) ?? iso(e.eventTime) ?? iso(e.metadata?.creationTimestamp),
         }))
         .sort((a, b) => (a.time ?? "").localeCompare(b.time ?? ""))
         .slice(-limit);
@@ -109,62 +98,172 @@ export async function recentEvents(namespace: string, limit = 20): Promise<Event
 /** Kubernetes object names: DNS-1123 subdomains. */
 export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
-/** Where logs come from: a pod, or a deployment (kubectl picks one of its pods). */
+/** Where logs come from: a pod, or a deployment (one of its pods, ready ones first). */
 export interface LogTarget {
     pod?: string;
     deployment?: string;
     container?: string;
 }
 
-function targetRef(target: LogTarget): string {
-    if (target.pod !== undefined) return target.pod;
-    if (target.deployment !== undefined) return `deployment/${target.deployment}`;
-    throw new ApiError("invalid", "pod or deployment: one is required");
+/** The pod and container a log target names. */
+async function resolveTarget(namespace: string, target: LogTarget): Promise<{ pod: string; container: string }> {
+    let pod: k8s.V1Pod;
+    if (target.pod !== undefined) {
+        const name = target.pod;
+        pod = await read(`read pod ${name}`, () => coreApi().readNamespacedPod({ name, namespace }));
+    } else if (target.deployment !== undefined) {
+        const name = target.deployment;
+        const deployment = await read(`read deployment ${name}`, () => appsApi().readNamespacedDeployment({ name, namespace }));
+        const labels = deployment.spec?.selector?.matchLabels ?? {};
+        const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+        const pods = (await read(`list pods of deployment ${name}`, () => coreApi().listNamespacedPod({ namespace, labelSelector }))).items;
+        const chosen = pods.find((p) => podInfo(p).ready) ?? pods[0];
+        if (chosen === undefined) throw new ApiError("not-found", `deployment ${name} has no pods`);
+        pod = chosen;
+    } else {
+        throw new ApiError("invalid", "pod or deployment: one is required");
+    }
+    const containers = (pod.spec?.containers ?? []).map((c) => c.name);
+    const container = target.container ?? containers[0];
+    if (container === undefined || !containers.includes(container)) {
+        throw new ApiError("not-found", `container ${target.container ?? "?"} not found in pod ${pod.metadata?.name}; it has: ${containers.join(", ")}`);
+    }
+    return { pod: pod.metadata?.name ?? "", container };
+}
+
+/** Options of a log stream. */
+export interface LogStreamOptions {
+    /** Keep the stream open and send new lines as they are written. */
+    follow: boolean;
+    /** Lines from the end to start with. */
+    lines: number;
+    /** Bytes the API server sends at most. */
+    maxBytes: number;
+}
+
+/**
+ * Streams a pod's or deployment's logs into `out` (which ends when the logs do; with `follow`,
+ * when the container stops or `stop()` is called). Resolves once the stream has started.
+ */
+export async function streamLogs(namespace: string, target: LogTarget, options: LogStreamOptions, out: Writable): Promise<{ pod: string; container: string; stop: () => void }> {
+    const { pod, container } = await resolveTarget(namespace, target);
+    const controller = await read(`logs of ${pod}`, () =>
+        new k8s.Log(kubeConfig()).log(namespace, pod, container, out, { follow: options.follow, tailLines: options.lines, limitBytes: options.maxBytes }));
+    return { pod, container, stop: () => controller.abort() };
+}
+
+/** A Writable that keeps at most `maxBytes` bytes and notes whether more came. */
+class CappedBuffer extends Writable {
+    private readonly chunks: Buffer[] = [];
+    private size = 0;
+    truncated = false;
+
+    constructor(private readonly maxBytes: number) {
+        super();
+    }
+
+    override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+        const room = this.maxBytes - this.size;
+        if (chunk.length > room) this.truncated = true;
+        if (room > 0) {
+            const kept = chunk.subarray(0, room);
+            this.chunks.push(kept);
+            this.size += kept.length;
+        }
+        done();
+    }
+
+    get text(): string {
+        return Buffer.concat(this.chunks).toString("utf8");
+    }
 }
 
 /** The last `lines` lines (at most `maxBytes`) of a pod's or deployment's logs. */
 export async function tailLogs(namespace: string, target: LogTarget, lines: number, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-    const args = ["logs", "-n", namespace, targetRef(target), `--tail=${lines}`, `--limit-bytes=${maxBytes}`, "--request-timeout=20s"];
-    if (target.container !== undefined) args.push("-c", target.container);
-    const out = await runKubectl(args, { maxBytes, timeoutMs: 30_000 });
-    if (out.exitCode !== 0) throw notFoundOr(out.stderr);
-    return { text: out.stdout, truncated: out.truncated || Buffer.byteLength(out.stdout) >= maxBytes };
+    const buffer = new CappedBuffer(maxBytes);
+    const pipe = new PassThrough();
+    pipe.pipe(buffer);
+    const { stop } = await streamLogs(namespace, target, { follow: false, lines, maxBytes }, pipe);
+    // The stream ends with the logs; a stalled one is cut at the deadline with what came so far.
+    let timer: NodeJS.Timeout | undefined;
+    const complete = await new Promise<boolean>((resolve) => {
+        buffer.once("finish", () => resolve(true));
+        timer = setTimeout(() => {
+            stop();
+            resolve(false);
+        }, READ_TIMEOUT_MS);
+    });
+    clearTimeout(timer);
+    return { text: buffer.text, truncated: !complete || buffer.truncated || Buffer.byteLength(buffer.text) >= maxBytes };
 }
 
-/** Runs `argv` in a pod (no shell), bounded by `timeoutMs` and `maxBytes` of output. */
+/** The exit code in an exec's final Status: 0 on Success, the `ExitCode` cause otherwise. */
+export function exitCodeOf(status: k8s.V1Status): number {
+    if (status.status === "Success") return 0;
+    const cause = status.details?.causes?.find((c) => c.reason === "ExitCode");
+    const code = Number(cause?.message);
+    return Number.isInteger(code) ? code : 1;
+}
+
+/**
+ * Runs `argv` in a pod (no shell) over the exec websocket, bounded by `timeoutMs` and by
+ * `maxBytes` per stream. On timeout the socket is closed and the result says `timedOut`.
+ */
 export async function execInPod(namespace: string, pod: string, argv: readonly string[], options: { container?: string; timeoutMs: number; maxBytes: number }): Promise<ExecResult> {
-    const args = ["exec", "-n", namespace, pod, `--request-timeout=${Math.ceil(options.timeoutMs / 1000)}s`];
-    if (options.container !== undefined) args.push("-c", options.container);
-    const out = await runKubectl([...args, "--", ...argv], { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
-    if (out.exitCode !== 0 && /NotFound|not found/.test(out.stderr) && out.stdout === "") throw notFoundOr(out.stderr);
-    return out;
+    const { container } = await resolveTarget(namespace, { pod, container: options.container });
+    const stdout = new CappedBuffer(options.maxBytes);
+    const stderr = new CappedBuffer(options.maxBytes);
+    return new Promise<ExecResult>((resolve, reject) => {
+        let exitCode: number | undefined;
+        let socket: { close(): void } | undefined;
+        let settled = false;
+        const finish = (timedOut: boolean) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve({ exitCode: exitCode ?? (timedOut ? 124 : 1), stdout: stdout.text, stderr: stderr.text, truncated: stdout.truncated || stderr.truncated, timedOut });
+        };
+        const timer = setTimeout(() => {
+            socket?.close();
+            finish(true);
+        }, options.timeoutMs);
+        new k8s.Exec(kubeConfig())
+            .exec(namespace, pod, container, [...argv], stdout, stderr, null, false, (status) => {
+                exitCode = exitCodeOf(status);
+            })
+            .then((ws) => {
+                socket = ws;
+                ws.on("close", () => finish(false));
+            }, (err: unknown) => {
+                if (settled) return;
+                settled = true;
+                clearTimeout(timer);
+                reject(apiErrorOf(new ClusterError((err as { code?: number }).code ?? (err as { statusCode?: number }).statusCode, `exec in ${pod}: ${(err as Error).message}`)));
+            });
+    });
 }
-
-/** kubectl's first error line as `not-found`, else `upstream` (the cluster failed the request). */
-function notFoundOr(stderr: string): ApiError {
-    const first = stderr.trim().split("\n")[0] ?? "";
-    const line = first === "" ? "kubectl failed" : first;
-    return /NotFound|not found/.test(line) ? new ApiError("not-found", line) : new ApiError("upstream", `cluster: ${line}`);
-}
-
-/** Service account behind the owner kubeconfig (components/environment/access.ts). */
-export const OWNER_SERVICE_ACCOUNT = "owner-kubeconfig";
 
 /**
  * A kubeconfig scoped to one namespace: the current cluster's server and CA, and a short-lived
- * token of the namespace's owner service account (which only the namespace's owner Role binds).
+ * token of the namespace's owner service account (a TokenRequest; only the namespace's owner
+ * Role binds that account).
  */
 export async function namespaceKubeconfig(namespace: string, ttlSeconds = 3600): Promise<string> {
-    const view = await kubectlJson<{ clusters?: { cluster: { server: string; "certificate-authority-data"?: string } }[] }>(["config", "view", "--minify", "--raw"]);
-    const cluster = view.clusters?.[0]?.cluster;
-    if (cluster === undefined) throw new Error("kubectl: no current cluster");
-    const token = await runKubectl(["create", "token", OWNER_SERVICE_ACCOUNT, "-n", namespace, `--duration=${ttlSeconds}s`, "--request-timeout=20s"]);
-    if (token.exitCode !== 0) throw notFoundOr(token.stderr);
+    const current = kubeConfig().getCurrentCluster();
+    if (current === null) throw new ApiError("upstream", "cluster: no current cluster in the kubeconfig");
+    const request = await read(`token of ${OWNER_SERVICE_ACCOUNT} in ${namespace}`, () =>
+        coreApi().createNamespacedServiceAccountToken({ name: OWNER_SERVICE_ACCOUNT, namespace, body: { spec: { audiences: [], expirationSeconds: ttlSeconds } } }));
+    const token = request.status?.token;
+    if (token === undefined || token === "") throw new ApiError("upstream", "cluster: the TokenRequest returned no token");
+    const cluster: Record<string, string> = { server: current.server };
+    // A CA given as a file is inlined: the kubeconfig is handed to someone without that file.
+    const ca = current.caData ?? (current.caFile !== undefined ? readFileSync(current.caFile).toString("base64") : undefined);
+    if (ca !== undefined) cluster["certificate-authority-data"] = ca;
     const config = {
         apiVersion: "v1",
         kind: "Config",
         clusters: [{ name: "catalyst", cluster }],
-        users: [{ name: `${namespace}-owner`, user: { token: token.stdout.trim() } }],
+        users: [{ name: `${namespace}-owner`, user: { token } }],
         contexts: [{ name: namespace, context: { cluster: "catalyst", user: `${namespace}-owner`, namespace } }],
         "current-context": namespace,
     };

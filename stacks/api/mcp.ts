@@ -1,14 +1,65 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { CallToolResult, ErrorCode, LoggingLevel, LoggingLevelSchema, McpError, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import type { CatalystEvent } from "../automation";
 import { toApiError } from "./errors";
 import { CatalystService, CreatePreviewInput, EnvironmentName, ExecInput, LogsInput } from "./service";
 
 /**
  * The MCP server (`catalyst mcp`): the same operations as the HTTP API, as MCP tools, bound to
  * one caller. Over stdio the caller is the owner of CATALYST_MCP_TOKEN; over streamable HTTP
- * each request's bearer token picks the caller (see runMcpCommand in index.ts).
+ * each request's bearer token picks the caller (see runMcpCommand in index.ts). Environments
+ * are also resources (`catalyst://environments/{name}`), and the server has the logging
+ * capability: operation progress goes out as log messages at the level the client set.
  */
+
+/** URI template of the environment resources. */
+export const ENVIRONMENT_URI_TEMPLATE = "catalyst://environments/{name}";
+
+/** The resource URI of environment `stack`. */
+export function environmentUri(stack: string): string {
+    return ENVIRONMENT_URI_TEMPLATE.replace("{name}", encodeURIComponent(stack));
+}
+
+/** Level of log messages until the client sets one with `logging/setLevel`. */
+export const DEFAULT_LOG_LEVEL: LoggingLevel = "info";
+
+const SEVERITY = new Map(LoggingLevelSchema.options.map((level, index) => [level, index]));
+
+/**
+ * Log levels the clients set, by caller. Over streamable HTTP this server is stateless (a new
+ * MCP server per request), so the level a caller set lives here rather than in a session.
+ */
+export class LogLevels {
+    private readonly levels = new Map<string, LoggingLevel>();
+
+    set(user: string, level: LoggingLevel): void {
+        this.levels.set(user.toLowerCase(), level);
+    }
+
+    get(user: string): LoggingLevel {
+        return this.levels.get(user.toLowerCase()) ?? DEFAULT_LOG_LEVEL;
+    }
+
+    /** True when a message of `level` reaches `user`. */
+    sends(user: string, level: LoggingLevel): boolean {
+        return (SEVERITY.get(level) ?? 0) >= (SEVERITY.get(this.get(user)) ?? 0);
+    }
+}
+
+/** The MCP log level and one-line text of a progress event. */
+export function logMessageOf(event: CatalystEvent): { level: LoggingLevel; text: string } {
+    switch (event.type) {
+        case "step":
+            return { level: "info", text: `${event.step}: ${event.message}` };
+        case "resource":
+            return { level: event.state === "failed" ? "error" : "debug", text: `${event.state} ${event.resourceType} ${event.name} (${event.done}/${event.total})` };
+        case "log":
+            return { level: event.level, text: event.message };
+        case "done":
+            return { level: event.status === "succeeded" ? "notice" : "error", text: `done: ${event.status}${event.result.error ? `: ${event.result.error}` : ""}` };
+    }
+}
 
 /** Names of the tools, for clients and tests. */
 export const TOOL_NAMES = ["list_environments", "get_environment", "create_preview", "destroy_preview", "get_operation", "get_logs", "exec_in_environment", "get_kubeconfig"] as const;
@@ -33,34 +84,71 @@ async function guard(run: () => Promise<unknown>): Promise<CallToolResult> {
 
 const waitField = z.boolean().default(true).describe("Wait for the operation to finish (progress is sent as MCP progress notifications); false returns the operation id at once, for get_operation.");
 
+type Notification =
+    | { method: "notifications/progress"; params: { progressToken: string | number; progress: number; total?: number; message?: string } }
+    | { method: "notifications/message"; params: { level: LoggingLevel; logger?: string; data: unknown } };
+
 interface ProgressExtra {
     _meta?: { progressToken?: string | number };
-    sendNotification: (notification: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
+    sendNotification: (notification: Notification) => Promise<void>;
 }
 
-/** Builds an MCP server whose tools act as `user`. */
-export function createMcpServer(service: CatalystService, user: string, version = "0.1.0"): McpServer {
-    const server = new McpServer({ name: "catalyst", version });
-    const registry = service.registry;
+/** Builds an MCP server whose tools act as `user`; `levels` keeps the log level each caller set. */
+export function createMcpServer(service: CatalystService, user: string, levels: LogLevels = new LogLevels(), version = "0.1.0"): McpServer {
+    const server = new McpServer({ name: "catalyst", version }, { capabilities: { logging: {} } });
+    // The SDK keeps levels by session; a stateless HTTP server has none, so the caller's is used.
+    server.server.setRequestHandler(SetLevelRequestSchema, (request) => {
+        levels.set(user, request.params.level);
+        return {};
+    });
 
+    /** Waits for an operation, sending its progress as progress notifications and log messages. */
     const follow = async (id: string, wait: boolean, extra: ProgressExtra) => {
-        if (!wait) return registry.get(id);
+        if (!wait) return service.operation(user, id);
         const token = extra._meta?.progressToken;
-        if (token !== undefined) {
-            let n = 0;
-            const stop = registry.subscribe(id, (event) => {
-                if (event === undefined) return;
-                const message = event.type === "step" ? event.message : event.type === "resource" ? `${event.state} ${event.resourceType} ${event.name} (${event.done}/${event.total})` : event.type === "log" ? event.message : `done: ${event.status}`;
-                void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: ++n, message: message.slice(0, 300) } }).catch(() => undefined);
-            });
-            try {
-                return await registry.wait(id);
-            } finally {
-                stop();
+        let n = 0;
+        const stop = await service.subscribe(user, id, (event) => {
+            if (event === undefined) return;
+            const { level, text } = logMessageOf(event);
+            const message = text.slice(0, 300);
+            if (token !== undefined) {
+                void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: ++n, message } }).catch(() => undefined);
             }
+            if (levels.sends(user, level)) {
+                void extra.sendNotification({ method: "notifications/message", params: { level, logger: `catalyst/${event.stack}`, data: message } }).catch(() => undefined);
+            }
+        });
+        try {
+            return await service.waitForOperation(user, id);
+        } finally {
+            stop();
         }
-        return registry.wait(id);
     };
+
+    server.registerResource("environment", new ResourceTemplate(ENVIRONMENT_URI_TEMPLATE, {
+        list: async () => ({
+            resources: (await service.listEnvironments()).map((env) => ({
+                uri: environmentUri(env.stack),
+                name: env.stack,
+                title: `${env.kind} environment ${env.stack}`,
+                description: [env.owner && `owner ${env.owner}`, env.branch && `branch ${env.branch}`, env.url].filter(Boolean).join(", ") || undefined,
+                mimeType: "application/json",
+            })),
+        }),
+    }), {
+        title: "Environment",
+        description: "An environment stack: tags (owner, branch, namespace, URL, expiry), outputs with secrets masked, last update. The same as get_environment without the cluster reads.",
+        mimeType: "application/json",
+    }, async (uri, { name }) => {
+        try {
+            const status = await service.environment(decodeURIComponent(String(name)));
+            return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(status, null, 2) }] };
+        } catch (err) {
+            const api = toApiError(err);
+            // -32002: the "resource not found" code of the MCP specification.
+            throw new McpError(api?.kind === "not-found" ? -32002 : api?.kind === "invalid" ? ErrorCode.InvalidParams : ErrorCode.InternalError, api === undefined ? "internal error" : api.message);
+        }
+    });
 
     server.registerTool("list_environments", {
         title: "List environments",

@@ -4,8 +4,8 @@ import { ApiError } from "./errors";
 
 /**
  * In-memory registry of the long operations the API started (create and destroy of previews):
- * an id per operation, its events (bounded), its result, and subscribers for server-sent
- * events. One running operation per stack: a second one is refused as `busy` (HTTP 409) at
+ * an id per operation, its events (the last `maxEvents`; older ones are counted in
+ * `droppedEvents`), its result, who may read it, and subscribers for server-sent events. One running operation per stack: a second one is refused as `busy` (HTTP 409) at
  * once rather than queued behind the library's lock for minutes while the caller waits.
  */
 
@@ -23,7 +23,10 @@ export interface OperationView {
     finishedAt?: string;
     result?: OperationResult;
     error?: string;
+    /** Events the operation sent so far. */
     events: number;
+    /** Of those, events no longer kept for replay (the registry keeps the last `maxEvents`). */
+    droppedEvents: number;
 }
 
 /** The part of the library's Operation the registry uses. */
@@ -36,6 +39,8 @@ type Subscriber = (event: CatalystEvent | undefined) => void;
 
 interface Entry {
     view: OperationView;
+    /** Who may read the operation besides the environment's current owners (lower case). */
+    readers: Set<string>;
     events: CatalystEvent[];
     subscribers: Set<Subscriber>;
     done: Promise<void>;
@@ -72,14 +77,15 @@ export class OperationRegistry {
      * Registers an operation on `stack`; `start` is called only when no other operation runs
      * on it (else `busy`). Errors thrown by `start` (bad input) propagate and register nothing.
      */
-    start(stack: string, action: string, user: string, start: () => RunningOperation): OperationView {
+    start(stack: string, action: string, user: string, start: () => RunningOperation, owners: readonly string[] = []): OperationView {
         const running = this.active(stack);
         if (running !== undefined) {
             throw new ApiError("busy", `${stack} is busy: operation ${running.id} (${running.action}) is running`);
         }
         const operation = start();
-        const view: OperationView = { id: randomUUID(), stack, action, user, state: "running", startedAt: new Date().toISOString(), events: 0 };
-        const entry: Entry = { view, events: [], subscribers: new Set(), done: Promise.resolve() };
+        const view: OperationView = { id: randomUUID(), stack, action, user, state: "running", startedAt: new Date().toISOString(), events: 0, droppedEvents: 0 };
+        const readers = new Set([user, ...owners].map((name) => name.toLowerCase()));
+        const entry: Entry = { view, readers, events: [], subscribers: new Set(), done: Promise.resolve() };
         this.entries.set(view.id, entry);
         const pump = (async () => {
             for await (const event of operation) this.record(entry, event);
@@ -109,6 +115,13 @@ export class OperationRegistry {
         return entry.view;
     }
 
+    /** True when `user` started the operation or was an owner named when it started. */
+    isReader(id: string, user: string): boolean {
+        const entry = this.entries.get(id);
+        if (entry === undefined) throw new ApiError("not-found", `no operation ${id}`);
+        return entry.readers.has(user.toLowerCase());
+    }
+
     /** Resolves when the operation has finished. */
     async wait(id: string): Promise<OperationView> {
         const entry = this.entries.get(id);
@@ -135,7 +148,10 @@ export class OperationRegistry {
 
     private record(entry: Entry, event: CatalystEvent): void {
         entry.events.push(event);
-        if (entry.events.length > this.maxEvents) entry.events.shift();
+        if (entry.events.length > this.maxEvents) {
+            entry.events.shift();
+            entry.view.droppedEvents += 1;
+        }
         entry.view.events += 1;
         for (const subscriber of entry.subscribers) subscriber(event);
     }

@@ -1,6 +1,9 @@
+import { Writable } from "stream";
 import { z } from "zod";
-import type { CallOptions, EnvironmentRecord, EnvironmentStatus, PreviewUpArgs } from "../automation";
-import { requireOwner } from "./auth";
+import { parseStackName, previewStackName } from "../../components/naming";
+import { kindOf } from "../automation/tags";
+import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewUpArgs } from "../automation";
+import { owns, requireOwner } from "./auth";
 import { ApiError } from "./errors";
 import * as kube from "./kube";
 import { OperationRegistry, OperationView, RunningOperation } from "./operations";
@@ -20,7 +23,7 @@ export interface Library {
 }
 
 /** The cluster reads (kube.ts; fakes in unit tests). */
-export type Cluster = Pick<typeof kube, "listPods" | "recentEvents" | "tailLogs" | "execInPod" | "namespaceKubeconfig">;
+export type Cluster = Pick<typeof kube, "listPods" | "recentEvents" | "tailLogs" | "streamLogs" | "execInPod" | "namespaceKubeconfig">;
 
 const login = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, "a GitHub login");
 const objectName = z.string().regex(kube.OBJECT_NAME, "a Kubernetes object name");
@@ -69,11 +72,17 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
     return parsed.data;
 }
 
-/** Owners from a stack's `catalyst:access` output or config, when the library exposes them. */
-function ownersOf(status: EnvironmentStatus): string[] {
-    const access = status.outputs?.access as { owners?: { users?: unknown } } | undefined;
-    const users = access?.owners?.users;
+/**
+ * Owners from the environment stack's `owners` output (stacks/environment.ts exports the user
+ * names of `access.owners`); the `catalyst:owner` tag is checked besides.
+ */
+export function ownersOf(status: EnvironmentStatus): string[] {
+    const users = status.outputs?.owners;
     return Array.isArray(users) ? users.filter((u): u is string => typeof u === "string") : [];
+}
+
+function ownership(status: EnvironmentStatus) {
+    return { stack: status.stack, kind: status.kind, owner: status.owner, owners: ownersOf(status) };
 }
 
 /** The service; one per server. */
@@ -121,22 +130,22 @@ export class CatalystService {
      */
     async createPreview(user: string, body: unknown): Promise<OperationView> {
         const input = parseInput(CreatePreviewInput, body);
-        const stack = `pr-${input.pr}`;
+        const stack = previewStackName(input.pr);
         const owners = [user, ...(input.owners ?? []).filter((o) => o.toLowerCase() !== user.toLowerCase())];
         this.refuseIfBusy(stack);
         await this.checkCanChange(user, stack, true);
         // lockTimeoutMs 0: a stack held by another client (the CLI, CI) answers `busy` at once.
-        return this.registry.start(stack, "create", user, () => this.library.upPreview({ ...input, owners, config: this.previewConfig }, { lockTimeoutMs: 0 }));
+        return this.registry.start(stack, "create", user, () => this.library.upPreview({ ...input, owners, config: this.previewConfig }, { lockTimeoutMs: 0 }), owners);
     }
 
     /** Starts destroying a preview `user` owns (404 when it does not exist). */
     async destroyPreview(user: string, name: string): Promise<OperationView> {
         const stack = parseInput(EnvironmentName, name);
-        const pr = /^pr-([0-9]+)$/.exec(stack)?.[1];
+        const pr = kindOf(stack) === "preview" ? parseStackName(stack).pr : undefined;
         if (pr === undefined) throw new ApiError("forbidden", `${stack} is not a preview; only previews can be destroyed through this API`);
         this.refuseIfBusy(stack);
-        await this.checkCanChange(user, stack, false);
-        return this.registry.start(stack, "destroy", user, () => this.library.destroyPreview(pr, { lockTimeoutMs: 0 }));
+        const status = await this.checkCanChange(user, stack, false);
+        return this.registry.start(stack, "destroy", user, () => this.library.destroyPreview(pr, { lockTimeoutMs: 0 }), status === undefined ? [] : ownersOf(status));
     }
 
     private refuseIfBusy(stack: string): void {
@@ -145,19 +154,50 @@ export class CatalystService {
     }
 
     /** Throws unless `user` may change `name` (a missing stack passes when `allowMissing`). */
-    async checkCanChange(user: string, name: string, allowMissing: boolean): Promise<void> {
+    async checkCanChange(user: string, name: string, allowMissing: boolean): Promise<EnvironmentStatus | undefined> {
         const status = await this.library.getEnvironment(parseInput(EnvironmentName, name));
         if (status === undefined) {
             if (!allowMissing) throw new ApiError("not-found", `no environment ${name}`);
-            return;
+            return undefined;
         }
-        requireOwner(user, { stack: status.stack, kind: status.kind, owner: status.owner, owners: ownersOf(status) });
+        requireOwner(user, ownership(status));
+        return status;
+    }
+
+    /**
+     * Throws `forbidden` unless `user` may read operation `id`: its engine log lines are as
+     * sensitive as the environment's logs, so only the operation's creator, the owners named
+     * when it started and the environment's current owners may.
+     */
+    private async checkCanRead(user: string, id: string): Promise<OperationView> {
+        const view = this.registry.get(id);
+        if (this.registry.isReader(id, user)) return view;
+        const status = await this.library.getEnvironment(view.stack);
+        if (status !== undefined && owns(user, ownership(status))) return view;
+        throw new ApiError("forbidden", `${user} may not read operation ${id} (only its creator and the owners of ${view.stack})`);
+    }
+
+    /** An operation's view, for its readers. */
+    async operation(user: string, id: string): Promise<OperationView> {
+        return this.checkCanRead(user, id);
+    }
+
+    /** Waits for an operation to finish, for its readers. */
+    async waitForOperation(user: string, id: string): Promise<OperationView> {
+        await this.checkCanRead(user, id);
+        return this.registry.wait(id);
+    }
+
+    /** Replays and follows an operation's events (undefined at the end), for its readers. */
+    async subscribe(user: string, id: string, listener: (event: CatalystEvent | undefined) => void): Promise<() => void> {
+        await this.checkCanRead(user, id);
+        return this.registry.subscribe(id, listener);
     }
 
     /** The namespace of an environment `user` owns. */
     private async ownedNamespace(user: string, name: string): Promise<string> {
         const status = await this.environment(name);
-        requireOwner(user, { stack: status.stack, kind: status.kind, owner: status.owner, owners: ownersOf(status) });
+        requireOwner(user, ownership(status));
         if (status.namespace === undefined) throw new ApiError("not-found", `${status.stack} has no namespace yet`);
         return status.namespace;
     }
@@ -169,6 +209,17 @@ export class CatalystService {
         const namespace = await this.ownedNamespace(user, input.environment);
         const out = await this.cluster.tailLogs(namespace, { pod: input.pod, deployment: input.deployment, container: input.container }, input.lines, input.maxBytes);
         return { environment: input.environment, ...out };
+    }
+
+    /**
+     * Streams the logs of a pod or deployment of an environment `user` owns into `out`,
+     * following new lines until the container stops or `stop()` is called.
+     */
+    async followLogs(user: string, body: unknown, out: Writable): Promise<{ stop: () => void }> {
+        const input = parseInput(LogsInput, body);
+        if ((input.pod === undefined) === (input.deployment === undefined)) throw new ApiError("invalid", "pod, deployment: give exactly one");
+        const namespace = await this.ownedNamespace(user, input.environment);
+        return this.cluster.streamLogs(namespace, { pod: input.pod, deployment: input.deployment, container: input.container }, { follow: true, lines: input.lines, maxBytes: input.maxBytes }, out);
     }
 
     /** Runs an argv in a pod of an environment `user` owns. */

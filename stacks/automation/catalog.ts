@@ -1,4 +1,4 @@
-import { execFile } from "child_process";
+import { CommandError, LocalWorkspace, PulumiCommand, Stack, StackNotFoundError, StackSummary } from "@pulumi/pulumi/automation";
 import { namespaceName } from "../../components/naming";
 import { DeploymentState, rootStackUrn } from "./recovery";
 import { recordFromTags } from "./tags";
@@ -6,10 +6,15 @@ import { EnvironmentRecord, EnvironmentStatus } from "./types";
 import { prepareWorkDir } from "./workspace";
 
 /**
- * Read-only views of the backend: the project's stacks with their tags, and one stack's status.
- * Runs the `pulumi` CLI directly from a catalog work dir (`.catalyst/work/.catalog`, a generated
- * Pulumi.yaml only); these commands neither lock stacks nor decrypt secrets, and write nothing.
+ * Read-only views of the backend: the project's stacks with their tags, and one stack's status,
+ * through the Automation API's own calls (listStacks, listTags, exportStack, history) in a
+ * catalog work dir (`.catalyst/work/.catalog`, a generated Pulumi.yaml only). These reads take no
+ * stack lock and write no state. (The SDK's exportStack passes `--show-secrets`: secret values
+ * stay wrapped in their envelope and are masked by {@link maskSecrets} before leaving here.)
  */
+
+/** Deadline of one backend read: a hung backend must not hang `list` or `gc`. */
+const READ_TIMEOUT_MS = 120_000;
 
 /** Thrown when a read fails for another reason than a missing stack. */
 export class CatalogError extends Error {
@@ -35,45 +40,49 @@ export function maskSecrets(value: unknown): unknown {
     return value;
 }
 
-interface StackSummary {
-    name: string;
-    lastUpdate?: string;
-    updateInProgress?: boolean;
-    resourceCount?: number;
-}
-
 /** Reads stacks, tags and state of the project's backend. */
 export class Catalog {
+    private workspace?: Promise<LocalWorkspace>;
+
     constructor(private readonly repoRoot: string, private readonly workRoot: string, private readonly parallel = 4) {}
 
-    /** Runs `pulumi <args>` in the catalog dir; resolves with stdout, or undefined for "no stack named". */
-    private pulumi(args: string[]): Promise<string | undefined> {
-        const cwd = prepareWorkDir(this.repoRoot, this.workRoot, ".catalog");
-        return new Promise((resolve, reject) => {
-            // Reads get a timeout too: a hung backend must not hang `list` or `gc`.
-            const options = { cwd, env: process.env, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, killSignal: "SIGKILL" as const };
-            execFile("pulumi", [...args, "--non-interactive"], options, (err, stdout, stderr) => {
-                if (!err) {
-                    resolve(stdout);
-                } else if (/no stack named .* found/.test(stderr)) {
-                    resolve(undefined);
-                } else {
-                    const line = stderr.split("\n").find((l) => /error/i.test(l)) ?? err.message.split("\n")[0];
-                    reject(new CatalogError(`pulumi ${args.slice(0, 2).join(" ")}: ${line.trim()}`));
-                }
-            });
+    /** The catalog's workspace, created once (the `pulumi` CLI is looked up once too). */
+    private ws(): Promise<LocalWorkspace> {
+        this.workspace ??= (async () => {
+            const pulumiCommand = await PulumiCommand.get();
+            const workDir = await prepareWorkDir(this.repoRoot, this.workRoot, ".catalog", pulumiCommand);
+            return LocalWorkspace.create({ workDir, pulumiCommand });
+        })();
+        this.workspace.catch(() => (this.workspace = undefined));
+        return this.workspace;
+    }
+
+    /** Runs one read with a deadline; `undefined` for a stack that does not exist. */
+    private async read<T>(what: string, call: (ws: LocalWorkspace) => Promise<T>): Promise<T | undefined> {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new CatalogError(`${what}: no answer from the backend within ${READ_TIMEOUT_MS / 1000} s`)), READ_TIMEOUT_MS);
+            timer.unref();
         });
+        try {
+            return await Promise.race([this.ws().then(call), deadline]);
+        } catch (err) {
+            if (err instanceof StackNotFoundError) return undefined;
+            if (err instanceof CatalogError) throw err;
+            throw new CatalogError(`${what}: ${firstErrorLine(err)}`);
+        } finally {
+            clearTimeout(timer);
+        }
     }
 
     /** The project's stacks as the backend lists them. */
     async stacks(): Promise<StackSummary[]> {
-        return JSON.parse((await this.pulumi(["stack", "ls", "--json"])) ?? "[]") as StackSummary[];
+        return (await this.read("list stacks", (ws) => ws.listStacks())) ?? [];
     }
 
     /** A stack's tags, or undefined when the stack does not exist. */
     async tags(stack: string): Promise<Record<string, string> | undefined> {
-        const out = await this.pulumi(["stack", "tag", "ls", "--json", "--stack", stack]);
-        return out === undefined ? undefined : (JSON.parse(out) as Record<string, string>);
+        return this.read(`tags of ${stack}`, (ws) => ws.listTags(stack));
     }
 
     /** Every stack of the project this layer knows how to name, with its tags. */
@@ -103,8 +112,8 @@ export class Catalog {
         if (!record) {
             return undefined;
         }
-        const exported = await this.pulumi(["stack", "export", "--stack", stack]);
-        const deployment = (exported ? (JSON.parse(exported) as { deployment?: DeploymentState }).deployment : undefined) ?? {};
+        const exported = await this.read(`state of ${stack}`, (ws) => ws.exportStack(stack));
+        const deployment = (exported?.deployment as DeploymentState | undefined) ?? {};
         const root = rootStackUrn(deployment);
         const outputs = (deployment.resources?.find((r) => r.urn === root)?.outputs ?? {}) as Record<string, unknown>;
         const status: EnvironmentStatus = {
@@ -117,12 +126,18 @@ export class Catalog {
             status.namespace = namespaceName(stack);
         }
         // DIY backends number no versions (always 0): their update id is the count of updates.
-        const history = await this.pulumi(["stack", "history", "--json", "--stack", stack]);
-        const updates = history ? (JSON.parse(history) as { version?: number; result?: string }[]) : [];
+        const updates = (await this.read(`history of ${stack}`, async (ws) => (await Stack.select(stack, ws)).history())) ?? [];
         if (updates.length > 0) {
             status.lastResult = updates[0].result;
             status.updateId = String(updates[0].version ? updates[0].version : updates.length);
         }
         return status;
     }
+}
+
+/** The engine's `error:` line of a failed command, else the error's first line. */
+function firstErrorLine(err: unknown): string {
+    const text = err instanceof CommandError || err instanceof Error ? err.message : String(err);
+    const line = text.split("\n").find((l) => /^\s*error: /.test(l)) ?? text.split("\n").find((l) => l.trim() !== "") ?? "failed";
+    return line.replace(/^\s*error: /, "").trim();
 }

@@ -462,7 +462,7 @@ export async function runRequest(request: WorkerRequest, emit: (event: CatalystE
     try {
         assertKind(request.stack, request.allowedKinds);
         run.emit({ ...stepEvent(request.stack, "preparing", `work dir ${request.workRoot}/${request.stack}, worker pid ${process.pid}`), pid: process.pid });
-        const workDir = prepareWorkDir(request.repoRoot, request.workRoot, request.stack);
+        const workDir = await prepareWorkDir(request.repoRoot, request.workRoot, request.stack, await pulumiCli());
         const workspace = await LocalWorkspace.create({ workDir, pulumiCommand: await pulumiCli() });
         switch (request.action) {
             case "up":

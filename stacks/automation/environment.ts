@@ -45,9 +45,12 @@ export function parseEnvZero(output: string): Record<string, string> {
  * Runs tools/env.sh (it may build the toolchain on first use; its progress shows on stderr) and
  * applies its exports to `env`. Values the caller set are kept, as env.sh itself keeps them.
  */
-export function loadEnvironment(repoRoot: string, env: NodeJS.ProcessEnv = process.env): void {
+export function loadEnvironment(repoRoot: string, env: NodeJS.ProcessEnv = process.env, options: { timeoutMs?: number } = {}): void {
     const output = execFileSync("bash", ["-c", 'eval "$(bash tools/env.sh)" && env -0'], {
         cwd: repoRoot,
+        // A bound on the wait (a first run builds the toolchain); the error's code is ETIMEDOUT.
+        timeout: options.timeoutMs,
+        killSignal: "SIGTERM",
         env,
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],

@@ -130,13 +130,30 @@ export class ProgressTracker {
 }
 
 /**
- * A buffered, multi-reader event stream: every reader sees every event from the start, so a
- * caller may start iterating after the operation began without losing any.
+ * Events an operation keeps in memory for readers that start late. A large `up` emits a few
+ * hundred; past the cap the oldest are dropped (and counted), so a runaway log cannot grow a
+ * long-lived server's memory without bound.
+ */
+export const MAX_KEPT_EVENTS = 5_000;
+
+/**
+ * A buffered, multi-reader event stream: every reader sees the events from the oldest kept one
+ * (at most `capacity`), so a caller may start iterating after the operation began; a reader too
+ * slow for the cap skips to the oldest kept event.
  */
 export class EventChannel<T> implements AsyncIterable<T> {
     private readonly events: T[] = [];
+    /** Sequence number of `events[0]`: the count of events dropped so far. */
+    private first = 0;
     private closed = false;
     private wakers: (() => void)[] = [];
+
+    constructor(private readonly capacity: number = MAX_KEPT_EVENTS) {}
+
+    /** Events dropped to keep the buffer within its capacity. */
+    get dropped(): number {
+        return this.first;
+    }
 
     /** Appends an event; ignored after {@link close}. */
     push(event: T): void {
@@ -144,20 +161,26 @@ export class EventChannel<T> implements AsyncIterable<T> {
             return;
         }
         this.events.push(event);
+        if (this.events.length > this.capacity) {
+            this.events.shift();
+            this.first += 1;
+        }
         this.wake();
     }
 
-    /** Ends the stream: readers finish once they have seen every event. */
+    /** Ends the stream: readers finish once they have seen every kept event. */
     close(): void {
         this.closed = true;
         this.wake();
     }
 
     async *[Symbol.asyncIterator](): AsyncIterator<T> {
-        let index = 0;
+        let next = 0;
         for (;;) {
-            while (index < this.events.length) {
-                yield this.events[index++];
+            next = Math.max(next, this.first);
+            while (next < this.first + this.events.length) {
+                yield this.events[next - this.first];
+                next = Math.max(next + 1, this.first);
             }
             if (this.closed) {
                 return;
@@ -202,6 +225,11 @@ export class Operation<T> implements PromiseLike<T>, AsyncIterable<CatalystEvent
         onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
     ): Promise<R1 | R2> {
         return this.result.then(onFulfilled, onRejected);
+    }
+
+    /** Events no longer kept for late readers (see {@link MAX_KEPT_EVENTS}). */
+    get droppedEvents(): number {
+        return this.channel.dropped;
     }
 
     [Symbol.asyncIterator](): AsyncIterator<CatalystEvent> {

@@ -1,3 +1,5 @@
+import { ENVIRONMENT_LABEL, TYPE_LABEL } from "../../components/environment/labels";
+import { stackOfNamespace } from "../../components/naming";
 import { EnvironmentRecord, OperationResult } from "./types";
 
 /**
@@ -7,9 +9,9 @@ import { EnvironmentRecord, OperationResult } from "./types";
  */
 
 /** Label the environment component puts on preview namespaces (components/environment/labels.ts). */
-export const PREVIEW_NAMESPACE_SELECTOR = "catalyst.dev/type=preview";
+export const PREVIEW_NAMESPACE_SELECTOR = `${TYPE_LABEL}=preview`;
 /** Label naming the stack a namespace belongs to. */
-export const ENVIRONMENT_LABEL = "catalyst.dev/environment";
+export { ENVIRONMENT_LABEL };
 
 /** Why a preview is collected. */
 export type GcReason = "closed" | "expired" | "ttl";
@@ -91,8 +93,8 @@ export interface NamespaceInfo {
 export function findOrphanNamespaces(namespaces: readonly NamespaceInfo[], stacks: readonly string[]): NamespaceInfo[] {
     const known = new Set(stacks);
     return namespaces.filter((ns) => {
-        const stack = ns.labels[ENVIRONMENT_LABEL] ?? ns.name.replace(/^env-/, "");
-        return !known.has(stack);
+        const stack = ns.labels[ENVIRONMENT_LABEL] ?? stackOfNamespace(ns.name);
+        return stack === undefined || !known.has(stack);
     });
 }
 

@@ -1,5 +1,4 @@
 import * as path from "path";
-import { kubectl } from "./cluster";
 import { REPO_ROOT } from "./workspace";
 
 /**
@@ -17,11 +16,18 @@ export const CLUSTER_TAG = "catalyst:cluster";
 /** Set to 1 to refresh a stack's state from a cluster other than the one it was built on. */
 export const ADOPT_CLUSTER_VARIABLE = "CATALYST_ADOPT_CLUSTER";
 
-/** The UID of the cluster's kube-system namespace. */
-export async function readClusterIdentity(run: (args: string[]) => Promise<string> = kubectl): Promise<string> {
-    const uid = (await run(["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"])).trim();
+/** The UID of the cluster's kube-system namespace; `read` fetches it (tests pass their own). */
+export async function readClusterIdentity(read: () => Promise<string | undefined> = kubeSystemUid): Promise<string> {
+    const uid = ((await read()) ?? "").trim();
     if (uid === "") throw new Error("the cluster's kube-system namespace has no uid");
     return uid;
+}
+
+async function kubeSystemUid(): Promise<string | undefined> {
+    // Loaded on first use: the cluster client is an ES module graph that only operations need.
+    const { clusterCall, coreApi } = await import("./cluster");
+    const namespace = await clusterCall("read namespace kube-system", () => coreApi().readNamespace({ name: "kube-system" }));
+    return namespace.metadata?.uid;
 }
 
 /** True when KUBECONFIG is the local cluster's (tools/cluster.sh): the embedded default. */

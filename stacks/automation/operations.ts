@@ -4,7 +4,6 @@ import * as path from "path";
 import { parseStackName, StackKind } from "../../components/naming";
 import { appendAudit, auditRecord, defaultActor } from "./audit";
 import { Catalog } from "./catalog";
-import { kubectl, listPreviewNamespaces } from "./cluster";
 import { EventListener, Operation } from "./events";
 import { CallOptions, StackExecutor, StackJob } from "./executor";
 import { GcOptions, GcReport, runGarbageCollection } from "./gc";
@@ -213,8 +212,9 @@ export class Automation {
         const report = await runGarbageCollection({
             listPreviews: () => this.listPreviews(),
             destroyPreview: (candidate) => this.destroyPreview(candidate.pr, { onEvent: options.onEvent, timeoutMs: options.timeoutMs, reason: `gc:${candidate.reason}` }).result,
-            listPreviewNamespaces: () => listPreviewNamespaces(),
-            deleteNamespace: (name) => kubectl(["delete", "namespace", name, "--wait=false"]).then(() => undefined),
+            // The cluster client loads only when gc runs: other commands never pay for it.
+            listPreviewNamespaces: async () => (await import("./cluster")).listPreviewNamespaces(),
+            deleteNamespace: async (name) => (await import("./cluster")).deleteNamespace(name),
         }, { ...options, ttlMs });
         appendAudit(this.auditLog, {
             time: new Date().toISOString(),

@@ -1,4 +1,5 @@
 import { hostname } from "os";
+import { CLUSTER_SCOPED_KINDS } from "../../components/naming";
 import { processAlive } from "./lock";
 
 /**
@@ -65,13 +66,7 @@ export interface DeploymentState {
     [key: string]: unknown;
 }
 
-const CLUSTER_SCOPED = new Set([
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment", "PriorityClass", "RuntimeClass", "IngressClass",
-    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "APIService",
-    "FlowSchema", "PriorityLevelConfiguration", "CertificateSigningRequest",
-]);
+const CLUSTER_SCOPED = new Set(CLUSTER_SCOPED_KINDS);
 
 /**
  * The id the Kubernetes provider gives the object a pending create was creating: `namespace/name`,

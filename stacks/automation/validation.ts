@@ -5,6 +5,7 @@ import {
     StackKind,
     parsePullRequestNumber,
     parseStackName,
+    previewStackName,
 } from "../../components/naming";
 import { imageMessage } from "../../components/environment/image";
 import { DURATION_HELP, parseDuration } from "./duration";
@@ -51,7 +52,7 @@ export function parsePr(value: unknown, field = "pr"): number {
 /** The stack of pull request `pr`'s preview: always `pr-<n>`, never anything else. */
 export function previewTarget(pr: unknown, field = "pr"): StackTarget {
     const number = parsePr(pr, field);
-    return { stack: `pr-${number}`, kind: "preview", pr: number };
+    return { stack: previewStackName(number), kind: "preview", pr: number };
 }
 
 const ENVIRONMENT_FORMS = "production, staging or dev-<user> (lower case letters, digits and '-')";

@@ -92,7 +92,7 @@ describe("secret hygiene of a preview environment", () => {
         platform = await standInPlatform("dev");
         automation = new Automation({ repoRoot, workRoot, auditLog, platformStack: "dev", actor: "secrets-test" });
         // As docs/cli.md says: secrets are set in the stack's work dir; the layer keeps them.
-        prepareWorkDir(repoRoot, workRoot, stack);
+        await prepareWorkDir(repoRoot, workRoot, stack);
         output("pulumi", ["stack", "init", stack, "--cwd", workDir]);
         output("pulumi", ["config", "set", "--secret", "catalyst:appSecrets", "--stack", stack, "--cwd", workDir], process.env,
             JSON.stringify({ CANARY_TOKEN: canary }));

@@ -10,8 +10,9 @@ export class FakeLibrary implements Library {
     /** Operations wait for this promise before finishing (tests hold them to create overlap). */
     gate: Promise<void> = Promise.resolve();
 
-    add(stack: string, kind: EnvironmentStatus["kind"], owner?: string): void {
-        this.stacks.set(stack, { stack, kind, owner, namespace: `env-${stack}`, outputs: {}, pendingOperations: 0 });
+    /** Adds a stack with the outputs the environment program exports for authorization. */
+    add(stack: string, kind: EnvironmentStatus["kind"], owner?: string, owners: string[] = owner === undefined ? [] : [owner]): void {
+        this.stacks.set(stack, { stack, kind, owner, namespace: `env-${stack}`, outputs: { owners }, pendingOperations: 0 });
     }
 
     upPreview(args: PreviewUpArgs, call?: CallOptions): Operation<OperationResult> {
@@ -24,7 +25,7 @@ export class FakeLibrary implements Library {
             await this.gate;
             emit({ type: "resource", stack, urn: "urn:x", resourceType: "kubernetes:core/v1:Namespace", name: "ns", op: "create", state: "done", done: 1, total: 1, time });
             const owners = Array.isArray(args.owners) ? args.owners : [];
-            this.add(stack, "preview", owners[0]);
+            this.add(stack, "preview", owners[0], owners);
             const result: OperationResult = { action: "up", stack, kind: "preview", status: "succeeded", pr: Number(args.pr), namespace: `env-${stack}`, durations: { totalMs: 1, waitMs: 0, runMs: 1 } };
             emit({ type: "done", stack, status: "succeeded", result, time });
             return result;
@@ -68,6 +69,12 @@ export function fakeCluster(): Cluster & { asked: unknown[] } {
         tailLogs: async (ns, target, lines, maxBytes) => {
             asked.push(["logs", ns, target, lines, maxBytes]);
             return { text: "hello\n", truncated: false };
+        },
+        streamLogs: async (ns, target, options, out) => {
+            asked.push(["follow", ns, target, options]);
+            out.write("hello\n");
+            // A followed stream stays open until the caller stops it.
+            return { pod: target.pod ?? "app-1", container: "app", stop: () => out.end() };
         },
         execInPod: async (ns, pod, argv, options) => {
             asked.push(["exec", ns, pod, argv, options]);

@@ -113,6 +113,22 @@ describe("HTTP API (fake library)", () => {
         expect((await call("GET", "/environments/pr-3/logs?pod=app-1&lines=99999")).status).toBe(422);
     });
 
+    it("follows logs as a text stream until the caller hangs up; follow must be true or false", async () => {
+        library.add("pr-3", "preview", "alice");
+        const abort = new AbortController();
+        const res = await fetch(`${base}/environments/pr-3/logs?deployment=app&follow=true`, { headers: { authorization: `Bearer ${ALICE}` }, signal: abort.signal });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+        const first = await res.body!.getReader().read();
+        expect(Buffer.from(first.value!).toString()).toBe("hello\n");
+        abort.abort();
+        expect(cluster.asked).toContainEqual(["follow", "env-pr-3", { pod: undefined, deployment: "app", container: undefined }, { follow: true, lines: 200, maxBytes: 65_536 }]);
+        const bad = await call("GET", "/environments/pr-3/logs?pod=app-1&follow=yes");
+        expect(bad.status).toBe(422);
+        expect(await bad.json()).toEqual({ error: { code: "invalid", message: 'follow: must be true or false, got "yes"' } });
+        expect((await call("GET", "/environments/pr-3/logs?pod=app-1&follow=true", undefined, BOB)).status).toBe(403);
+    });
+
     it("streams progress as server-sent events while the operation runs", async () => {
         let release!: () => void;
         library.gate = new Promise((r) => (release = r));
