@@ -1,6 +1,6 @@
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { HOSTS_ANNOTATION, OFF_NAMESPACE_ANNOTATIONS, parseHosts } from "../components/environment/hosts";
-import { describeObject, inEnvironment, Json, kindOf, PolicyScope, scopeSchema, skipped } from "./kubernetes";
+import { describeObject, environmentObjectPolicy, inEnvironment, Json, kindOf } from "./kubernetes";
 
 /**
  * Traffic that is not a tenant's: the pack's side of the platform's Ingress and Service admission
@@ -34,22 +34,13 @@ export function ingressShapeProblems(props: Json): { policy: string; message: st
 
 /** An Ingress policy of the shape checks, by name. */
 function shapePolicy(name: string, description: string, remediationSteps: string): ResourceValidationPolicy {
-    return {
+    return environmentObjectPolicy({
         name,
         description,
         remediationSteps,
-        enforcementLevel: "mandatory",
-        configSchema: { properties: scopeSchema() },
-        validateResource: (args, report) => {
-            const props: Json = args.props;
-            if (kindOf(args.type) !== "Ingress" || !inEnvironment(props) || skipped(args.type, props, args.getConfig<PolicyScope>() ?? {})) {
-                return;
-            }
-            for (const problem of ingressShapeProblems(props).filter((p) => p.policy === name)) {
-                report(`${describeObject(args.type, props)}: ${problem.message}`);
-            }
-        },
-    };
+        kind: "Ingress",
+        problems: (props) => ingressShapeProblems(props).filter((p) => p.policy === name).map((p) => p.message),
+    });
 }
 
 export const ingressHostRequired = shapePolicy(
@@ -106,22 +97,15 @@ export const ingressOwnHosts: StackValidationPolicy = {
 };
 
 /** No ExternalName Service in an environment. */
-export const noExternalNameServices: ResourceValidationPolicy = {
+export const noExternalNameServices: ResourceValidationPolicy = environmentObjectPolicy({
     name: "no-externalname-services",
     description: "No Service in an environment namespace is ExternalName.",
     remediationSteps: "Use a ClusterIP Service that selects the environment's own pods.",
-    enforcementLevel: "mandatory",
-    configSchema: { properties: scopeSchema() },
-    validateResource: (args, report) => {
-        const props: Json = args.props;
-        if (kindOf(args.type) !== "Service" || !inEnvironment(props) || skipped(args.type, props, args.getConfig<PolicyScope>() ?? {})) {
-            return;
-        }
-        if (props.spec?.type === "ExternalName") {
-            report(`${describeObject(args.type, props)}: must not be ExternalName (it points at ${props.spec.externalName ?? "nothing"}); an Ingress could proxy through it past every NetworkPolicy`);
-        }
-    },
-};
+    kind: "Service",
+    problems: (props) => (props.spec?.type === "ExternalName"
+        ? [`must not be ExternalName (it points at ${props.spec.externalName ?? "nothing"}); an Ingress could proxy through it past every NetworkPolicy`]
+        : []),
+});
 
 /** The traffic policies, in the order they are listed. */
 export const ingressPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [

@@ -35,6 +35,17 @@ function apiServerFlow(api: ApiServerPeers, who: string): NetworkFlow {
     };
 }
 
+/** The API server calling a webhook of `who` on `port`. */
+function webhookFlow(api: ApiServerPeers, port: number, who: string): NetworkFlow {
+    return {
+        name: "allow-webhook",
+        direction: "in",
+        peers: api.cidrs.map((cidr) => ({ cidr })),
+        ports: [{ port }],
+        reason: `the API server calls ${who}`,
+    };
+}
+
 /** The internet on 443 without the cluster's own networks and the cloud metadata address (S3 for backups, registry layers). */
 function objectStorageFlow(clusterCidrs: string[], who: string): NetworkFlow {
     return {
@@ -84,13 +95,7 @@ export function ingressControllerFlows(inputs: IngressControllerFlowInputs): Net
         })),
     ];
     if (inputs.webhookPort !== undefined) {
-        flows.push({
-            name: "allow-webhook",
-            direction: "in",
-            peers: inputs.apiServer.cidrs.map((cidr) => ({ cidr })),
-            ports: [{ port: inputs.webhookPort }],
-            reason: "the API server calls the controller's validating webhook for every Ingress",
-        });
+        flows.push(webhookFlow(inputs.apiServer, inputs.webhookPort, "the controller's validating webhook for every Ingress"));
     }
     return flows;
 }
@@ -154,13 +159,7 @@ export function operatorFlows(inputs: OperatorFlowInputs): NetworkFlow[] {
         },
     ];
     if (inputs.webhookPort !== undefined) {
-        flows.push({
-            name: "allow-webhook",
-            direction: "in",
-            peers: inputs.apiServer.cidrs.map((cidr) => ({ cidr })),
-            ports: [{ port: inputs.webhookPort }],
-            reason: "the API server calls the operator's mutating and validating webhooks",
-        });
+        flows.push(webhookFlow(inputs.apiServer, inputs.webhookPort, "the operator's mutating and validating webhooks"));
     }
     return flows;
 }
