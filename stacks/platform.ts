@@ -7,7 +7,7 @@ import { IngressNginx } from "../components/platform/ingressNginx";
 import { platformLabels } from "../components/platform/namespace";
 import { databaseFlows, FencedNamespace, ingressControllerFlows, operatorFlows, PlatformNetwork, registryFlows, tunnelFlows } from "../components/platform/platformNetwork";
 import { PostgresOperator } from "../components/platform/postgresOperator";
-import { REGISTRY_PORT } from "../components/platform/registryConfig";
+import { REGISTRY_PORT, registryHost } from "../components/platform/registryConfig";
 import { SharedPostgres } from "../components/platform/sharedPostgres";
 import { CONFIG_NAMESPACE, PlatformConfig, readPlatformConfig } from "./config/platform";
 import { PlatformOutputs } from "./contract";
@@ -189,7 +189,12 @@ export function platformProgram(): PlatformProgramOutputs {
     // Cluster-wide, but bound only to namespaces labelled as environments: the platform's own
     // namespaces (and any chart they run) are governed by the policy pack and its exemptions.
     if (config.admission.enabled) {
-        new AdmissionPolicies("admission", { validationActions: config.admission.validationActions, labels });
+        new AdmissionPolicies("admission", {
+            validationActions: config.admission.validationActions,
+            labels,
+            // The platform's own hosts: no environment may route them, whatever it records.
+            reservedHosts: [config.domain, registryHost(config.domain)],
+        });
     }
 
     const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;

@@ -202,62 +202,67 @@ export const INGRESS_VARIABLES: readonly Variable[] = [
  * written by the environment stack, unreachable for tenants), must name one in every rule, must
  * not catch all hosts with a default backend, and must route only to Services of its own
  * namespace (no resource backends, no annotation that makes the controller call another address).
+ * `reservedHosts` (the platform's own: the bare domain, the registry) are refused even where a
+ * namespace records them, so no environment configuration can hand one to a tenant.
  */
-export const INGRESS_RULES: readonly AdmissionRule[] = [
-    {
-        name: "ingress-host-required",
-        description: "Every rule of an environment's Ingress names a host: a rule without one catches every host no other Ingress names.",
-        variables: [{ name: "hostless", expression: "variables.rules.filter(r, !has(r.host) || r.host == '')" }],
-        expression: "size(variables.hostless) == 0",
-        message: `${cel("Ingress ")} + object.metadata.name + ${cel(" has a rule without a host; every rule must name one of the environment's hosts")}`,
-        fallback: "every Ingress rule must name one of the environment's hosts",
-    },
-    {
-        name: "ingress-own-hosts",
-        description: `An environment's Ingress names only the hosts its namespace records in the annotation ${HOSTS_ANNOTATION}, in rules and in TLS.`,
-        variables: [
-            {
-                name: "hosts",
-                expression: `has(namespaceObject.metadata.annotations) && ${cel(HOSTS_ANNOTATION)} in namespaceObject.metadata.annotations ` +
-                    `? namespaceObject.metadata.annotations[${cel(HOSTS_ANNOTATION)}].split(',').filter(h, h != '') : []`,
-            },
-            {
-                name: "foreign",
-                expression: "variables.rules.filter(r, has(r.host) && r.host != '' && !(r.host in variables.hosts)).map(r, r.host)" +
-                    " + (has(object.spec.tls) ? object.spec.tls.filter(t, has(t.hosts) && t.hosts.exists(h, !(h in variables.hosts)))" +
-                    ".map(t, t.hosts.filter(h, !(h in variables.hosts)).join(', ')) : [])",
-            },
-        ],
-        expression: "size(variables.foreign) == 0",
-        message: `${cel("Ingress ")} + object.metadata.name + ${cel(" names ")} + variables.foreign.join(', ') + ${cel(", not a host of this environment (")} + ` +
-            `(size(variables.hosts) == 0 ? ${cel(`none recorded in annotation ${HOSTS_ANNOTATION} of namespace `)} + request.namespace : 'allowed: ' + variables.hosts.join(', ')) + ')'`,
-        fallback: `an Ingress may name only the hosts its namespace records in the annotation ${HOSTS_ANNOTATION}`,
-    },
-    {
-        name: "ingress-no-default-backend",
-        description: "An environment's Ingress sets no default backend, which would catch every host no other Ingress names.",
-        variables: [],
-        expression: "!has(object.spec.defaultBackend)",
-        message: `${cel("Ingress ")} + object.metadata.name + ${cel(" sets spec.defaultBackend, which would catch every host no other Ingress names; route the environment's own hosts in rules")}`,
-        fallback: "an Ingress must not set spec.defaultBackend; route the environment's own hosts in rules",
-    },
-    {
-        name: "ingress-local-backends",
-        description: "An environment's Ingress routes to Services of its own namespace only: no resource backends, no annotations that make the controller call another address.",
-        variables: [
-            {
-                name: "found",
-                expression: "variables.rules.filter(r, has(r.http) && r.http.paths.exists(p, has(p.backend.resource)))" +
-                    ".map(r, 'a resource backend for ' + (has(r.host) ? r.host : 'any host'))" +
-                    ` + (has(object.metadata.annotations) ? ${JSON.stringify(OFF_NAMESPACE_ANNOTATIONS).replace(/"/g, "'")}` +
-                    ".filter(a, a in object.metadata.annotations).map(a, 'annotation ' + a) : [])",
-            },
-        ],
-        expression: "size(variables.found) == 0",
-        message: `${cel("Ingress ")} + object.metadata.name + ${cel(" must route to Services of its namespace only (found: ")} + variables.found.join(', ') + ')'`,
-        fallback: "an Ingress must route to Services of its namespace only",
-    },
-];
+export function ingressRules(reservedHosts: readonly string[]): AdmissionRule[] {
+    return [
+        {
+            name: "ingress-host-required",
+            description: "Every rule of an environment's Ingress names a host: a rule without one catches every host no other Ingress names.",
+            variables: [{ name: "hostless", expression: "variables.rules.filter(r, !has(r.host) || r.host == '')" }],
+            expression: "size(variables.hostless) == 0",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" has a rule without a host; every rule must name one of the environment's hosts")}`,
+            fallback: "every Ingress rule must name one of the environment's hosts",
+        },
+        {
+            name: "ingress-own-hosts",
+            description: `An environment's Ingress names only the hosts its namespace records in the annotation ${HOSTS_ANNOTATION}, in rules and in TLS.`,
+            variables: [
+                { name: "reserved", expression: `[${reservedHosts.map(cel).join(", ")}]` },
+                {
+                    name: "hosts",
+                    expression: `has(namespaceObject.metadata.annotations) && ${cel(HOSTS_ANNOTATION)} in namespaceObject.metadata.annotations ` +
+                        `? namespaceObject.metadata.annotations[${cel(HOSTS_ANNOTATION)}].split(',').filter(h, h != '' && !(h in variables.reserved)) : []`,
+                },
+                {
+                    name: "foreign",
+                    expression: "variables.rules.filter(r, has(r.host) && r.host != '' && !(r.host in variables.hosts)).map(r, r.host)" +
+                        " + (has(object.spec.tls) ? object.spec.tls.filter(t, has(t.hosts) && t.hosts.exists(h, !(h in variables.hosts)))" +
+                        ".map(t, t.hosts.filter(h, !(h in variables.hosts)).join(', ')) : [])",
+                },
+            ],
+            expression: "size(variables.foreign) == 0",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" names ")} + variables.foreign.join(', ') + ${cel(", not a host of this environment (")} + ` +
+                `(size(variables.hosts) == 0 ? ${cel(`none recorded in annotation ${HOSTS_ANNOTATION} of namespace `)} + request.namespace : 'allowed: ' + variables.hosts.join(', ')) + ')'`,
+            fallback: `an Ingress may name only the hosts its namespace records in the annotation ${HOSTS_ANNOTATION}`,
+        },
+        {
+            name: "ingress-no-default-backend",
+            description: "An environment's Ingress sets no default backend, which would catch every host no other Ingress names.",
+            variables: [],
+            expression: "!has(object.spec.defaultBackend)",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" sets spec.defaultBackend, which would catch every host no other Ingress names; route the environment's own hosts in rules")}`,
+            fallback: "an Ingress must not set spec.defaultBackend; route the environment's own hosts in rules",
+        },
+        {
+            name: "ingress-local-backends",
+            description: "An environment's Ingress routes to Services of its own namespace only: no resource backends, no annotations that make the controller call another address.",
+            variables: [
+                {
+                    name: "found",
+                    expression: "variables.rules.filter(r, has(r.http) && r.http.paths.exists(p, has(p.backend.resource)))" +
+                        ".map(r, 'a resource backend for ' + (has(r.host) ? r.host : 'any host'))" +
+                        ` + (has(object.metadata.annotations) ? ${JSON.stringify(OFF_NAMESPACE_ANNOTATIONS).replace(/"/g, "'")}` +
+                        ".filter(a, a in object.metadata.annotations).map(a, 'annotation ' + a) : [])",
+                },
+            ],
+            expression: "size(variables.found) == 0",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" must route to Services of its namespace only (found: ")} + variables.found.join(', ') + ')'`,
+            fallback: "an Ingress must route to Services of its namespace only",
+        },
+    ];
+}
 
 /** The rule over ExternalName Services: an Ingress could proxy through one to any address, past every NetworkPolicy. */
 export const EXTERNAL_NAME_RULE: AdmissionRule = {
@@ -282,6 +287,8 @@ export interface AdmissionOptions {
     labels: Record<string, string>;
     /** Requesters exempt from the ServiceAccount rule ({@link DEFAULT_TRUSTED_REQUESTERS}). */
     trustedRequesters: readonly string[];
+    /** Hosts no environment's Ingress may name, recorded or not (the platform's own). */
+    reservedHosts: readonly string[];
 }
 
 /** One policy and its binding, as plain objects. */
@@ -343,7 +350,7 @@ export function admissionObjects(options: AdmissionOptions): AdmissionPair[] {
         pairs.push(pair(`${options.prefix}-${rule.name}`, rule, options, services, []));
     }
     const ingresses = [{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], resources: ["ingresses"] }];
-    for (const rule of INGRESS_RULES) {
+    for (const rule of ingressRules(options.reservedHosts)) {
         pairs.push(pair(`${options.prefix}-${rule.name}`, rule, options, ingresses, [...INGRESS_VARIABLES]));
     }
     return pairs;
@@ -361,6 +368,8 @@ export interface AdmissionPoliciesArgs {
     labels?: Record<string, string>;
     /** Requesters that may run pods as any ServiceAccount (default {@link DEFAULT_TRUSTED_REQUESTERS}); `*` ends a prefix. */
     trustedRequesters?: string[];
+    /** The platform's own hosts, which no environment's Ingress may name even where its namespace records them (default none). */
+    reservedHosts?: string[];
 }
 
 /**
@@ -382,6 +391,7 @@ export class AdmissionPolicies extends pulumi.ComponentResource {
             validationActions: args.validationActions ?? ["Deny"],
             labels: args.labels ?? {},
             trustedRequesters: args.trustedRequesters ?? DEFAULT_TRUSTED_REQUESTERS,
+            reservedHosts: args.reservedHosts ?? [],
         });
         for (const { name: objectName, policy, binding } of pairs) {
             // The logical names end in the rule and shape, so two instances never collide.

@@ -155,7 +155,8 @@ describe("admission policies on the local API server", () => {
         expect(dryRun(ingress(environment, "hostless", { rules: [rule(ownHost), rule()] })))
             .toContain(`${prefix}-ingress-host-required: Ingress hostless has a rule without a host; every rule must name one of the environment's hosts`);
         const allowed = `allowed: app.admission-${run}.example.test, tools.admission-${run}.example.test`;
-        for (const host of ["pr-1.preview.catalyst.localhost", "registry.catalyst.localhost", "catalyst.localhost", "www.example.com", `*.admission-${run}.example.test`]) {
+        // The registry host is recorded, but reserved for the platform.
+        for (const host of ["pr-1.preview.catalyst.localhost", "registry.catalyst.localhost", "catalyst.localhost", "www.example.com", `*.admission-${run}.example.test`, `registry.admission-${run}.example.test`]) {
             expect(dryRun(ingress(environment, "foreign", { rules: [rule(host)] })))
                 .toContain(`${prefix}-ingress-own-hosts: Ingress foreign names ${host}, not a host of this environment (${allowed})`);
         }

@@ -98,12 +98,15 @@ describe("AdmissionPolicies", () => {
     });
 
     it("holds Ingresses to the hosts their namespace records, read from its annotation", async () => {
-        new admission.AdmissionPolicies("admission", {});
+        new admission.AdmissionPolicies("admission", { reservedHosts: ["registry.example.com", "example.com"] });
         await settle(mocks);
         const own = mocks.get(POLICY, "admission-ingress-own-hosts").inputs.spec;
         expect(own.matchConstraints.resourceRules).toEqual([{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], resources: ["ingresses"], operations: ["CREATE", "UPDATE"] }]);
         const variables = Object.fromEntries(own.variables.map((v: { name: string; expression: string }) => [v.name, v.expression]));
         expect(variables.hosts).toContain('namespaceObject.metadata.annotations["catalyst.dev/hosts"].split(\',\')');
+        // The platform's hosts never count as recorded.
+        expect(variables.reserved).toBe('["registry.example.com", "example.com"]');
+        expect(variables.hosts).toContain("!(h in variables.reserved)");
         // Rules and TLS hosts both count.
         expect(variables.foreign).toContain("object.spec.tls");
         expect(own.validations[0].expression).toBe("size(variables.foreign) == 0");
