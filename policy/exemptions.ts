@@ -15,20 +15,12 @@ export interface Exemption {
     reason: string;
 }
 
-const REQUESTS_ONLY = "a platform component the platform stack sizes by its requests (stacks/config/platform.ts); it sets no limits yet";
-
-/** The default exemptions. */
-export const EXEMPTIONS: readonly Exemption[] = [
-    { policy: "container-resources", object: "Deployment ingress-nginx/ingress-nginx-controller", reason: REQUESTS_ONLY },
-    { policy: "container-resources", object: "Deployment cnpg-system/cloudnative-pg", reason: REQUESTS_ONLY },
-    { policy: "container-resources", object: "Deployment registry/registry", reason: REQUESTS_ONLY },
-    { policy: "container-resources", object: "CronJob registry/registry-gc", reason: REQUESTS_ONLY },
-    {
-        policy: "read-only-root-filesystem",
-        object: "Deployment ingress-nginx/ingress-nginx-controller",
-        reason: "the controller writes the nginx configuration it renders into its image's file system (the chart's default)",
-    },
-];
+/**
+ * The default exemptions: none. The platform's containers set limits and run with read-only root
+ * file systems like everyone else's (issue 19); the list stays for a cluster that needs one,
+ * through the policy's `exemptions` configuration.
+ */
+export const EXEMPTIONS: readonly Exemption[] = [];
 
 /** The default `exemptions` of `policy`. */
 export function defaultExemptions(policy: string): string[] {

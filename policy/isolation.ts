@@ -1,6 +1,7 @@
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
     describeObject,
+    environmentObjectPolicy,
     hasEnvironmentLabel,
     inEnvironment,
     isEnvironmentNamespaceName,
@@ -24,26 +25,16 @@ import { podPolicy } from "./podPolicy";
 const EXTERNAL_SERVICE_TYPES = ["LoadBalancer", "NodePort"];
 
 /** No LoadBalancer or NodePort Service, and no externalIPs, in an environment namespace. */
-export const noExternalServices: ResourceValidationPolicy = {
+export const noExternalServices: ResourceValidationPolicy = environmentObjectPolicy({
     name: "no-external-services",
     description: "Services in environment namespaces are ClusterIP: no LoadBalancer, NodePort or externalIPs.",
     remediationSteps: "Use a ClusterIP Service and reach it through the environment's Ingress.",
-    enforcementLevel: "mandatory",
-    configSchema: { properties: scopeSchema() },
-    validateResource: (args, report) => {
-        const props: Json = args.props;
-        if (kindOf(args.type) !== "Service" || !inEnvironment(props) || skipped(args.type, props, args.getConfig<PolicyScope>() ?? {})) {
-            return;
-        }
-        const type = props.spec?.type;
-        if (EXTERNAL_SERVICE_TYPES.includes(type)) {
-            report(`${describeObject(args.type, props)}: type ${type} exposes the environment outside the shared ingress`);
-        }
-        if (Array.isArray(props.spec?.externalIPs) && props.spec.externalIPs.length > 0) {
-            report(`${describeObject(args.type, props)}: externalIPs route node traffic into the environment`);
-        }
-    },
-};
+    kind: "Service",
+    problems: (props) => [
+        ...(EXTERNAL_SERVICE_TYPES.includes(props.spec?.type) ? [`type ${props.spec.type} exposes the environment outside the shared ingress`] : []),
+        ...(Array.isArray(props.spec?.externalIPs) && props.spec.externalIPs.length > 0 ? ["externalIPs route node traffic into the environment"] : []),
+    ],
+});
 
 /** Configuration of the RBAC policies. */
 export interface TenantSubjectConfig {

@@ -1,3 +1,4 @@
+import { ResourceValidationPolicy } from "@pulumi/policy";
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { ENVIRONMENT_LABEL, NEEDS_API_LABEL } from "../components/environment/labels";
 import { NAMESPACE_PREFIX } from "../components/naming";
@@ -167,6 +168,41 @@ export function scopeSchema(defaultExemptions: string[] = []): Record<string, Po
             items: { type: "string" },
             default: defaultExemptions,
             description: "Objects this policy does not check, as `Kind namespace/name`; each needs a reason in policy/exemptions.ts.",
+        },
+    };
+}
+
+/** What {@link environmentObjectPolicy} needs: the policy's texts and its check. */
+export interface EnvironmentObjectPolicyArgs {
+    name: string;
+    description: string;
+    remediationSteps: string;
+    /** The kind it checks (`Service`, `Ingress`). */
+    kind: string;
+    /** What is wrong with one object of an environment, as phrases after its name. */
+    problems: (props: Json) => string[];
+}
+
+/**
+ * A mandatory policy over one kind of object in environments (by namespace or label), with the
+ * usual `excludeNamespaces` and `exemptions` configuration; each problem is reported as
+ * `Kind namespace/name: <problem>`.
+ */
+export function environmentObjectPolicy(args: EnvironmentObjectPolicyArgs): ResourceValidationPolicy {
+    return {
+        name: args.name,
+        description: args.description,
+        remediationSteps: args.remediationSteps,
+        enforcementLevel: "mandatory",
+        configSchema: { properties: scopeSchema() },
+        validateResource: (resource, report) => {
+            const props: Json = resource.props;
+            if (kindOf(resource.type) !== args.kind || !inEnvironment(props) || skipped(resource.type, props, resource.getConfig<PolicyScope>() ?? {})) {
+                return;
+            }
+            for (const problem of args.problems(props)) {
+                report(`${describeObject(resource.type, props)}: ${problem}`);
+            }
         },
     };
 }

@@ -1,4 +1,5 @@
 import { Policies, PolicyPackArgs } from "@pulumi/policy";
+import { ingressPolicies } from "./ingress";
 import { isolationPolicies } from "./isolation";
 import { podSecurityPolicies } from "./podSecurity";
 import { resourcePolicies } from "./resources";
@@ -13,7 +14,7 @@ import { secretPolicies } from "./secrets";
 export const POLICY_PACK_NAME = "catalyst-security";
 
 /** Every policy of the pack. */
-export const policies: Policies = [...podSecurityPolicies, ...resourcePolicies, ...isolationPolicies, ...secretPolicies];
+export const policies: Policies = [...podSecurityPolicies, ...resourcePolicies, ...isolationPolicies, ...ingressPolicies, ...secretPolicies];
 
 /** The PolicyPack's arguments. Each policy is mandatory unless configured otherwise. */
 export const policyPackArgs: PolicyPackArgs = {

@@ -6,8 +6,9 @@ import { ImageBuild } from "../components/environment/build";
 import { Database } from "../components/environment/database";
 import { EnvironmentNamespace } from "../components/environment/namespace";
 import { Redis } from "../components/environment/redis";
-import { Route, routeHost } from "../components/environment/route";
+import { Route, routeHost, workspaceHost } from "../components/environment/route";
 import { AgentWorkspace, WorkspaceCredentials } from "../components/environment/workspace";
+import { workspaceInstanceName } from "../components/environment/workspace-spec";
 import { StackIdentity } from "../components/naming";
 import { EnvironmentConfig, NAMESPACE, readEnvironmentConfig } from "./config/environment";
 import { PlatformOutputs } from "./contract";
@@ -53,6 +54,10 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
     const stack = config.identity.stack;
     const secrets = new pulumi.Config(NAMESPACE);
     const platform = platformReference(`${name}-platform`, config.platformStack);
+    // The hosts the environment owns; its namespace records them and admission holds its Ingresses to them.
+    const appHost = routeHost(stack, platform, config.app.name, config.route.host);
+    const devDomain = config.workspace?.devDomain ?? platform.previewDomain;
+    const hosts = [appHost, ...(config.workspace ? [workspaceHost(workspaceInstanceName(config.workspace.description), devDomain)] : [])];
 
     const namespace = new EnvironmentNamespace(`${name}-namespace`, {
         identity: config.identity,
@@ -67,6 +72,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
             clusterCidrs: config.network.clusterCidrs,
             internetEgress: config.network.internetEgress,
         },
+        hosts,
     });
     const ns = namespace.name;
     // Everything in the namespace waits for its quota, limit range and policies.
@@ -180,7 +186,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
         const route = new Route(`${name}-route`, {
             stack,
             namespace: ns,
-            host: routeHost(stack, platform, config.app.name, config.route.host),
+            host: appHost,
             ingressClassName: platform.ingressClassName,
             serviceName: config.route.serviceName ?? app.serviceName,
             servicePort: config.route.servicePort ?? app.servicePort,
@@ -209,7 +215,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
             databaseSecretName: database?.secretName,
             workspaceStorage: ws.workspaceStorage,
             homeStorage: ws.homeStorage,
-            devDomain: ws.devDomain ?? platform.previewDomain,
+            devDomain,
             ingressClassName: platform.ingressClassName,
             clusterCidrs: config.network.clusterCidrs,
             apiServerCidrs: config.network.apiServerCidrs,

@@ -6,7 +6,9 @@ import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
 import { platformLabels } from "../components/platform/namespace";
+import { databaseFlows, FencedNamespace, ingressControllerFlows, operatorFlows, PlatformNetwork, registryFlows, tunnelFlows } from "../components/platform/platformNetwork";
 import { PostgresOperator } from "../components/platform/postgresOperator";
+import { REGISTRY_PORT, registryHost } from "../components/platform/registryConfig";
 import { SharedPostgres } from "../components/platform/sharedPostgres";
 import { CONFIG_NAMESPACE, PlatformConfig, readPlatformConfig } from "./config/platform";
 import { PlatformOutputs } from "./contract";
@@ -25,6 +27,60 @@ export const PLATFORM_NAMESPACES = {
 
 /** Port of the ingress controller's HTTP listener, where the tunnel sends traffic. */
 const INGRESS_HTTP_PORT = 80;
+/** The controller's HTTP and HTTPS container ports and its webhook port (the chart's defaults). */
+const INGRESS_PORTS = [INGRESS_HTTP_PORT, 443];
+const INGRESS_WEBHOOK_PORT = 8443;
+/** The CloudNativePG operator's webhook port (the chart's default). */
+const OPERATOR_WEBHOOK_PORT = 9443;
+
+/** Every platform namespace with exactly the flows it needs (docs/security.md lists them with their reasons). */
+function platformFlows(
+    config: PlatformConfig,
+    namespaces: { ingress: pulumi.Input<string>; registry: pulumi.Input<string>; operator: pulumi.Input<string>; database: pulumi.Input<string>; tunnel?: pulumi.Input<string> },
+): FencedNamespace[] {
+    const apiServer = { cidrs: config.network.apiServerCidrs };
+    const objectStorage = { clusterCidrs: config.network.clusterCidrs };
+    const fenced: FencedNamespace[] = [
+        {
+            key: "ingress",
+            namespace: namespaces.ingress,
+            flows: ingressControllerFlows({
+                apiServer,
+                ports: INGRESS_PORTS,
+                webhookPort: config.ingress.admissionWebhooks ? INGRESS_WEBHOOK_PORT : undefined,
+                platformBackends: [{ name: "registry", namespace: namespaces.registry, port: REGISTRY_PORT }],
+            }),
+        },
+        {
+            key: "registry",
+            namespace: namespaces.registry,
+            flows: registryFlows({
+                ingressNamespace: namespaces.ingress,
+                port: REGISTRY_PORT,
+                nodeCidrs: config.network.nodeCidrs,
+                objectStorage: config.registry.storage.kind === "s3" ? objectStorage : undefined,
+            }),
+        },
+        {
+            key: "postgres-operator",
+            namespace: namespaces.operator,
+            flows: operatorFlows({ apiServer, databaseNamespace: namespaces.database, webhookPort: config.postgres.operatorWebhooks ? OPERATOR_WEBHOOK_PORT : undefined }),
+        },
+        {
+            key: "database",
+            namespace: namespaces.database,
+            flows: databaseFlows({ apiServer, operatorNamespace: namespaces.operator, objectStorage: config.postgres.backup === undefined ? undefined : objectStorage }),
+        },
+    ];
+    if (namespaces.tunnel !== undefined) {
+        fenced.push({
+            key: "tunnel",
+            namespace: namespaces.tunnel,
+            flows: tunnelFlows({ ingressNamespace: namespaces.ingress, ingressPort: INGRESS_HTTP_PORT, clusterCidrs: config.network.clusterCidrs }),
+        });
+    }
+    return fenced;
+}
 
 /**
  * Creates the Cloudflare provider and tunnel. Only called when the tunnel is enabled: nothing else
@@ -36,7 +92,7 @@ function createTunnel(
     origin: pulumi.Output<string>,
     labels: Record<string, string>,
     dependsOn: pulumi.Resource[],
-): { tunnelId: pulumi.Output<string>; tunnelCname: pulumi.Output<string> } {
+): { tunnelId: pulumi.Output<string>; tunnelCname: pulumi.Output<string>; namespace: pulumi.Output<string> } {
     const secrets = new pulumi.Config(CONFIG_NAMESPACE);
     // An explicit provider: the token never comes from the environment by accident.
     const provider = new cloudflare.Provider("cloudflare", { apiToken: secrets.requireSecret("cloudflareApiToken") });
@@ -51,9 +107,10 @@ function createTunnel(
         passwordSource: config.passwordSource,
         namespace: PLATFORM_NAMESPACES.tunnel,
         replicas: config.cloudflare.replicas,
+        limits: config.limits.tunnel,
         labels,
     }, { providers: [provider], dependsOn });
-    return { tunnelId: tunnel.tunnelId, tunnelCname: tunnel.tunnelCname };
+    return { tunnelId: tunnel.tunnelId, tunnelCname: tunnel.tunnelCname, namespace: tunnel.namespace };
 }
 
 /**
@@ -81,6 +138,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
         admissionWebhooks: config.ingress.admissionWebhooks,
         annotationsRiskLevel: config.ingress.annotationsRiskLevel,
         requests: config.ingress.requests,
+        limits: config.limits.ingress,
         labels,
         values: config.ingress.values,
     });
@@ -96,6 +154,8 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
         username: config.registry.username,
         passwordSource: config.passwordSource,
         requests: config.registry.requests,
+        limits: config.limits.registry,
+        gcLimits: config.limits.registryGc,
         gcSchedule: config.registry.gcSchedule,
         labels,
     }, { dependsOn: [ingress] });
@@ -106,6 +166,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
         webhooks: config.postgres.operatorWebhooks,
         replicas: config.postgres.operatorReplicas,
         requests: config.postgres.operatorRequests,
+        limits: config.limits.postgresOperator,
         labels,
         values: config.postgres.values,
     });
@@ -119,6 +180,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
         storageClass: config.postgres.storageClass,
         requests: config.postgres.requests,
         memoryLimit: config.postgres.memoryLimit,
+        cpuLimit: config.limits.postgres.cpu,
         imageName: config.postgres.imageName,
         backup: backup === undefined ? undefined : {
             ...backup,
@@ -133,13 +195,30 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
     // Cluster-wide, but bound only to namespaces labelled as environments: the platform's own
     // namespaces (and any chart they run) are governed by the policy pack and its exemptions.
     if (config.admission.enabled) {
-        new AdmissionPolicies("admission", { validationActions: config.admission.validationActions, labels });
+        new AdmissionPolicies("admission", {
+            validationActions: config.admission.validationActions,
+            labels,
+            // The platform's own hosts: no environment may route them, whatever it records.
+            reservedHosts: [config.domain, registryHost(config.domain)],
+        });
     }
 
     const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;
     const tunnel = config.cloudflare.enabled
         ? createTunnel(config, origin, labels, [ingress])
-        : { tunnelId: pulumi.output(""), tunnelCname: pulumi.output("") };
+        : { tunnelId: pulumi.output(""), tunnelCname: pulumi.output(""), namespace: undefined };
+
+    // Default deny in every platform namespace, then exactly the flows each needs.
+    new PlatformNetwork("network", {
+        namespaces: platformFlows(config, {
+            ingress: ingress.namespace,
+            registry: registry.namespace,
+            operator: operator.namespace,
+            database: postgres.namespace,
+            tunnel: tunnel.namespace,
+        }),
+        labels,
+    });
 
     return {
         ingressClassName: ingress.className,

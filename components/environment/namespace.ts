@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { POD_SECURITY_VERSION, podSecurityNamespaceLabels } from "../common/podSecurity";
 import { namespaceName, StackIdentity } from "../naming";
+import { formatHosts, HOSTS_ANNOTATION } from "./hosts";
 import { namespaceLabels, objectLabels } from "./labels";
 import { environmentPolicies, PolicyInputs } from "./network";
 import { LimitSpec, limitRangeItems, QuotaSpec, quotaHard } from "./quota";
@@ -22,6 +23,12 @@ export interface EnvironmentNamespaceArgs {
     network: PolicyInputs;
     /** Pod Security Standards version to enforce; defaults to {@link POD_SECURITY_VERSION}. */
     podSecurityVersion?: string;
+    /**
+     * The host names the environment owns (its route's, its workspace's), recorded in the
+     * {@link HOSTS_ANNOTATION} annotation: the platform admits the namespace's Ingresses for
+     * these hosts only.
+     */
+    hosts: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** The labels of a namespace that enforces, warns and audits at `restricted` (version: components/common/podSecurity.ts). */
@@ -31,7 +38,8 @@ export function podSecurityLabels(version: string = POD_SECURITY_VERSION): Recor
 
 /**
  * An environment's namespace with its guard rails: restricted Pod Security, a ResourceQuota and a
- * LimitRange sized for the tier, and NetworkPolicies that deny everything not explicitly allowed.
+ * LimitRange sized for the tier, NetworkPolicies that deny everything not explicitly allowed, and
+ * the record of the host names its Ingresses may claim.
  */
 export class EnvironmentNamespace extends pulumi.ComponentResource {
     /** The namespace's name (`env-<stack>`). */
@@ -51,6 +59,7 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
             metadata: {
                 name: namespaceName(stack),
                 labels: { ...objectLabels(stack), ...namespaceLabels(args.identity, args.branch), ...podSecurityLabels(args.podSecurityVersion) },
+                annotations: { [HOSTS_ANNOTATION]: pulumi.output(args.hosts).apply(formatHosts) },
             },
         }, { parent: this });
         const namespace = this.namespace.metadata.name;

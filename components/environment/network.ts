@@ -11,6 +11,9 @@ type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 /** The cloud metadata endpoint: never reachable from a tenant pod (it hands out node credentials). */
 export const METADATA_CIDR = "169.254.169.254/32";
 
+/** The usual pod, service and node networks (RFC 1918 and carrier-grade NAT), excluded from internet egress by default. */
+export const DEFAULT_CLUSTER_CIDRS: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+
 /** A destination a set of pods may reach besides the defaults. */
 export interface EgressRule {
     /** Destination network in CIDR form (`10.0.5.7/32`). */

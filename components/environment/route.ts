@@ -41,6 +41,11 @@ export function routeHost(
         hostName(stack, { domain, previewDomain }, app));
 }
 
+/** The host of an agent workspace: `<instance>.<devDomain>`. */
+export function workspaceHost(instance: string, devDomain: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.interpolate`${instance}.${devDomain}`;
+}
+
 /** The Ingress rule of one host to one Service port. */
 export function ingressRule(host: pulumi.Input<string>, serviceName: pulumi.Input<string>, port: number | string) {
     const backendPort = typeof port === "number" ? { number: port } : { name: port };

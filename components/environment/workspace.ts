@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword, PasswordSource } from "../common/password";
 import { componentSelector, NEEDS_API_LABEL, objectLabels, SERVICE_ANNOTATIONS } from "./labels";
 import { internetEgressSpec } from "./network";
-import { Route } from "./route";
+import { Route, workspaceHost } from "./route";
 import {
     WORKSPACE_PORTS,
     WorkspaceFeatures,
@@ -186,7 +186,7 @@ export class AgentWorkspace extends pulumi.ComponentResource {
         const route = new Route(`${name}-route`, {
             stack: args.stack,
             namespace,
-            host: pulumi.interpolate`${instance}.${args.devDomain}`,
+            host: workspaceHost(instance, args.devDomain),
             ingressClassName: args.ingressClassName,
             serviceName: service.metadata.name,
             servicePort: WORKSPACE_PORTS.http,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENT_LABEL } from "../environment/labels";
+import { HOSTS_ANNOTATION, OFF_NAMESPACE_ANNOTATIONS } from "../environment/hosts";
 import { SERVICE_ACCOUNT_USE_VERB } from "../environment/rbac";
 
 /**
@@ -10,8 +11,9 @@ import { SERVICE_ACCOUNT_USE_VERB } from "../environment/rbac";
  * Pulumi: `kubectl apply` by a tenant, a Helm release installed by hand, a controller's output.
  *
  * Each rule becomes one policy per place a pod spec lives (Pods; workloads with `spec.template`;
- * CronJobs), so every CEL expression type-checks against the kinds it matches. Every message
- * starts with the rule's policy name. All functions but the component are pure.
+ * CronJobs), so every CEL expression type-checks against the kinds it matches. Ingress and Service
+ * rules keep tenants from taking traffic that is not theirs through the shared ingress controller.
+ * Every message starts with the rule's policy name. All functions but the component are pure.
  */
 
 type Policy = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicy;
@@ -187,6 +189,93 @@ export const SERVICE_RULE: AdmissionRule = {
     fallback: "Services must be ClusterIP without externalIPs; use the environment Ingress",
 };
 
+/** A CEL string literal of `text`. */
+const cel = (text: string) => JSON.stringify(text);
+
+/** The variable every Ingress rule may use: `rules` (none when the Ingress has only a default backend). */
+export const INGRESS_VARIABLES: readonly Variable[] = [
+    { name: "rules", expression: "has(object.spec.rules) ? object.spec.rules : []" },
+];
+
+/**
+ * The rules over Ingresses. The shared ingress controller routes by host, so an environment's
+ * Ingress may name only the hosts its namespace records (annotation {@link HOSTS_ANNOTATION},
+ * written by the environment stack, unreachable for tenants), must name one in every rule, must
+ * not catch all hosts with a default backend, and must route only to Services of its own
+ * namespace (no resource backends, no annotation that makes the controller call another address).
+ * `reservedHosts` (the platform's own: the bare domain, the registry) are refused even where a
+ * namespace records them, so no environment configuration can hand one to a tenant.
+ */
+export function ingressRules(reservedHosts: readonly string[]): AdmissionRule[] {
+    return [
+        {
+            name: "ingress-host-required",
+            description: "Every rule of an environment's Ingress names a host: a rule without one catches every host no other Ingress names.",
+            variables: [{ name: "hostless", expression: "variables.rules.filter(r, !has(r.host) || r.host == '')" }],
+            expression: "size(variables.hostless) == 0",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" has a rule without a host; every rule must name one of the environment's hosts")}`,
+            fallback: "every Ingress rule must name one of the environment's hosts",
+        },
+        {
+            name: "ingress-own-hosts",
+            description: `An environment's Ingress names only the hosts its namespace records in the annotation ${HOSTS_ANNOTATION}, in rules and in TLS.`,
+            variables: [
+                { name: "reserved", expression: `[${reservedHosts.map(cel).join(", ")}]` },
+                {
+                    name: "hosts",
+                    expression: `has(namespaceObject.metadata.annotations) && ${cel(HOSTS_ANNOTATION)} in namespaceObject.metadata.annotations ` +
+                        `? namespaceObject.metadata.annotations[${cel(HOSTS_ANNOTATION)}].split(',').filter(h, h != '' && !(h in variables.reserved)) : []`,
+                },
+                {
+                    name: "foreign",
+                    expression: "variables.rules.filter(r, has(r.host) && r.host != '' && !(r.host in variables.hosts)).map(r, r.host)" +
+                        " + (has(object.spec.tls) ? object.spec.tls.filter(t, has(t.hosts) && t.hosts.exists(h, !(h in variables.hosts)))" +
+                        ".map(t, t.hosts.filter(h, !(h in variables.hosts)).join(', ')) : [])",
+                },
+            ],
+            expression: "size(variables.foreign) == 0",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" names ")} + variables.foreign.join(', ') + ${cel(", not a host of this environment (")} + ` +
+                `(size(variables.hosts) == 0 ? ${cel(`none recorded in annotation ${HOSTS_ANNOTATION} of namespace `)} + request.namespace : 'allowed: ' + variables.hosts.join(', ')) + ')'`,
+            fallback: `an Ingress may name only the hosts its namespace records in the annotation ${HOSTS_ANNOTATION}`,
+        },
+        {
+            name: "ingress-no-default-backend",
+            description: "An environment's Ingress sets no default backend, which would catch every host no other Ingress names.",
+            variables: [],
+            expression: "!has(object.spec.defaultBackend)",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" sets spec.defaultBackend, which would catch every host no other Ingress names; route the environment's own hosts in rules")}`,
+            fallback: "an Ingress must not set spec.defaultBackend; route the environment's own hosts in rules",
+        },
+        {
+            name: "ingress-local-backends",
+            description: "An environment's Ingress routes to Services of its own namespace only: no resource backends, no annotations that make the controller call another address.",
+            variables: [
+                {
+                    name: "found",
+                    expression: "variables.rules.filter(r, has(r.http) && r.http.paths.exists(p, has(p.backend.resource)))" +
+                        ".map(r, 'a resource backend for ' + (has(r.host) ? r.host : 'any host'))" +
+                        ` + (has(object.metadata.annotations) ? ${JSON.stringify(OFF_NAMESPACE_ANNOTATIONS).replace(/"/g, "'")}` +
+                        ".filter(a, a in object.metadata.annotations).map(a, 'annotation ' + a) : [])",
+                },
+            ],
+            expression: "size(variables.found) == 0",
+            message: `${cel("Ingress ")} + object.metadata.name + ${cel(" must route to Services of its namespace only (found: ")} + variables.found.join(', ') + ')'`,
+            fallback: "an Ingress must route to Services of its namespace only",
+        },
+    ];
+}
+
+/** The rule over ExternalName Services: an Ingress could proxy through one to any address, past every NetworkPolicy. */
+export const EXTERNAL_NAME_RULE: AdmissionRule = {
+    name: "no-externalname-services",
+    description: "No Service in an environment is ExternalName: an Ingress routed to one would proxy to any address, platform services included.",
+    variables: [],
+    expression: "!has(object.spec.type) || object.spec.type != 'ExternalName'",
+    message: `${cel("Service ")} + object.metadata.name + ${cel(" must not be ExternalName (it points at ")} + (has(object.spec.externalName) ? object.spec.externalName : 'nothing') + ` +
+        `${cel("); an Ingress could proxy through it past every NetworkPolicy")}`,
+    fallback: "Services must not be ExternalName",
+};
+
 /** Options of {@link admissionObjects}. */
 export interface AdmissionOptions {
     /** Prefix of every policy's name (`catalyst`). */
@@ -199,6 +288,8 @@ export interface AdmissionOptions {
     labels: Record<string, string>;
     /** Requesters exempt from the ServiceAccount rule ({@link DEFAULT_TRUSTED_REQUESTERS}). */
     trustedRequesters: readonly string[];
+    /** Hosts no environment's Ingress may name, recorded or not (the platform's own). */
+    reservedHosts: readonly string[];
 }
 
 /** One policy and its binding, as plain objects. */
@@ -247,7 +338,7 @@ function pair(name: string, rule: AdmissionRule, options: AdmissionOptions, matc
     };
 }
 
-/** Every policy and binding of the baseline: each pod rule for each pod shape, and the Service rule. */
+/** Every policy and binding of the baseline: each pod rule for each pod shape, then the Service and Ingress rules. */
 export function admissionObjects(options: AdmissionOptions): AdmissionPair[] {
     const pairs: AdmissionPair[] = [];
     for (const rule of [...POD_RULES, serviceAccountRule(options.trustedRequesters)]) {
@@ -256,7 +347,13 @@ export function admissionObjects(options: AdmissionOptions): AdmissionPair[] {
         }
     }
     const services = [{ apiGroups: [""], apiVersions: ["v1"], resources: ["services"] }];
-    pairs.push(pair(`${options.prefix}-${SERVICE_RULE.name}`, SERVICE_RULE, options, services, []));
+    for (const rule of [SERVICE_RULE, EXTERNAL_NAME_RULE]) {
+        pairs.push(pair(`${options.prefix}-${rule.name}`, rule, options, services, []));
+    }
+    const ingresses = [{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], resources: ["ingresses"] }];
+    for (const rule of ingressRules(options.reservedHosts)) {
+        pairs.push(pair(`${options.prefix}-${rule.name}`, rule, options, ingresses, [...INGRESS_VARIABLES]));
+    }
     return pairs;
 }
 
@@ -272,13 +369,16 @@ export interface AdmissionPoliciesArgs {
     labels?: Record<string, string>;
     /** Requesters that may run pods as any ServiceAccount (default {@link DEFAULT_TRUSTED_REQUESTERS}); `*` ends a prefix. */
     trustedRequesters?: string[];
+    /** The platform's own hosts, which no environment's Ingress may name even where its namespace records them (default none). */
+    reservedHosts?: string[];
 }
 
 /**
  * The baseline's ValidatingAdmissionPolicies and their bindings, cluster-wide objects that apply
  * to environment namespaces only: pinned images, container limits, no privileged containers, no
- * host namespaces/paths/ports, ServiceAccounts only for those who may use them, and no
- * LoadBalancer or NodePort Services.
+ * host namespaces/paths/ports, ServiceAccounts only for those who may use them, no
+ * LoadBalancer, NodePort or ExternalName Services, and Ingresses only for the environment's own
+ * hosts, with a host in every rule, no default backend and backends of their own namespace.
  */
 export class AdmissionPolicies extends pulumi.ComponentResource {
     /** The names of the policies (equal to their bindings' names). */
@@ -292,6 +392,7 @@ export class AdmissionPolicies extends pulumi.ComponentResource {
             validationActions: args.validationActions ?? ["Deny"],
             labels: args.labels ?? {},
             trustedRequesters: args.trustedRequesters ?? DEFAULT_TRUSTED_REQUESTERS,
+            reservedHosts: args.reservedHosts ?? [],
         });
         for (const { name: objectName, policy, binding } of pairs) {
             // The logical names end in the rule and shape, so two instances never collide.

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword, PasswordSource } from "../common/password";
 import { cloudflaredDeploymentSpec, TUNNEL_TOKEN_KEY } from "./cloudflared";
 import { createNamespace } from "./namespace";
-import { ResourceRequests } from "./workload";
+import { ResourceLimits, ResourceRequests } from "./workload";
 
 /** Arguments of {@link CloudflareTunnel}. The Cloudflare provider comes through `opts.providers`. */
 export interface CloudflareTunnelArgs {
@@ -30,6 +30,8 @@ export interface CloudflareTunnelArgs {
     image?: pulumi.Input<string>;
     /** Connector requests. */
     requests?: pulumi.Input<ResourceRequests>;
+    /** Connector limits. */
+    limits?: pulumi.Input<ResourceLimits>;
     /** Labels added to every Kubernetes object. */
     labels?: Record<string, string>;
 }
@@ -136,6 +138,7 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
                 selector,
                 image: args.image,
                 requests: args.requests,
+                limits: args.limits,
             }),
         }, { parent: this });
         new k8s.policy.v1.PodDisruptionBudget(`${name}-cloudflared`, {

@@ -1,11 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext, ResourceRequests } from "./workload";
+import { ResourceLimits, restrictedContainerSecurityContext, restrictedPodSecurityContext, ResourceRequests } from "./workload";
 
 /** The cloudflared image, pinned. */
 export const CLOUDFLARED_IMAGE = "docker.io/cloudflare/cloudflared:2025.7.0";
 /** Port of cloudflared's metrics server, which also answers `/ready`. */
 export const CLOUDFLARED_METRICS_PORT = 2000;
+/** Production limits of a connector. */
+export const DEFAULT_CLOUDFLARED_LIMITS: ResourceLimits = { cpu: "500m", memory: "256Mi" };
 /** Key of the tunnel token in the cloudflared Secret. */
 export const TUNNEL_TOKEN_KEY = "token";
 /** The distroless image's non-root user. */
@@ -25,16 +27,18 @@ export interface CloudflaredDeploymentOptions {
     image?: pulumi.Input<string>;
     /** Requests; defaults to 50m CPU and 64Mi memory. */
     requests?: pulumi.Input<ResourceRequests>;
+    /** Limits; defaults to {@link DEFAULT_CLOUDFLARED_LIMITS}. */
+    limits?: pulumi.Input<ResourceLimits>;
 }
 
 /**
  * The Deployment spec of the tunnel connectors: `cloudflared tunnel run` with the token from a
  * Secret (never on the command line, where `ps` and the pod spec would show it), ready when its
- * metrics server's `/ready` reports a live connection to Cloudflare, spread over nodes, and
- * runnable under Pod Security `restricted`.
+ * metrics server's `/ready` reports a live connection to Cloudflare (alive while `/healthcheck`
+ * answers: a connector that lost Cloudflare leaves the Service but is not restarted for it),
+ * spread over nodes, and runnable under Pod Security `restricted`.
  */
 export function cloudflaredDeploymentSpec(options: CloudflaredDeploymentOptions): k8s.types.input.apps.v1.DeploymentSpec {
-    const probe = { httpGet: { path: "/ready", port: "metrics" } };
     return {
         replicas: options.replicas,
         selector: { matchLabels: options.selector },
@@ -57,9 +61,9 @@ export function cloudflaredDeploymentSpec(options: CloudflaredDeploymentOptions)
                     args: ["tunnel", "--no-autoupdate", "--metrics", `0.0.0.0:${CLOUDFLARED_METRICS_PORT}`, "run"],
                     env: [{ name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: options.secretName, key: TUNNEL_TOKEN_KEY } } }],
                     ports: [{ name: "metrics", containerPort: CLOUDFLARED_METRICS_PORT }],
-                    readinessProbe: { ...probe, periodSeconds: 10, failureThreshold: 3 },
-                    livenessProbe: { ...probe, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
-                    resources: { requests: options.requests ?? { cpu: "50m", memory: "64Mi" } },
+                    readinessProbe: { httpGet: { path: "/ready", port: "metrics" }, periodSeconds: 10, failureThreshold: 3 },
+                    livenessProbe: { httpGet: { path: "/healthcheck", port: "metrics" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
+                    resources: { requests: options.requests ?? { cpu: "50m", memory: "64Mi" }, limits: options.limits ?? DEFAULT_CLOUDFLARED_LIMITS },
                     securityContext: restrictedContainerSecurityContext(),
                 }],
             },

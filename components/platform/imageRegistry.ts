@@ -3,8 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { GeneratedPassword, PasswordSource } from "../common/password";
 import { createNamespace } from "./namespace";
 import { dockerConfigJson, htpasswdLine, REGISTRY_METRICS_PORT, REGISTRY_PORT, registryConfigFile, registryHost, RegistryStorage } from "./registryConfig";
-import { registryDeploymentSpec, registryGcCronJobSpec, RegistryWorkloadOptions } from "./registryWorkload";
-import { ResourceRequests } from "./workload";
+import {
+    DEFAULT_REGISTRY_GC_RESOURCES,
+    DEFAULT_REGISTRY_LIMITS,
+    registryDeploymentSpec,
+    registryGcCronJobSpec,
+    RegistryWorkloadOptions,
+} from "./registryWorkload";
+import { ResourceLimits, ResourceRequests } from "./workload";
 
 /** Arguments of {@link ImageRegistry}. */
 export interface ImageRegistryArgs {
@@ -24,6 +30,10 @@ export interface ImageRegistryArgs {
     passwordSource?: PasswordSource;
     /** Requests of the registry container; defaults to 50m CPU and 128Mi memory. */
     requests?: pulumi.Input<ResourceRequests>;
+    /** Limits of the registry container; defaults to {@link DEFAULT_REGISTRY_LIMITS}. */
+    limits?: pulumi.Input<ResourceLimits>;
+    /** Limits of the garbage collector (its requests stay 10m CPU and 64Mi); defaults to {@link DEFAULT_REGISTRY_GC_RESOURCES}. */
+    gcLimits?: pulumi.Input<ResourceLimits>;
     /** Cron schedule of garbage collection (cluster time zone); defaults to 03:30 daily. */
     gcSchedule?: pulumi.Input<string>;
     /** The registry image; defaults to the pinned Distribution 3.x image. */
@@ -93,7 +103,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
         const workload: RegistryWorkloadOptions = { name, storage: args.storage, withS3Credentials, labels, selector, image: args.image };
         const deployment = new k8s.apps.v1.Deployment(name, {
             metadata: meta(""),
-            spec: registryDeploymentSpec(workload, config.hash, args.requests),
+            spec: registryDeploymentSpec(workload, config.hash, args.requests, args.limits ?? DEFAULT_REGISTRY_LIMITS),
         }, { parent: this });
         const service = new k8s.core.v1.Service(name, {
             metadata: meta(""),
@@ -124,7 +134,10 @@ export class ImageRegistry extends pulumi.ComponentResource {
 
         new k8s.batch.v1.CronJob(`${name}-gc`, {
             metadata: meta("gc"),
-            spec: registryGcCronJobSpec(workload, args.gcSchedule),
+            spec: registryGcCronJobSpec(workload, args.gcSchedule, {
+                requests: DEFAULT_REGISTRY_GC_RESOURCES.requests,
+                limits: args.gcLimits ?? DEFAULT_REGISTRY_GC_RESOURCES.limits,
+            }),
         }, { parent: this, dependsOn: [deployment] });
 
         this.host = pulumi.output(host);

@@ -4,7 +4,7 @@ import { ChartSource, chartLocation, INGRESS_NGINX_CHART, mergeValues, repositor
 import { IngressControllerOutputs } from "./ingressController";
 import { IngressNginxAdmission, ingressNginxFullname, revisionOf } from "./ingressNginxAdmission";
 import { createNamespace, serviceHost } from "./namespace";
-import { ResourceRequests } from "./workload";
+import { ResourceLimits, ResourceRequests } from "./workload";
 
 /**
  * How much an Ingress annotation may change nginx's configuration. ingress-nginx refuses
@@ -35,6 +35,13 @@ export interface IngressNginxArgs {
     annotationsRiskLevel?: pulumi.Input<AnnotationsRiskLevel>;
     /** Controller requests; defaults to 100m CPU and 128Mi memory. */
     requests?: pulumi.Input<ResourceRequests>;
+    /** Controller limits; defaults to {@link DEFAULT_INGRESS_LIMITS}. */
+    limits?: pulumi.Input<ResourceLimits>;
+    /**
+     * Whether the controller's root file system is read-only, its writable paths being emptyDir
+     * volumes (see {@link readOnlyRootValues}); defaults to true. A plain value: it decides the pod's shape.
+     */
+    readOnlyRootFilesystem?: boolean;
     /** Labels added to every object the chart renders (`commonLabels`) and to the controller pods. */
     labels?: Record<string, string>;
     /** Escape hatch: chart values merged over the computed ones, for settings not modelled here. */
@@ -42,6 +49,59 @@ export interface IngressNginxArgs {
 }
 
 const DEFAULT_RELEASE = "ingress-nginx";
+
+/** Production limits of the controller: nginx workers grow with connections and configuration size. */
+export const DEFAULT_INGRESS_LIMITS: ResourceLimits = { cpu: "1", memory: "1Gi" };
+
+/** The controller image the pinned chart runs (its values' tag and digest); the init container copies from it. */
+export const INGRESS_NGINX_CONTROLLER_IMAGE =
+    "registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1";
+
+/** The controller image's user and group (www-data); the chart says they must not change. */
+const CONTROLLER_UID = 101;
+const CONTROLLER_GID = 82;
+
+/**
+ * What the controller writes at run time, each an emptyDir so that the root file system can be
+ * read-only: the nginx configuration it renders (`/etc/nginx/nginx.conf`, `lua/cfg.json`; the
+ * directory also holds the image's templates and Lua code, which an init container copies in
+ * first), the certificates and auth files it materialises from Secrets (`/etc/ingress-controller`),
+ * and nginx's temporary files and sockets (`/tmp`). Upstream does not test this mode (it is not
+ * the chart's default); containers do not run on the local cluster, so a real cluster is where
+ * it is proven (docs/security.md).
+ */
+export const CONTROLLER_WRITABLE_PATHS: readonly { name: string; mountPath: string; sizeLimit: string }[] = [
+    { name: "etc-nginx", mountPath: "/etc/nginx", sizeLimit: "64Mi" },
+    { name: "ingress-controller", mountPath: "/etc/ingress-controller", sizeLimit: "64Mi" },
+    { name: "tmp", mountPath: "/tmp", sizeLimit: "1Gi" },
+];
+
+/** Chart values that make the controller's root file system read-only (see {@link CONTROLLER_WRITABLE_PATHS}). */
+export function readOnlyRootValues(): Record<string, unknown> {
+    const seed = "/seed/etc-nginx";
+    return {
+        image: { readOnlyRootFilesystem: true },
+        extraVolumes: CONTROLLER_WRITABLE_PATHS.map((p) => ({ name: p.name, emptyDir: { sizeLimit: p.sizeLimit } })),
+        extraVolumeMounts: CONTROLLER_WRITABLE_PATHS.map((p) => ({ name: p.name, mountPath: p.mountPath })),
+        extraInitContainers: [{
+            name: "copy-nginx-config",
+            image: INGRESS_NGINX_CONTROLLER_IMAGE,
+            // The image's /etc/nginx (templates, Lua, mime types) into the writable volume.
+            command: ["cp", "-R", "/etc/nginx/.", `${seed}/`],
+            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: CONTROLLER_UID,
+                runAsGroup: CONTROLLER_GID,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            volumeMounts: [{ name: "etc-nginx", mountPath: seed }],
+        }],
+    };
+}
 const DEFAULT_CLASS = "nginx";
 
 /** Name of the controller Service the chart creates for release `release`. */
@@ -58,16 +118,20 @@ export function ingressNginxServiceName(release: string): string {
  *   the classes behind the past configuration-injection CVEs; raise it per cluster if a trusted
  *   team needs more;
  * - the IngressClass is the default, so Ingresses without a class are not silently ignored;
- * - requests set, metrics on, pods spread over nodes, and with >= 2 replicas the chart's
- *   PodDisruptionBudget (minAvailable 1) keeps one controller through node drains.
+ * - requests and limits set, metrics on, pods spread over nodes, and with >= 2 replicas the chart's
+ *   PodDisruptionBudget (minAvailable 1) keeps one controller through node drains;
+ * - a read-only root file system with emptyDir volumes for what the controller writes;
+ * - liveness and readiness stay the chart's: the controller offers one health endpoint (`/healthz`).
  */
 export function ingressNginxValues(args: IngressNginxArgs): Record<string, unknown> {
     const release = args.releaseName ?? DEFAULT_RELEASE;
     const className = args.className ?? DEFAULT_CLASS;
     const labels = args.labels ?? {};
+    const readOnly = args.readOnlyRootFilesystem ?? true;
     const computed: Record<string, unknown> = {
         commonLabels: labels,
         controller: {
+            ...(readOnly ? readOnlyRootValues() : {}),
             replicaCount: args.replicas ?? 2,
             minAvailable: 1,
             ingressClass: className,
@@ -80,7 +144,7 @@ export function ingressNginxValues(args: IngressNginxArgs): Record<string, unkno
                 "strict-validate-path-type": "true",
                 "server-tokens": "false",
             },
-            resources: { requests: args.requests ?? { cpu: "100m", memory: "128Mi" } },
+            resources: { requests: args.requests ?? { cpu: "100m", memory: "128Mi" }, limits: args.limits ?? DEFAULT_INGRESS_LIMITS },
             metrics: { enabled: true },
             service: { type: args.serviceType ?? "ClusterIP" },
             admissionWebhooks: { enabled: args.admissionWebhooks ?? true },

@@ -107,7 +107,8 @@ export class IngressNginxAdmission extends pulumi.ComponentResource {
                         image: args.image ?? CERTGEN_IMAGE,
                         args: steps[step],
                         env: [{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
-                        resources: { requests: { cpu: "10m", memory: "20Mi" } },
+                        // A one-shot certificate generator: small, fixed limits.
+                        resources: { requests: { cpu: "10m", memory: "20Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
                         securityContext: restrictedContainerSecurityContext(),
                     }],
                 },

@@ -2,7 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ChartSource, chartLocation, CLOUDNATIVE_PG_CHART, mergeValues, repositorySource } from "./charts";
 import { createNamespace } from "./namespace";
-import { ResourceRequests } from "./workload";
+import { ResourceLimits, ResourceRequests } from "./workload";
+
+/** Production limits of the operator: it caches every Cluster, Pod and Secret it manages. */
+export const DEFAULT_OPERATOR_LIMITS: ResourceLimits = { cpu: "500m", memory: "512Mi" };
 
 /** Arguments of {@link PostgresOperator}. */
 export interface PostgresOperatorArgs {
@@ -22,6 +25,8 @@ export interface PostgresOperatorArgs {
     replicas?: pulumi.Input<number>;
     /** Operator requests; defaults to 100m CPU and 128Mi memory. */
     requests?: pulumi.Input<ResourceRequests>;
+    /** Operator limits; defaults to {@link DEFAULT_OPERATOR_LIMITS}. */
+    limits?: pulumi.Input<ResourceLimits>;
     /** Labels added to the namespace and the operator pods. */
     labels?: Record<string, string>;
     /** Escape hatch: chart values merged over the computed ones. */
@@ -41,7 +46,7 @@ export function cnpgValues(args: PostgresOperatorArgs): Record<string, unknown> 
         crds: { create: true },
         webhook: { mutating: { create: webhooks }, validating: { create: webhooks } },
         config: { clusterWide: true },
-        resources: { requests: args.requests ?? { cpu: "100m", memory: "128Mi" } },
+        resources: { requests: args.requests ?? { cpu: "100m", memory: "128Mi" }, limits: args.limits ?? DEFAULT_OPERATOR_LIMITS },
         podLabels: labels,
         monitoring: { podMonitorEnabled: false, grafanaDashboard: { create: false } },
     };
@@ -51,7 +56,8 @@ export function cnpgValues(args: PostgresOperatorArgs): Record<string, unknown> 
 /**
  * The CloudNativePG operator and its CRDs, from the Helm chart. The namespace enforces Pod
  * Security `restricted`: the chart runs the operator as a non-root user with a read-only root
- * file system, no capabilities and the RuntimeDefault seccomp profile.
+ * file system, no capabilities and the RuntimeDefault seccomp profile. Its liveness and
+ * readiness probes stay the chart's: the operator offers one endpoint (`/readyz`) for both.
  */
 export class PostgresOperator extends pulumi.ComponentResource {
     /** Namespace of the operator. */

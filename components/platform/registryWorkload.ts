@@ -10,7 +10,7 @@ import {
     REGISTRY_PORT,
     RegistryStorage,
 } from "./registryConfig";
-import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./workload";
+import { ResourceLimits, ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./workload";
 
 /**
  * Pure builders of the registry's pods: the Deployment that serves images and the CronJob that
@@ -20,6 +20,14 @@ import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecu
 
 /** The UID the registry runs as; any non-root UID works, the image needs no particular user. */
 const REGISTRY_UID = 65532;
+
+/** Production limits of the registry: uploads and the blob descriptor cache need memory. */
+export const DEFAULT_REGISTRY_LIMITS: ResourceLimits = { cpu: "1", memory: "512Mi" };
+/** Production requests and limits of the garbage collector, which walks every manifest. */
+export const DEFAULT_REGISTRY_GC_RESOURCES: { requests: ResourceRequests; limits: ResourceLimits } = {
+    requests: { cpu: "10m", memory: "64Mi" },
+    limits: { cpu: "500m", memory: "512Mi" },
+};
 
 /** What the registry's pods need to know about the component. */
 export interface RegistryWorkloadOptions {
@@ -78,14 +86,19 @@ export function registryEnv(name: string, withS3Credentials: boolean): k8s.types
     ];
 }
 
-/** The registry Deployment's spec; `configHash` rolls the pods when the configuration changes. */
+/**
+ * The registry Deployment's spec; `configHash` rolls the pods when the configuration changes.
+ * Liveness asks the API port whether the process answers at all (`/`); readiness asks the debug
+ * port's `/debug/health`, which also fails while the storage driver check fails, so a registry
+ * that cannot reach its storage leaves the Service without being restarted.
+ */
 export function registryDeploymentSpec(
     options: RegistryWorkloadOptions,
     configHash: string,
     requests: pulumi.Input<ResourceRequests> = { cpu: "50m", memory: "128Mi" },
+    limits: pulumi.Input<ResourceLimits> = DEFAULT_REGISTRY_LIMITS,
 ): k8s.types.input.apps.v1.DeploymentSpec {
     const { volumes, mounts } = registryVolumes(options.name, options.storage, true);
-    const probe = { httpGet: { path: "/", port: "http" } };
     return {
         replicas: registryReplicas(options.storage),
         selector: { matchLabels: options.selector },
@@ -105,9 +118,9 @@ export function registryDeploymentSpec(
                         { name: "http", containerPort: REGISTRY_PORT },
                         { name: "metrics", containerPort: REGISTRY_METRICS_PORT },
                     ],
-                    readinessProbe: { ...probe, periodSeconds: 10 },
-                    livenessProbe: { ...probe, periodSeconds: 20, failureThreshold: 6 },
-                    resources: { requests },
+                    readinessProbe: { httpGet: { path: "/debug/health", port: "metrics" }, periodSeconds: 10 },
+                    livenessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 20, failureThreshold: 6 },
+                    resources: { requests, limits },
                     securityContext: restrictedContainerSecurityContext(),
                     volumeMounts: mounts,
                 }],
@@ -122,7 +135,11 @@ export function registryDeploymentSpec(
  * lose layers: the default schedule is the quietest hour, not a guarantee. With a volume, the
  * job runs on the registry pod's node, the only one that can mount the ReadWriteOnce claim.
  */
-export function registryGcCronJobSpec(options: RegistryWorkloadOptions, schedule: pulumi.Input<string> = "30 3 * * *"): k8s.types.input.batch.v1.CronJobSpec {
+export function registryGcCronJobSpec(
+    options: RegistryWorkloadOptions,
+    schedule: pulumi.Input<string> = "30 3 * * *",
+    resources: { requests: pulumi.Input<ResourceRequests>; limits: pulumi.Input<ResourceLimits> } = DEFAULT_REGISTRY_GC_RESOURCES,
+): k8s.types.input.batch.v1.CronJobSpec {
     const { volumes, mounts } = registryVolumes(options.name, options.storage, false);
     const podLabels = { ...options.labels, "app.kubernetes.io/name": "registry-gc" };
     return {
@@ -157,7 +174,7 @@ export function registryGcCronJobSpec(options: RegistryWorkloadOptions, schedule
                             image: options.image ?? REGISTRY_IMAGE,
                             command: ["registry", "garbage-collect", "--delete-untagged", REGISTRY_CONFIG_PATH],
                             env: registryEnv(options.name, options.withS3Credentials),
-                            resources: { requests: { cpu: "10m", memory: "64Mi" } },
+                            resources,
                             securityContext: restrictedContainerSecurityContext(),
                             volumeMounts: mounts,
                         }],

@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { createNamespace, serviceHost, STACK_LABEL } from "./namespace";
 import { ResourceRequests } from "./workload";
 
+/** Production CPU limit of each Postgres instance. */
+export const DEFAULT_POSTGRES_CPU_LIMIT = "2";
+
 /** Continuous backup of the cluster to S3 with barman (WAL archiving plus base backups). */
 export interface PostgresBackup {
     /** Bucket and prefix, `s3://bucket/prefix`. */
@@ -33,6 +36,8 @@ export interface SharedPostgresArgs {
     requests?: pulumi.Input<ResourceRequests>;
     /** Memory limit of each instance; defaults to `1Gi`. */
     memoryLimit?: pulumi.Input<string>;
+    /** CPU limit of each instance; defaults to {@link DEFAULT_POSTGRES_CPU_LIMIT}. */
+    cpuLimit?: pulumi.Input<string>;
     /** Postgres image; the operator's default for its version when unset. */
     imageName?: pulumi.Input<string>;
     /** Backups to S3; none when unset (decides the resources created, so it is a plain value). */
@@ -55,7 +60,7 @@ export function clusterSpec(args: SharedPostgresArgs, backupSecret?: string): Re
         enableSuperuserAccess: false,
         primaryUpdateStrategy: "unsupervised",
         storage: { size: args.storageSize ?? "20Gi", ...(args.storageClass === undefined ? {} : { storageClass: args.storageClass }) },
-        resources: { requests, limits: { memory: args.memoryLimit ?? "1Gi" } },
+        resources: { requests, limits: { cpu: args.cpuLimit ?? DEFAULT_POSTGRES_CPU_LIMIT, memory: args.memoryLimit ?? "1Gi" } },
         affinity: { enablePodAntiAffinity: true, topologyKey: "kubernetes.io/hostname", podAntiAffinityType: "preferred" },
         // The operator copies these onto the pods, services and volumes it creates, so the
         // stack's objects can be counted; the other platform labels would mislabel them.

@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { podSecurityNamespaceLabels } from "../common/podSecurity";
 
 /**
@@ -15,6 +16,14 @@ export type ResourceRequests = {
     /** Memory request (`128Mi`). */
     memory: string;
 };
+
+/** CPU and memory limits of a container, the same shape as its requests. */
+export type ResourceLimits = ResourceRequests;
+
+/** A container's requests and limits. */
+export function containerResources(requests: pulumi.Input<ResourceRequests>, limits: pulumi.Input<ResourceLimits>): k8s.types.input.core.v1.ResourceRequirements {
+    return { requests, limits };
+}
 
 /** A Pod Security Standards level. */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";

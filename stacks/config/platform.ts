@@ -5,6 +5,13 @@ import { z } from "zod";
 import { CHART_MIRROR_VARIABLE, ChartSource, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART, PinnedChart, repositorySource } from "../../components/platform/charts";
 import { RegistryStorage } from "../../components/platform/registryConfig";
 import { ConfigError, parseConfig } from "./validate";
+import { DEFAULT_CLUSTER_CIDRS, isIpv4Cidr } from "../../components/environment/network";
+import { parseQuantity } from "../../components/environment/quota";
+import { DEFAULT_CLOUDFLARED_LIMITS } from "../../components/platform/cloudflared";
+import { DEFAULT_INGRESS_LIMITS } from "../../components/platform/ingressNginx";
+import { DEFAULT_OPERATOR_LIMITS } from "../../components/platform/postgresOperator";
+import { DEFAULT_REGISTRY_GC_RESOURCES, DEFAULT_REGISTRY_LIMITS } from "../../components/platform/registryWorkload";
+import { DEFAULT_POSTGRES_CPU_LIMIT } from "../../components/platform/sharedPostgres";
 
 /**
  * The platform stack's configuration: every `catalyst:` key, its type, its production default,
@@ -42,6 +49,55 @@ const quantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such 
 const requests = z.strictObject({ cpu: quantity, memory: quantity });
 const chartValues = z.record(z.string(), z.unknown());
 const cloudflareId = z.string().regex(CLOUDFLARE_ID, "must be a 32-character lower-case hex id from the Cloudflare dashboard");
+
+// --- Hardening of the platform itself (issue 19): container limits and network flows. -------
+// Kept apart from the keys above: `catalyst:limits` sizes every platform container's limits
+// (production defaults here, the local machine's in Pulumi.dev.yaml) and `catalyst:network`
+// says where the API server and the nodes are, for the platform's NetworkPolicies.
+
+const cidr = z.string().refine(isIpv4Cidr, "must be an IPv4 network in CIDR form, like 10.0.0.0/8");
+const limits = z.strictObject({ cpu: quantity, memory: quantity });
+
+/** The `catalyst:limits` and `catalyst:network` keys. */
+const HARDENING_SHAPE = {
+    limits: z
+        .strictObject({
+            ingress: limits.default(DEFAULT_INGRESS_LIMITS),
+            registry: limits.default(DEFAULT_REGISTRY_LIMITS),
+            registryGc: limits.default(DEFAULT_REGISTRY_GC_RESOURCES.limits),
+            postgresOperator: limits.default(DEFAULT_OPERATOR_LIMITS),
+            // The memory limit of each instance is postgres.memoryLimit.
+            postgres: z.strictObject({ cpu: quantity.default(DEFAULT_POSTGRES_CPU_LIMIT) }).prefault({}),
+            tunnel: limits.default(DEFAULT_CLOUDFLARED_LIMITS),
+        })
+        .prefault({}),
+    network: z
+        .strictObject({
+            apiServerCidrs: z.array(cidr).min(1, "must name at least one network (0.0.0.0/0 for any address on the API server's ports)").default(["0.0.0.0/0"]),
+            nodeCidrs: z.array(cidr).default([]),
+            clusterCidrs: z.array(cidr).default([...DEFAULT_CLUSTER_CIDRS]),
+        })
+        .prefault({}),
+};
+
+/** Limits below their container's requests, which the API server would refuse only at apply time. */
+function limitProblems(parsed: z.output<typeof platformConfigSchema>): string[] {
+    const pairs: [string, { cpu: string; memory: string }, { cpu: string; memory: string }][] = [
+        ["ingress", parsed.ingress.requests, parsed.limits.ingress],
+        ["registry", parsed.registry.requests, parsed.limits.registry],
+        ["postgresOperator", parsed.postgres.operatorRequests, parsed.limits.postgresOperator],
+        ["postgres", parsed.postgres.requests, { cpu: parsed.limits.postgres.cpu, memory: parsed.postgres.memoryLimit }],
+    ];
+    const problems: string[] = [];
+    for (const [key, requests, limit] of pairs) {
+        for (const resource of ["cpu", "memory"] as const) {
+            if ((parseQuantity(limit[resource]) ?? 0) < (parseQuantity(requests[resource]) ?? 0)) {
+                problems.push(`${CONFIG_NAMESPACE}:limits.${key}.${resource}: ${limit[resource]} is below the request ${requests[resource]}; a limit must be at least its request`);
+            }
+        }
+    }
+    return problems;
+}
 
 /** The schema of the platform configuration bag (production defaults). */
 export const platformConfigSchema = z.strictObject({
@@ -137,6 +193,7 @@ export const platformConfigSchema = z.strictObject({
             }
         })
         .prefault({}),
+    ...HARDENING_SHAPE,
 });
 
 type RawPlatformConfig = z.output<typeof platformConfigSchema>;
@@ -212,7 +269,7 @@ function isProblem(value: ChartSource | { problem: string }): value is { problem
 export function parsePlatformConfig(raw: Record<string, unknown>, env: ConfigEnvironment): PlatformConfig {
     const parsed = parseConfig(CONFIG_NAMESPACE, platformConfigSchema, raw);
     const secretKeys = env.secretKeys ?? new Set<string>();
-    const problems: string[] = [];
+    const problems: string[] = limitProblems(parsed);
 
     const ingressNginx = resolveChartSource("ingressNginx", parsed.charts.ingressNginx, INGRESS_NGINX_CHART, env);
     const cloudnativePg = resolveChartSource("cloudnativePg", parsed.charts.cloudnativePg, CLOUDNATIVE_PG_CHART, env);

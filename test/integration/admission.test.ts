@@ -15,6 +15,9 @@ const run = suffix();
 const prefix = `catalyst-test-${run}`;
 const environment = `env-admission-${run}`;
 const other = `admission-other-${run}`;
+const hostless = `env-hostless-${run}`;
+const ownHost = `app.admission-${run}.example.test`;
+const POLICY_COUNT = 21;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -42,6 +45,17 @@ function deployment(namespace: string, name: string, spec: Json): Json {
     };
 }
 
+/** An Ingress in `namespace` with `spec` (routing to the Service `web` unless `spec` says otherwise). */
+function ingress(namespace: string, name: string, spec: Json, annotations: Record<string, string> = {}): Json {
+    return { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name, namespace, annotations }, spec };
+}
+
+/** A rule of `host` (none when undefined) to the Service `web` on port 80. */
+function rule(host?: string): Json {
+    const paths = [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }];
+    return host === undefined ? { http: { paths } } : { host, http: { paths } };
+}
+
 /** `kubectl apply --dry-run=server` of `object`: "" when admitted, else the error. */
 function dryRun(object: Json): string {
     return kubectlError(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(object));
@@ -67,7 +81,7 @@ describe("admission policies on the local API server", () => {
         await stack.setConfig("runId", { value: run });
         const up = await stack.up({ onOutput: quietOutput });
         expect(up.summary.result).toBe("succeeded");
-        expect(up.outputs.policyNames.value).toHaveLength(16);
+        expect(up.outputs.policyNames.value).toHaveLength(POLICY_COUNT);
         await untilEnforced(() => dryRun(deployment(environment, "probe", podSpec({}, { image: "registry.k8s.io/pause:latest" }))));
     });
 
@@ -95,7 +109,7 @@ describe("admission policies on the local API server", () => {
             }
             await new Promise((resolve) => setTimeout(resolve, 1000));
         }
-        expect(policies).toHaveLength(16);
+        expect(policies).toHaveLength(POLICY_COUNT);
         const warnings = policies.flatMap((p) => (p.status?.typeChecking?.expressionWarnings ?? []).map((w: Json) => `${p.metadata.name} ${w.fieldRef}: ${w.warning}`));
         expect(warnings).toEqual([]);
     });
@@ -137,6 +151,39 @@ describe("admission policies on the local API server", () => {
         }
     });
 
+    it("denies Ingress rules without a host, hosts the namespace does not record, and TLS for them", () => {
+        expect(dryRun(ingress(environment, "hostless", { rules: [rule(ownHost), rule()] })))
+            .toContain(`${prefix}-ingress-host-required: Ingress hostless has a rule without a host; every rule must name one of the environment's hosts`);
+        const allowed = `allowed: app.admission-${run}.example.test, tools.admission-${run}.example.test`;
+        // The registry host is recorded, but reserved for the platform.
+        for (const host of ["pr-1.preview.catalyst.localhost", "registry.catalyst.localhost", "catalyst.localhost", "www.example.com", `*.admission-${run}.example.test`, `registry.admission-${run}.example.test`]) {
+            expect(dryRun(ingress(environment, "foreign", { rules: [rule(host)] })))
+                .toContain(`${prefix}-ingress-own-hosts: Ingress foreign names ${host}, not a host of this environment (${allowed})`);
+        }
+        expect(dryRun(ingress(environment, "tls", { rules: [rule(ownHost)], tls: [{ hosts: [ownHost, "registry.catalyst.localhost"], secretName: "x" }] })))
+            .toContain(`${prefix}-ingress-own-hosts: Ingress tls names registry.catalyst.localhost, not a host of this environment`);
+        expect(dryRun(ingress(hostless, "any", { rules: [rule("app.example.test")] })))
+            .toContain(`${prefix}-ingress-own-hosts: Ingress any names app.example.test, not a host of this environment (none recorded in annotation catalyst.dev/hosts of namespace ${hostless})`);
+    });
+
+    it("denies a default backend, resource backends and annotations that proxy elsewhere", () => {
+        const backend = { service: { name: "web", port: { number: 80 } } };
+        expect(dryRun(ingress(environment, "catch-all", { defaultBackend: backend })))
+            .toContain(`${prefix}-ingress-no-default-backend: Ingress catch-all sets spec.defaultBackend, which would catch every host no other Ingress names`);
+        const resourceRule = { host: ownHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: { resource: { apiGroup: "example.com", kind: "Bucket", name: "b" } } }] } };
+        expect(dryRun(ingress(environment, "resource", { rules: [resourceRule] })))
+            .toContain(`${prefix}-ingress-local-backends: Ingress resource must route to Services of its namespace only (found: a resource backend for ${ownHost})`);
+        const auth = ingress(environment, "auth", { rules: [rule(ownHost)] }, { "nginx.ingress.kubernetes.io/auth-url": "http://registry.registry.svc.cluster.local:5000/v2/" });
+        expect(dryRun(auth))
+            .toContain(`${prefix}-ingress-local-backends: Ingress auth must route to Services of its namespace only (found: annotation nginx.ingress.kubernetes.io/auth-url)`);
+    });
+
+    it("denies ExternalName Services", () => {
+        const service = { apiVersion: "v1", kind: "Service", metadata: { name: "registry", namespace: environment }, spec: { type: "ExternalName", externalName: "registry.registry.svc.cluster.local" } };
+        expect(dryRun(service))
+            .toContain(`${prefix}-no-externalname-services: Service registry must not be ExternalName (it points at registry.registry.svc.cluster.local)`);
+    });
+
     it("admits compliant objects", () => {
         const digest = `registry.k8s.io/pause@sha256:${"e".repeat(64)}`;
         expect(dryRun(deployment(environment, "compliant", podSpec()))).toBe("");
@@ -144,9 +191,14 @@ describe("admission policies on the local API server", () => {
         expect(dryRun({ apiVersion: "v1", kind: "Pod", metadata: { name: "compliant", namespace: environment }, spec: podSpec() })).toBe("");
         const service = { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: environment }, spec: { selector: { app: "web" }, ports: [{ port: 80 }] } };
         expect(dryRun(service)).toBe("");
+        const tls = [{ hosts: [ownHost], secretName: "web-tls" }];
+        expect(dryRun(ingress(environment, "own", { rules: [rule(ownHost), rule(`tools.admission-${run}.example.test`)], tls }))).toBe("");
     });
 
     it("leaves namespaces that are not environments alone", () => {
         expect(dryRun(deployment(other, "latest", podSpec({}, { image: "registry.k8s.io/pause:latest", securityContext: { privileged: true } })))).toBe("");
+        expect(dryRun(ingress(other, "catch-all", { defaultBackend: { service: { name: "web", port: { number: 80 } } }, rules: [rule(), rule("registry.catalyst.localhost")] }))).toBe("");
+        const externalName = { apiVersion: "v1", kind: "Service", metadata: { name: "registry", namespace: other }, spec: { type: "ExternalName", externalName: "registry.registry.svc.cluster.local" } };
+        expect(dryRun(externalName)).toBe("");
     });
 });

@@ -3,6 +3,8 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { workspaceInstanceName } from "../../components/environment/workspace-spec";
+import { HOSTS_ANNOTATION } from "../../components/environment/hosts";
+import { mergeConfigValue } from "../../stacks/automation/engine";
 import { Access, clusterEndpoint, configFromFile, entry, PLATFORM_REFERENCE, waitGone } from "./environment-helpers";
 import { ensurePlatform, kubectl, quietOutput, repoRoot, requireTestEnvironment, suffix } from "./harness";
 import { execFileAsync, Identity, kubectlAs, limited, personIdentity, serviceAccountIdentity } from "./security-helpers";
@@ -77,7 +79,45 @@ const people = {
     admin: `bob-${run}@example.com`,
     owner: `alice-${run}@example.com`,
     otherOwner: `dave-${run}@example.com`,
+    // A member of the group the preview template (Pulumi.pr.yaml) names, and of nothing else.
+    developer: `erin-${run}@example.com`,
 };
+/** The group the preview template (Pulumi.pr.yaml) gives every developer. */
+const DEVELOPERS_GROUP = "catalyst-developers";
+const DOMAIN = "catalyst.localhost";
+const PREVIEW_DOMAIN = `preview.${DOMAIN}`;
+
+/**
+ * What a tenant might try in order to take traffic that is not theirs through the shared ingress
+ * controller, each as an object to create in its own namespace, and the admission rule that
+ * refuses it ("admitted" for the one that is the tenant's own).
+ */
+const HIJACKS: Array<[string, (namespace: string) => object, string]> = [
+    ["an Ingress for the environment's own host", (ns) => ingressFor(ns, "own", [`pr-${prOwn}.${PREVIEW_DOMAIN}`]), "admitted"],
+    ["an Ingress for another preview's host", (ns) => ingressFor(ns, "other", [`pr-${prOther}.${PREVIEW_DOMAIN}`]), "catalyst-ingress-own-hosts"],
+    ["an Ingress for the registry's host", (ns) => ingressFor(ns, "registry", [`registry.${DOMAIN}`]), "catalyst-ingress-own-hosts"],
+    ["an Ingress for the bare domain", (ns) => ingressFor(ns, "bare", [DOMAIN]), "catalyst-ingress-own-hosts"],
+    ["an Ingress for an outside name", (ns) => ingressFor(ns, "outside", ["www.example.com"]), "catalyst-ingress-own-hosts"],
+    ["an Ingress for every preview (wildcard)", (ns) => ingressFor(ns, "wildcard", [`*.${PREVIEW_DOMAIN}`]), "catalyst-ingress-own-hosts"],
+    ["an Ingress rule without a host", (ns) => ingressFor(ns, "hostless", [undefined]), "catalyst-ingress-host-required"],
+    ["an Ingress with a default backend", (ns) => ({
+        ...ingressFor(ns, "default", []),
+        spec: { ingressClassName: "nginx", defaultBackend: { service: { name: "web", port: { number: 80 } } } },
+    }), "catalyst-ingress-no-default-backend"],
+    ["an ExternalName Service to the registry", (ns) => ({
+        apiVersion: "v1", kind: "Service", metadata: { name: `registry-${run}`, namespace: ns },
+        spec: { type: "ExternalName", externalName: "registry.registry.svc.cluster.local" },
+    }), "catalyst-no-externalname-services"],
+];
+
+/** An Ingress of the class nginx with one rule per host (a rule without host for undefined). */
+function ingressFor(namespace: string, name: string, hosts: (string | undefined)[]): object {
+    const http = { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }] };
+    return {
+        apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: `${name}-${run}`, namespace },
+        spec: { ingressClassName: "nginx", rules: hosts.map((host) => (host === undefined ? { http } : { host, http })) },
+    };
+}
 
 function probe(action: Action, namespace: string): Probe {
     const ns = ["-n", namespace];
@@ -251,13 +291,19 @@ function previewConfig(pr: number, platformReference: string, access: object, wo
 describe("isolation matrix", () => {
     const stacks: Stack[] = [];
     const dir = mkdtempSync(path.join(tmpdir(), "catalyst-isolation-"));
-    const csrs = IDENTITIES.slice(0, 3).map((label) => `catalyst-test-${run}-${label}`);
+    const csrs = [...IDENTITIES.slice(0, 3), "developer"].map((label) => `catalyst-test-${run}-${label}`);
     let identities: Identity[] = [];
+    let developer: Identity;
 
     beforeAll(async () => {
         requireTestEnvironment();
         // The real platform: its ValidatingAdmissionPolicies are part of what tenants face.
         await ensurePlatform();
+        // `other` is a preview as the automation layer makes one: the template's access with the
+        // author named as owner (stacks/automation/engine.ts merges it the same way).
+        const templateAccess = JSON.parse(configFromFile("Pulumi.pr.yaml")["catalyst:access"].value);
+        // The template must still name the group, or the developer test below would prove nothing.
+        expect(JSON.stringify(templateAccess)).toContain(`"${DEVELOPERS_GROUP}"`);
         const environments: Array<[number, object, object | undefined]> = [
             [prOwn, {
                 oidcPrefix: "oidc:",
@@ -265,7 +311,7 @@ describe("isolation matrix", () => {
                 admins: { users: [people.admin] },
                 owners: { users: [people.owner] },
             }, { enabled: true, description, user: "alice" }],
-            [prOther, { oidcPrefix: "oidc:", owners: { users: [people.otherOwner] } }, undefined],
+            [prOther, mergeConfigValue(templateAccess, { owners: { users: [people.otherOwner] } }) as object, undefined],
         ];
         await Promise.all(environments.map(async ([pr, access, workspace]) => {
             const stack = await LocalWorkspace.createOrSelectStack({ stackName: `pr-${pr}`, workDir: repoRoot });
@@ -283,6 +329,7 @@ describe("isolation matrix", () => {
             await personIdentity(dir, "owner", `oidc:${people.owner}`, [], csrs[2]),
             serviceAccountIdentity(dir, "workspace", own, workspaceAccount),
         ];
+        developer = await personIdentity(dir, "developer", `oidc:${people.developer}`, [`oidc:${DEVELOPERS_GROUP}`], csrs[3]);
     });
 
     afterAll(async () => {
@@ -324,6 +371,54 @@ describe("isolation matrix", () => {
             return result.ok || !(denial ?? RBAC_DENIAL).test(result.stderr);
         }), 8));
         expect(actual).toEqual(expected);
+    });
+
+    it("refuses every way into traffic that is not the tenant's, with the rule's message, for admin, owner and workspace", async () => {
+        const tenants = identities.slice(1);
+        const outcome = async (identity: Identity, object: object) => {
+            const result = await kubectlAs(identity, ["create", "--dry-run=server", "-f", "-"], JSON.stringify(object));
+            if (result.ok) {
+                return "admitted";
+            }
+            // The denial must be the rule's own, message and all, not RBAC or a schema error.
+            const match = /ValidatingAdmissionPolicy '([a-z-]+)' with binding '[a-z-]+' denied request: ([a-z-]+): (.+)/.exec(result.stderr);
+            return match !== null && match[1] === match[2] ? match[1] : `refused otherwise: ${result.stderr.trim()}`;
+        };
+        const actual = await Promise.all(HIJACKS.map(async ([what, object]) =>
+            `${what}: ${(await Promise.all(tenants.map((identity) => outcome(identity, object(own))))).join(" | ")}`));
+        expect(actual).toEqual(HIJACKS.map(([what, , rule]) => `${what}: ${tenants.map(() => rule).join(" | ")}`));
+    });
+
+    it("says why an Ingress for another environment's host is refused", async () => {
+        const result = await kubectlAs(identities[2], ["create", "--dry-run=server", "-f", "-"], JSON.stringify(HIJACKS[1][1](own)));
+        expect(result.stderr).toContain(`catalyst-ingress-own-hosts: Ingress other-${run} names pr-${prOther}.${PREVIEW_DOMAIN}, not a host of this environment (allowed: `);
+        expect(result.stderr).toContain(`pr-${prOwn}.${PREVIEW_DOMAIN}`);
+    });
+
+    it("keeps a tenant from rewriting the host names its namespace records", async () => {
+        for (const identity of identities) {
+            const result = await kubectlAs(identity, ["annotate", "namespace", own, "--overwrite", "--dry-run=server", `${HOSTS_ANNOTATION}=${DOMAIN}`]);
+            expect([identity.label, result.ok, RBAC_DENIAL.test(result.stderr)]).toEqual([identity.label, false, true]);
+        }
+    });
+
+    it("gives a member of the default developers' group no secrets, exec or pods of another author's preview", async () => {
+        const checks: Array<[string, string[], boolean]> = [
+            ["get pods", ["get", "pods", "-n", other], true],
+            ["get secrets", ["get", "secret", `probe-${run}`, "-n", other], false],
+            ["list secrets", ["get", "secrets", "-n", other], false],
+            ["pods/exec", ["create", "--raw", `/api/v1/namespaces/${other}/pods/probe-${run}/exec?command=id&stdout=true`, "-f", "-"], false],
+            ["create pods (could mount a Secret)", ["create", "--dry-run=server", "-f", "-"], false],
+        ];
+        const pod = probe("create pods", other).request.input;
+        const actual = await Promise.all(checks.map(async ([what, args]) => {
+            const result = await kubectlAs(developer, args, what.startsWith("create pods") ? pod : undefined);
+            if (/Unauthorized|Unable to connect|x509/.test(result.stderr)) {
+                throw new Error(`the developer could not reach the API server: ${result.stderr}`);
+            }
+            return `${what}: ${result.ok || !RBAC_DENIAL.test(result.stderr) ? "allowed" : "denied"}`;
+        }));
+        expect(actual).toEqual(checks.map(([what, , allowed]) => `${what}: ${allowed ? "allowed" : "denied"}`));
     });
 
     it("denies a tenant's latest-tagged or privileged Deployment with the admission policy's message", async () => {

@@ -38,6 +38,116 @@ const KINDS = [
 const NAMESPACES = ["ingress-nginx", "registry", "cnpg-system", "database"];
 const CNPG_CRDS = ["clusters", "backups", "scheduledbackups", "poolers", "databases"].map((plural) => `${plural}.postgresql.cnpg.io`);
 
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = Record<string, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+interface Probe {
+    httpGet?: { path: string; port: string | number };
+}
+interface Container {
+    name: string;
+    resources?: { limits?: Record<string, string> };
+    securityContext?: { readOnlyRootFilesystem?: boolean };
+    volumeMounts?: { name: string; mountPath: string }[];
+    livenessProbe?: Probe;
+    readinessProbe?: Probe;
+}
+interface PodSpec {
+    containers: Container[];
+    initContainers?: Container[];
+    volumes?: { name: string; emptyDir?: unknown }[];
+}
+
+/** The pod templates of the workloads in `namespace`, named `Kind namespace/name`. */
+function podTemplates(namespace: string): { owner: string; spec: PodSpec }[] {
+    const list = kubectlJson<{ items: Json[] }>(["get", "deployments,statefulsets,daemonsets,cronjobs,jobs", "-n", namespace]).items;
+    return list
+        // Jobs a CronJob made are checked through the CronJob.
+        .filter((item) => !(item.kind === "Job" && (item.metadata.ownerReferences ?? []).length > 0))
+        .map((item) => ({
+            owner: `${item.kind} ${namespace}/${item.metadata.name}`,
+            spec: item.kind === "CronJob" ? item.spec.jobTemplate.spec.template.spec : item.spec.template.spec,
+        }));
+}
+
+/** One peer of a NetworkPolicy rule, in words. */
+function peer(p: Json): string {
+    if (p.ipBlock) {
+        return p.ipBlock.cidr + (p.ipBlock.except?.length ? ` except ${p.ipBlock.except.join(",")}` : "");
+    }
+    if (p.namespaceSelector) {
+        const name = p.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"];
+        const exists = (p.namespaceSelector.matchExpressions ?? []).map((e: Json) => `${e.key} ${e.operator}`);
+        return name !== undefined ? `ns/${name}` : `namespaces with ${exists.join(", ")}`;
+    }
+    return p.podSelector !== undefined ? "same namespace" : JSON.stringify(p);
+}
+
+/** The NetworkPolicies of `namespace`, one line per rule: `name: in|out from|to peers on ports`. */
+function networkFlows(namespace: string): string[] {
+    const policies = kubectlJson<{ items: Json[] }>(["get", "networkpolicies", "-n", namespace]).items;
+    return policies.flatMap((policy) => {
+        const { spec } = policy;
+        const pods = Object.keys(spec.podSelector?.matchLabels ?? {}).length === 0 ? "" : ` (pods ${JSON.stringify(spec.podSelector.matchLabels)})`;
+        const render = (direction: "in" | "out", rules: Json[] | undefined) => (rules ?? []).map((rule) => {
+            const peers: Json[] | undefined = direction === "in" ? rule.from : rule.to;
+            const ports = (rule.ports ?? []).map((p: Json) => `${(p.protocol ?? "TCP").toLowerCase()}/${p.port}`);
+            return `${policy.metadata.name}${pods}: ${direction} ${direction === "in" ? "from" : "to"} ${peers?.length ? peers.map(peer).join(" + ") : "anywhere"} on ${ports.length ? ports.join(",") : "all ports"}`;
+        });
+        const lines = [...render("in", spec.ingress), ...render("out", spec.egress)];
+        const types: string[] = spec.policyTypes ?? [];
+        if (lines.length === 0) {
+            lines.push(`${policy.metadata.name}${pods}: deny ${types.map((t) => t.toLowerCase()).join(" and ")}`);
+        }
+        return lines;
+    }).sort();
+}
+
+const ENVIRONMENTS = "namespaces with catalyst.dev/environment Exists";
+const DNS = "allow-dns: out to ns/kube-system on udp/53,tcp/53";
+const API_SERVER = "allow-api-server: out to 0.0.0.0/0 on tcp/443,tcp/6443";
+/** The flows of the local configuration (admission webhooks off, no tunnel, no node CIDRs, no backups). */
+const EXPECTED_FLOWS: Record<string, string[]> = {
+    "ingress-nginx": [
+        API_SERVER,
+        DNS,
+        `allow-environments: out to ${ENVIRONMENTS} on all ports`,
+        "allow-http: in from anywhere on tcp/80,tcp/443",
+        "allow-registry: out to ns/registry on tcp/5000",
+        "default-deny: deny ingress and egress",
+    ],
+    registry: [
+        DNS,
+        "allow-ingress-controller: in from ns/ingress-nginx on tcp/5000",
+        "default-deny: deny ingress and egress",
+    ],
+    "cnpg-system": [
+        API_SERVER,
+        DNS,
+        `allow-instances: out to ns/database + ${ENVIRONMENTS} on tcp/8000`,
+        "default-deny: deny ingress and egress",
+    ],
+    database: [
+        API_SERVER,
+        DNS,
+        `allow-environments: in from ${ENVIRONMENTS} on tcp/5432`,
+        "allow-operator: in from ns/cnpg-system on tcp/8000",
+        "allow-replication-in: in from same namespace on tcp/5432,tcp/8000",
+        "allow-replication-out: out to same namespace on tcp/5432,tcp/8000",
+        "default-deny: deny ingress and egress",
+    ],
+};
+
+/** Every container of the platform's workloads (init containers included). */
+const PLATFORM_CONTAINERS = [
+    "CronJob registry/registry-gc garbage-collect",
+    "Deployment cnpg-system/cloudnative-pg manager",
+    "Deployment ingress-nginx/ingress-nginx-controller controller",
+    "Deployment ingress-nginx/ingress-nginx-controller copy-nginx-config",
+    "Deployment registry/registry registry",
+];
+
 interface Condition {
     type: string;
     status: string;
@@ -91,6 +201,46 @@ describe("platform stack on the local cluster", () => {
             expect([name, namespace.metadata.labels["pod-security.kubernetes.io/enforce"]]).toEqual([name, "restricted"]);
             expect(namespace.metadata.labels["catalyst.dev/stack"]).toBe(PLATFORM_STACK);
         }
+    });
+
+    it("gives every platform namespace a default deny and exactly the flows it needs (stored: kwok enforces no NetworkPolicy)", () => {
+        const actual = Object.fromEntries(NAMESPACES.map((namespace) => [namespace, networkFlows(namespace)]));
+        expect(actual).toEqual(EXPECTED_FLOWS);
+    });
+
+    it("sets CPU and memory limits and a read-only root file system on every platform container", () => {
+        const found = NAMESPACES.flatMap((namespace) => podTemplates(namespace)).flatMap(({ owner, spec }) =>
+            [...(spec.initContainers ?? []), ...spec.containers].map((c) => ({ owner: `${owner} ${c.name}`, c })));
+        // Every workload of the platform is here: the test would pass vacuously otherwise.
+        expect(found.map((f) => f.owner).sort()).toEqual(PLATFORM_CONTAINERS);
+        const problems = found.flatMap(({ owner, c }) => [
+            ...(c.resources?.limits?.cpu === undefined ? [`${owner}: no CPU limit`] : []),
+            ...(c.resources?.limits?.memory === undefined ? [`${owner}: no memory limit`] : []),
+            ...(c.securityContext?.readOnlyRootFilesystem === true ? [] : [`${owner}: writable root file system`]),
+        ]);
+        // The Postgres instances are the operator's pods (none run on kwok): their limits come from the Cluster.
+        const cluster = kubectlJson<{ spec: { resources?: { limits?: Record<string, string> } } }>(["get", "clusters.postgresql.cnpg.io", "shared", "-n", "database"]);
+        for (const resource of ["cpu", "memory"]) {
+            if (cluster.spec.resources?.limits?.[resource] === undefined) {
+                problems.push(`Cluster database/shared: no ${resource} limit`);
+            }
+        }
+        expect(problems).toEqual([]);
+    });
+
+    it("writes only to emptyDir volumes where the root file system is read-only", () => {
+        const controller = podTemplates("ingress-nginx").find((t) => t.owner === "Deployment ingress-nginx/ingress-nginx-controller");
+        const volumes = Object.fromEntries((controller?.spec.volumes ?? []).map((v) => [v.name, v.emptyDir === undefined ? "other" : "emptyDir"]));
+        const mounts = (controller?.spec.containers[0].volumeMounts ?? []).map((m) => `${m.mountPath} ${volumes[m.name]}`).sort();
+        expect(mounts).toEqual(["/etc/ingress-controller emptyDir", "/etc/nginx emptyDir", "/tmp emptyDir"]);
+    });
+
+    it("gives the registry separate liveness and readiness probes", () => {
+        const registry = podTemplates("registry").find((t) => t.owner === "Deployment registry/registry");
+        const container = registry?.spec.containers.find((c) => c.name === "registry");
+        const probe = (p?: Probe) => (p?.httpGet ? `${p.httpGet.path} on ${p.httpGet.port}` : "none");
+        expect({ liveness: probe(container?.livenessProbe), readiness: probe(container?.readinessProbe) })
+            .toEqual({ liveness: "/ on http", readiness: "/debug/health on metrics" });
     });
 
     it("runs the registry on a bound volume, behind an Ingress with an address", () => {

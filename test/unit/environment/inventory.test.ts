@@ -61,6 +61,8 @@ describe("environment inventory per tier", () => {
             "pod-security.kubernetes.io/enforce": "restricted",
             "pod-security.kubernetes.io/enforce-version": "v1.36",
         });
+        // The hosts its Ingresses may claim, for the platform's admission rule.
+        expect(await valueOf(namespace.metadata.annotations["catalyst.dev/hosts"])).toBe("pr-42.preview.example.com");
         expect(ofType("core/v1:ResourceQuota")[0].inputs.spec.hard).toMatchObject({
             "requests.cpu": "2", "requests.memory": "4Gi", pods: "20", persistentvolumeclaims: "5",
             "requests.storage": "20Gi", "services.loadbalancers": "0", "services.nodeports": "0",
@@ -75,6 +77,8 @@ describe("environment inventory per tier", () => {
         const name = (await import("../../../components/environment/workspace-spec")).workspaceInstanceName("fix the login form");
         expect(outputs.workspaceName).toBe(name);
         expect(outputs.workspaceUrl).toBe(`https://${name}.preview.example.com`);
+        const hosts = await valueOf(ofType("core/v1:Namespace")[0].inputs.metadata.annotations["catalyst.dev/hosts"]);
+        expect(hosts).toBe([`${name}.preview.example.com`, "dev-alice.preview.example.com"].sort().join(","));
         expect(count("apps/v1:Deployment")).toBe(3);
         expect(count("core/v1:PersistentVolumeClaim")).toBe(2);
         expect(count("networking.k8s.io/v1:Ingress")).toBe(2);

@@ -18,6 +18,8 @@ const expectedNames = [
     ...["image-pinned", "container-limits", "no-privileged-containers", "no-host-access", "service-account-use"].flatMap((rule) =>
         ["pods", "workloads", "cronjobs"].map((shape) => `catalyst-${rule}-${shape}`)),
     "catalyst-no-external-services",
+    "catalyst-no-externalname-services",
+    ...["ingress-host-required", "ingress-own-hosts", "ingress-no-default-backend", "ingress-local-backends"].map((rule) => `catalyst-${rule}`),
 ];
 
 describe("AdmissionPolicies", () => {
@@ -47,6 +49,7 @@ describe("AdmissionPolicies", () => {
         await settle(mocks);
         for (const policy of mocks.ofType(POLICY)) {
             const rule = (policy.inputs.metadata.name as string).replace(/-(pods|workloads|cronjobs)$/, "");
+            expect(policy.inputs.metadata.annotations["catalyst.dev/description"].length).toBeGreaterThan(20);
             expect(policy.inputs.spec.failurePolicy).toBe("Fail");
             const [validation] = policy.inputs.spec.validations;
             expect(validation.messageExpression.startsWith(`'${rule}: ' + `)).toBe(true);
@@ -92,5 +95,24 @@ describe("AdmissionPolicies", () => {
             "authorizer.group('').resource('serviceaccounts').namespace(request.namespace).name(variables.account).check('use').allowed()");
         expect(admission.serviceAccountRule([]).expression).toContain("'default' || false || authorizer");
         expect(admission.DEFAULT_TRUSTED_REQUESTERS).toContain("system:serviceaccount:cnpg-system:cloudnative-pg");
+    });
+
+    it("holds Ingresses to the hosts their namespace records, read from its annotation", async () => {
+        new admission.AdmissionPolicies("admission", { reservedHosts: ["registry.example.com", "example.com"] });
+        await settle(mocks);
+        const own = mocks.get(POLICY, "admission-ingress-own-hosts").inputs.spec;
+        expect(own.matchConstraints.resourceRules).toEqual([{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], resources: ["ingresses"], operations: ["CREATE", "UPDATE"] }]);
+        const variables = Object.fromEntries(own.variables.map((v: { name: string; expression: string }) => [v.name, v.expression]));
+        expect(variables.hosts).toContain('namespaceObject.metadata.annotations["catalyst.dev/hosts"].split(\',\')');
+        // The platform's hosts never count as recorded.
+        expect(variables.reserved).toBe('["registry.example.com", "example.com"]');
+        expect(variables.hosts).toContain("!(h in variables.reserved)");
+        // Rules and TLS hosts both count.
+        expect(variables.foreign).toContain("object.spec.tls");
+        expect(own.validations[0].expression).toBe("size(variables.foreign) == 0");
+        const local = mocks.get(POLICY, "admission-ingress-local-backends").inputs.spec.variables.find((v: { name: string }) => v.name === "found").expression;
+        expect(local).toContain("['nginx.ingress.kubernetes.io/auth-url','nginx.ingress.kubernetes.io/mirror-target']");
+        const externalName = mocks.get(POLICY, "admission-no-externalname-services").inputs.spec;
+        expect(externalName.matchConstraints.resourceRules[0].resources).toEqual(["services"]);
     });
 });

@@ -116,6 +116,8 @@ describe("CloudflareTunnel", () => {
         const container = pod.containers[0];
         expect(container.image).toMatch(/^docker\.io\/cloudflare\/cloudflared:\d{4}\.\d+\.\d+$/);
         expect(container.readinessProbe.httpGet).toEqual({ path: "/ready", port: "metrics" });
+        expect(container.livenessProbe.httpGet).toEqual({ path: "/healthcheck", port: "metrics" });
+        expect(container.resources.limits).toEqual({ cpu: "500m", memory: "256Mi" });
         expect(container.ports).toEqual([{ name: "metrics", containerPort: 2000 }]);
         expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
         const namespace = mocks.get("kubernetes:core/v1:Namespace", "tunnel-namespace").inputs;

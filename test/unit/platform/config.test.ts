@@ -92,6 +92,23 @@ describe("platform configuration", () => {
         expect(config.admission).toEqual({ enabled: true, validationActions: ["Deny"] });
     });
 
+    it("limits every platform container, production-sized by default, and refuses a limit below its request", () => {
+        const config = parsePlatformConfig({ domain: "example.com" }, nothingExists);
+        expect(config.limits).toEqual({
+            ingress: { cpu: "1", memory: "1Gi" },
+            registry: { cpu: "1", memory: "512Mi" },
+            registryGc: { cpu: "500m", memory: "512Mi" },
+            postgresOperator: { cpu: "500m", memory: "512Mi" },
+            postgres: { cpu: "2" },
+            tunnel: { cpu: "500m", memory: "256Mi" },
+        });
+        expect(config.network).toEqual({ apiServerCidrs: ["0.0.0.0/0"], nodeCidrs: [], clusterCidrs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"] });
+        expect(problemsOf(() => parsePlatformConfig({ domain: "example.com", limits: { ingress: { cpu: "50m", memory: "1Gi" } } }, nothingExists)))
+            .toEqual(["catalyst:limits.ingress.cpu: 50m is below the request 100m; a limit must be at least its request"]);
+        expect(problemsOf(() => parsePlatformConfig({ domain: "example.com", network: { apiServerCidrs: ["10.0.0.1"] } }, nothingExists)))
+            .toEqual(["catalyst:network.apiServerCidrs[0]: must be an IPv4 network in CIDR form, like 10.0.0.0/8"]);
+    });
+
     it("names the admission settings Kubernetes would refuse", () => {
         const admission = (value: unknown) => () => parsePlatformConfig({ domain: "example.com", admission: value }, nothingExists);
         expect(problemsOf(admission({ validationActions: [] }))).toEqual(["catalyst:admission.validationActions: must name at least one of Deny, Warn, Audit"]);

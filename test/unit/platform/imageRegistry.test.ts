@@ -101,7 +101,12 @@ describe("ImageRegistry on a volume", () => {
         const container = pod.containers[0];
         expect(container.image).toBe("docker.io/library/registry:3.0.0");
         expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
-        expect(container.resources.requests).toEqual({ cpu: "50m", memory: "128Mi" });
+        expect(container.resources).toEqual({ requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+        // Alive while the API port answers; ready only while the storage driver's health check passes.
+        expect(container.livenessProbe.httpGet).toEqual({ path: "/", port: "http" });
+        expect(container.readinessProbe.httpGet).toEqual({ path: "/debug/health", port: "metrics" });
+        const gc = mocks.get(CRONJOB, "registry-gc").inputs.spec.jobTemplate.spec.template.spec.containers[0];
+        expect(gc.resources).toEqual({ requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } });
         expect(pod.volumes.find((v: { name: string }) => v.name === "data").persistentVolumeClaim.claimName).toBe("registry-data");
         expect(container.env.find((e: { name: string }) => e.name === "REGISTRY_HTTP_SECRET").valueFrom.secretKeyRef).toEqual({ name: "registry-http", key: "http-secret" });
         expect(spec.template.metadata.labels["catalyst.dev/stack"]).toBe("platform");

@@ -34,9 +34,27 @@ describe("ingressNginxValues", () => {
         expect(controller.config["strict-validate-path-type"]).toBe("true");
         expect(controller.ingressClassResource).toEqual({ name: "nginx", enabled: true, default: true });
         expect(controller.metrics.enabled).toBe(true);
-        expect(controller.resources.requests).toEqual({ cpu: "100m", memory: "128Mi" });
+        expect(controller.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } });
         expect(controller.service.type).toBe("ClusterIP");
         expect(values.defaultBackend.enabled).toBe(false);
+    });
+
+    it("runs the controller with a read-only root file system, its writable paths on emptyDir volumes", () => {
+        const controller = (ingress.ingressNginxValues({ limits: { cpu: "200m", memory: "256Mi" } }) as Values).controller;
+        expect(controller.resources.limits).toEqual({ cpu: "200m", memory: "256Mi" });
+        expect(controller.image.readOnlyRootFilesystem).toBe(true);
+        expect(controller.extraVolumeMounts.map((m: Values) => m.mountPath)).toEqual(["/etc/nginx", "/etc/ingress-controller", "/tmp"]);
+        expect(controller.extraVolumes.every((v: Values) => v.emptyDir !== undefined)).toBe(true);
+        const [copy] = controller.extraInitContainers;
+        // The image's /etc/nginx is copied into the volume that hides it.
+        expect(copy.command).toEqual(["cp", "-R", "/etc/nginx/.", "/seed/etc-nginx/"]);
+        expect(copy.volumeMounts).toEqual([{ name: "etc-nginx", mountPath: "/seed/etc-nginx" }]);
+        expect(copy.image).toBe(ingress.INGRESS_NGINX_CONTROLLER_IMAGE);
+        expect(copy.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsUser: 101, capabilities: { drop: ["ALL"] } });
+        expect(copy.resources.limits).toEqual({ cpu: "100m", memory: "64Mi" });
+        const writable = (ingress.ingressNginxValues({ readOnlyRootFilesystem: false }) as Values).controller;
+        expect(writable.extraInitContainers).toBeUndefined();
+        expect(writable.image).toBeUndefined();
     });
 
     it("keeps production defaults: two replicas with a PodDisruptionBudget and the admission webhook", () => {

@@ -7,6 +7,7 @@ import { PLATFORM_OUTPUT_NAMES } from "../../../stacks/contract";
 import { installMocks, isSecret, MOCK_TUNNEL_ID, MockRecorder, settle, valueOf } from "./mocks";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 // settle() waits for a quiet moment; on a loaded machine that takes longer than jest's 5 s.
 const SETTLE_TIMEOUT_MS = 60_000;
 const base = {
@@ -96,14 +97,42 @@ describe("platformProgram with the tunnel off", () => {
         expect(mocks.calls).toEqual([]);
     });
 
-    it("builds the five components", () => {
+    it("builds the five components and fences their namespaces", () => {
         expect(mocks.resources.filter((r) => r.type.startsWith("catalyst:platform:")).map((r) => r.type).sort()).toEqual([
             "catalyst:platform:AdmissionPolicies",
             "catalyst:platform:ImageRegistry",
             "catalyst:platform:IngressNginx",
+            "catalyst:platform:PlatformNetwork",
+            ...Array(4).fill("catalyst:platform:PlatformNetworkPolicies"),
             "catalyst:platform:PostgresOperator",
             "catalyst:platform:SharedPostgres",
         ]);
+    });
+
+    it("denies all traffic of every platform namespace, then opens exactly its flows", () => {
+        const policies = mocks.ofType(NETWORK_POLICY).map((p) => `${p.inputs.metadata.namespace}/${p.inputs.metadata.name}`).sort();
+        expect(policies).toEqual([
+            ...["allow-api-server", "allow-dns", "allow-instances", "default-deny"].map((n) => `cnpg-system/${n}`),
+            ...["allow-api-server", "allow-dns", "allow-environments", "allow-operator", "allow-replication-in", "allow-replication-out", "default-deny"].map((n) => `database/${n}`),
+            ...["allow-api-server", "allow-dns", "allow-environments", "allow-http", "allow-registry", "default-deny"].map((n) => `ingress-nginx/${n}`),
+            ...["allow-dns", "allow-ingress-controller", "default-deny"].map((n) => `registry/${n}`),
+        ]);
+        const postgres = mocks.get(NETWORK_POLICY, "network-database-allow-environments").inputs.spec;
+        expect(postgres.ingress).toEqual([{
+            from: [{ namespaceSelector: { matchExpressions: [{ key: "catalyst.dev/environment", operator: "Exists" }] } }],
+            ports: [{ protocol: "TCP", port: 5432 }],
+        }]);
+        for (const policy of mocks.ofType(NETWORK_POLICY)) {
+            expect(policy.inputs.metadata.annotations["catalyst.dev/reason"].length).toBeGreaterThan(10);
+        }
+    });
+
+    it("limits every container it names, with the production defaults", () => {
+        const ingress = mocks.get(CHART, "ingress-chart").inputs.values.controller;
+        expect(ingress.resources.limits).toEqual({ cpu: "1", memory: "1Gi" });
+        expect(mocks.get(CHART, "postgres-operator-chart").inputs.values.resources.limits).toEqual({ cpu: "500m", memory: "512Mi" });
+        expect(mocks.get("kubernetes:apps/v1:Deployment", "registry").inputs.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: "1", memory: "512Mi" });
+        expect(mocks.get("kubernetes:postgresql.cnpg.io/v1:Cluster", "postgres-cluster").inputs.spec.resources.limits).toEqual({ cpu: "2", memory: "1Gi" });
     });
 
     it("returns exactly the outputs of the public contract", async () => {
@@ -149,7 +178,7 @@ describe("platformProgram with the tunnel off", () => {
 
     it("enforces the admission baseline in environment namespaces by default", () => {
         const bindings = mocks.ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
-        expect(bindings).toHaveLength(16);
+        expect(bindings).toHaveLength(21);
         for (const binding of bindings) {
             expect(binding.inputs.spec.validationActions).toEqual(["Deny"]);
             expect(binding.inputs.spec.matchResources.namespaceSelector).toEqual({
@@ -227,5 +256,13 @@ describe("platformProgram with the tunnel on", () => {
         expect(await valueOf(outputs.tunnelId)).toBe(MOCK_TUNNEL_ID);
         expect(await valueOf(outputs.tunnelCname)).toBe(`${MOCK_TUNNEL_ID}.cfargotunnel.com`);
         expect(mocks.ofType("kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name)).toContain("cloudflared");
+    });
+
+    it("lets the tunnel out to Cloudflare's edge and the ingress controller only", () => {
+        const names = mocks.ofType(NETWORK_POLICY).filter((p) => p.inputs.metadata.namespace === "cloudflared").map((p) => p.inputs.metadata.name).sort();
+        expect(names).toEqual(["allow-dns", "allow-edge", "allow-ingress-controller", "default-deny"]);
+        const edge = mocks.get(NETWORK_POLICY, "network-tunnel-allow-edge").inputs.spec;
+        expect(edge.egress[0].to[0].ipBlock.except).toContain("169.254.169.254/32");
+        expect(mocks.get(NETWORK_POLICY, "network-tunnel-allow-ingress-controller").inputs.spec.egress[0].ports).toEqual([{ protocol: "TCP", port: 80 }]);
     });
 });

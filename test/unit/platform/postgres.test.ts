@@ -28,7 +28,7 @@ describe("cnpgValues", () => {
         expect(values.webhook.validating.create).toBe(true);
         expect(values.crds.create).toBe(true);
         expect(values.replicaCount).toBe(1);
-        expect(values.resources.requests).toEqual({ cpu: "100m", memory: "128Mi" });
+        expect(values.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } });
         expect(values.monitoring.podMonitorEnabled).toBe(false);
     });
 
@@ -46,7 +46,7 @@ describe("clusterSpec", () => {
         expect(spec.instances).toBe(3);
         expect(spec.enableSuperuserAccess).toBe(false);
         expect(spec.storage).toEqual({ size: "20Gi" });
-        expect(spec.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } });
+        expect(spec.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "1Gi" } });
         expect(spec.backup).toBeUndefined();
         expect(spec.imageName).toBeUndefined();
     });

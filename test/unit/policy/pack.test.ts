@@ -42,6 +42,13 @@ describe("the policy pack", () => {
         }
     });
 
+    it("exempts nothing by default: the platform keeps the rules it sets for tenants", () => {
+        expect(EXEMPTIONS).toEqual([]);
+        for (const policy of policies) {
+            expect([policy.name, policy.configSchema?.properties.exemptions?.default ?? []]).toEqual([policy.name, []]);
+        }
+    });
+
     it("exempts objects only from policies that exist and take exemptions, each with a reason", () => {
         for (const exemption of EXEMPTIONS) {
             const policy = policies.find((p) => p.name === exemption.policy);

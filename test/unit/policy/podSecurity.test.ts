@@ -115,11 +115,12 @@ describe("pod security policies", () => {
         expect(await violations(noHostNamespaces, T.deployment, deployment(spec, "monitoring"), { exemptions: ["Deployment monitoring/other"] })).toHaveLength(1);
     });
 
-    it("exempts the ingress controller from a read-only root file system by default, and only that", async () => {
+    it("holds the platform's ingress controller to a read-only root file system too, unless configured", async () => {
         const writable = compliantPodSpec({}, { name: "controller", securityContext: { ...compliantContainer().securityContext, readOnlyRootFilesystem: false } });
         const controller = { ...deployment(writable, "ingress-nginx"), metadata: { name: "ingress-nginx-controller", namespace: "ingress-nginx" } };
-        expect(await violations(readOnlyRootFilesystem, T.deployment, controller)).toEqual([]);
-        expect(await violations(readOnlyRootFilesystem, T.deployment, controller, { exemptions: [] })).toHaveLength(1);
-        expect(await violations(readOnlyRootFilesystem, T.deployment, deployment(writable))).toHaveLength(1);
+        expect(await violations(readOnlyRootFilesystem, T.deployment, controller)).toEqual([
+            "Deployment ingress-nginx/ingress-nginx-controller: container \"controller\" does not set readOnlyRootFilesystem: true",
+        ]);
+        expect(await violations(readOnlyRootFilesystem, T.deployment, controller, { exemptions: ["Deployment ingress-nginx/ingress-nginx-controller"] })).toEqual([]);
     });
 });
