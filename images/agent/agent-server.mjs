@@ -1,0 +1,46 @@
+// The agent container's main process: a small HTTP server on $PORT whose health endpoint
+// ($CATALYST_HEALTH_PATH, default /health) answers 200 once Claude Code and its managed
+// configuration are in place, so the pod is Ready only when `claude` would work. People and
+// agents use the workspace with `kubectl exec -it <pod> -c agent -- claude`.
+import { execFile } from "node:child_process";
+import { access } from "node:fs/promises";
+import { createServer } from "node:http";
+
+const port = Number(process.env.PORT ?? "8080");
+const healthPath = process.env.CATALYST_HEALTH_PATH ?? "/health";
+const required = ["/etc/claude-code/managed-mcp.json", "/etc/claude-code/managed-settings.json"];
+
+function claudeVersion() {
+  return new Promise((resolve) => {
+    execFile("claude", ["--version"], { timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim()));
+  });
+}
+
+async function health() {
+  const missing = [];
+  for (const file of required) {
+    try {
+      await access(file);
+    } catch {
+      missing.push(file);
+    }
+  }
+  const version = await claudeVersion();
+  return { ok: missing.length === 0 && version !== undefined, claude: version ?? null, missing };
+}
+
+const server = createServer(async (request, response) => {
+  if (request.method === "GET" && request.url === healthPath) {
+    const result = await health();
+    response.writeHead(result.ok ? 200 : 503, { "content-type": "application/json" });
+    response.end(JSON.stringify(result));
+    return;
+  }
+  response.writeHead(404, { "content-type": "text/plain" });
+  response.end("not found\n");
+});
+
+server.listen(port, () => process.stdout.write(`agent: health on :${port}${healthPath}\n`));
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}
