@@ -102,8 +102,9 @@ export interface DevcontainerOptions {
 
 /**
  * The devcontainer file for `location`: the file itself, or in a directory (a checkout of the
- * repository) `.devcontainer/devcontainer.json`, then `.devcontainer.json`, the specification's
- * lookup order. Throws a DevcontainerError when there is none.
+ * repository) `.devcontainer/devcontainer.json`, then `.devcontainer.json` (the specification's
+ * lookup order), then `devcontainer.json` (the `.devcontainer` folder itself). Throws a
+ * DevcontainerError when there is none.
  */
 export function findDevcontainerFile(location: string): string {
     if (!existsSync(location)) {
@@ -112,12 +113,13 @@ export function findDevcontainerFile(location: string): string {
     if (!statSync(location).isDirectory()) {
         return location;
     }
-    for (const candidate of [path.join(location, ".devcontainer", "devcontainer.json"), path.join(location, ".devcontainer.json")]) {
+    const candidates = [".devcontainer/devcontainer.json", ".devcontainer.json", "devcontainer.json"].map((name) => path.join(location, name));
+    for (const candidate of candidates) {
         if (existsSync(candidate)) {
             return candidate;
         }
     }
-    throw new DevcontainerError(location, "path", "holds neither .devcontainer/devcontainer.json nor .devcontainer.json");
+    throw new DevcontainerError(location, "path", "holds none of .devcontainer/devcontainer.json, .devcontainer.json, devcontainer.json");
 }
 
 /** Reads and checks the devcontainer file at `location` (see {@link findDevcontainerFile}). */

@@ -65,7 +65,7 @@ const size = (requestCpu: string, requestMemory: string, limitCpu: string, limit
  * and 8Gi of limits).
  */
 export const WORKSPACE_RESOURCES: Record<keyof WorkspaceImages | "devcontainer", Resources> = {
-    agent: size("250m", "512Mi", "1", "1Gi"),
+    agent: size("250m", "512Mi", "750m", "1Gi"),
     docs: size("25m", "64Mi", "100m", "256Mi"),
     playwright: size("100m", "512Mi", "750m", "1Gi"),
     dockerhub: size("25m", "64Mi", "100m", "256Mi"),
