@@ -42,7 +42,10 @@ export interface LintProblem {
 
 /** The problems of one Dockerfile's text (empty when it passes). */
 export function lintDockerfile(text: string): LintProblem[] {
-    const problems: LintProblem[] = validate(text, STRICT).map((d) => ({ line: d.range.start.line + 1, message: d.message }));
+    const problems: LintProblem[] = validate(text, STRICT).map((d) => ({
+        line: d.range.start.line + 1,
+        message: typeof d.message === "string" ? d.message : d.message.value,
+    }));
     const dockerfile = DockerfileParser.parse(text);
     const froms: From[] = dockerfile.getFROMs();
     const lineOf = (instruction: { getRange(): { start: { line: number } } }) => instruction.getRange().start.line + 1;
