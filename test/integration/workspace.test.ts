@@ -5,7 +5,7 @@ import * as path from "path";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { policyPackOptions } from "../../policy/options";
 import { workspaceInstanceName } from "../../components/environment/workspace-spec";
-import { clusterEndpoint, configFromFile, entry, ENVIRONMENT_KINDS, PLATFORM_REFERENCE, waitGone } from "./environment-helpers";
+import { clusterEndpoint, configFromFile, destroyAndRemove, entry, ENVIRONMENT_KINDS, PLATFORM_REFERENCE, waitGone } from "./environment-helpers";
 import { countLabelled, ensurePlatform, kubectl, kubectlJson, PLATFORM_STACK, quietOutput, repoRoot } from "./harness";
 
 /*
@@ -60,17 +60,7 @@ describe("agent workspace on the local cluster", () => {
         outputs = up.outputs;
     });
 
-    afterAll(async () => {
-        if (stack !== undefined) {
-            try {
-                if (!destroyed) {
-                    await stack.destroy({ onOutput: quietOutput });
-                }
-            } finally {
-                await stack.workspace.removeStack(stackName);
-            }
-        }
-    });
+    afterAll(() => destroyAndRemove(stack, destroyed));
 
     const workspacePod = () => kubectlJson<{ items: any[] }>(["get", "pods", "-n", namespace, "-l", `catalyst.dev/workspace=${instance}`]).items[0];
     const byName = (items: any[]) => Object.fromEntries((items ?? []).map((item) => [item.name, item]));
