@@ -34,9 +34,10 @@ describe("agent workspace on the local cluster", () => {
     let stack: Stack;
     let outputs: OutputMap;
     let destroyed = false;
+    let ingressNamespace: string;
 
     beforeAll(async () => {
-        await ensurePlatform();
+        ingressNamespace = (await (await ensurePlatform()).outputs()).ingressNamespace.value as string;
         stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: repoRoot });
         await stack.setAllConfig({
             ...configFromFile("Pulumi.pr.yaml"),
@@ -134,9 +135,10 @@ describe("agent workspace on the local cluster", () => {
         const policy = kubectlJson<{ spec: any }>(["get", "networkpolicy", `${workspaceName}-app`, "-n", namespace]);
         expect(policy.spec.podSelector.matchLabels["catalyst.dev/workspace"]).toBe(instance);
         expect(policy.spec.egress).toEqual([
-            { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] },
+            { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ingressNamespace } } }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] },
             { to: [{ podSelector: {} }] },
         ]);
+        expect(ingressNamespace).not.toBe("");
     });
 
     it("previews no changes on a second run and leaves nothing after destroy", async () => {
