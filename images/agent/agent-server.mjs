@@ -10,9 +10,18 @@ const port = Number(process.env.PORT ?? "8080");
 const healthPath = process.env.CATALYST_HEALTH_PATH ?? "/health";
 const required = ["/etc/claude-code/managed-mcp.json", "/etc/claude-code/managed-settings.json"];
 
+// The binary does not change under a running container: once it answered, its version is kept,
+// so the readiness probe (every few seconds) does not start a process each time.
+let knownVersion;
 function claudeVersion() {
+  if (knownVersion !== undefined) {
+    return Promise.resolve(knownVersion);
+  }
   return new Promise((resolve) => {
-    execFile("claude", ["--version"], { timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim()));
+    execFile("claude", ["--version"], { timeout: 10_000 }, (error, stdout) => {
+      knownVersion = error ? undefined : stdout.trim();
+      resolve(knownVersion);
+    });
   });
 }
 
