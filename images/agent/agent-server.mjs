@@ -7,8 +7,11 @@ import { access } from "node:fs/promises";
 import { createServer } from "node:http";
 
 const port = Number(process.env.PORT ?? "8080");
+// Every interface in the pod: the kubelet probes the pod's IP.
+const host = process.env.HOST ?? "0.0.0.0";
 const healthPath = process.env.CATALYST_HEALTH_PATH ?? "/health";
-const required = ["/etc/claude-code/managed-mcp.json", "/etc/claude-code/managed-settings.json"];
+const configDir = process.env.CATALYST_CLAUDE_CONFIG_DIR ?? "/etc/claude-code";
+const required = [`${configDir}/managed-mcp.json`, `${configDir}/managed-settings.json`];
 
 // The binary does not change under a running container: once it answered, its version is kept,
 // so the readiness probe (every few seconds) does not start a process each time.
@@ -49,7 +52,7 @@ const server = createServer(async (request, response) => {
   response.end("not found\n");
 });
 
-server.listen(port, () => process.stdout.write(`agent: health on :${port}${healthPath}\n`));
+server.listen(port, host, () => process.stdout.write(`agent: health on :${server.address().port}${healthPath}\n`));
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
