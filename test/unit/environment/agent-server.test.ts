@@ -61,6 +61,6 @@ describe("the agent image's health server", () => {
         writeFileSync(path.join(dir, "claude-code", "managed-settings.json"), "{}");
         const base = await start("exit 1");
         const response = await fetch(`${base}/healthz`);
-        expect([response.status, (await response.json()).claude]).toEqual([503, null]);
+        expect([response.status, ((await response.json()) as { claude: unknown }).claude]).toEqual([503, null]);
     });
 });
