@@ -7,7 +7,7 @@ import { ClusterEndpoint, OidcSettings } from "../../components/environment/kube
 import { EgressRule } from "../../components/environment/network";
 import { LimitSpec, limitRangeFor, QuotaSpec, quotaFor, sizingProblems, Tier } from "../../components/environment/quota";
 import { StackIdentity } from "../../components/naming";
-import { PasswordSource } from "../../components/shared/password";
+import { PasswordSource } from "../../components/common/password";
 import { ENVIRONMENT_SECRET_KEYS, environmentSchema, RawEnvironmentConfig } from "./environment-schema";
 import { resolveWorkspace, WorkspaceConfig } from "./environment-workspace";
 import { ConfigError, parseConfig } from "./validate";
