@@ -22,6 +22,9 @@ if compgen -G ".github/workflows/*.yml" >/dev/null; then
   step "actionlint"
   actionlint .github/workflows/*.yml
 fi
+# The images' Dockerfiles (images/*/Dockerfile): dockerfile-utils plus the project's rules.
+step "dockerfile lint"
+npm run --silent lint:dockerfiles
 
 results="$repo/.catalyst/test-results"
 mkdir -p "$results"

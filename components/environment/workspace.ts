@@ -4,6 +4,9 @@ import { GeneratedPassword, PasswordSource } from "../common/password";
 import { componentSelector, NEEDS_API_LABEL, objectLabels, SERVICE_ANNOTATIONS } from "./labels";
 import { internetEgressSpec } from "./network";
 import { Route, workspaceHost } from "./route";
+import { ClaudeCredentialVariable, ClaudeSettings, claudeConfigFiles, DOCKERHUB_MCP_TOKEN_VARIABLE } from "./workspace-claude";
+import { DevcontainerWorkspace } from "./workspace-devcontainer";
+import { workspaceEgressSpec } from "./workspace-network";
 import {
     WORKSPACE_PORTS,
     WorkspaceFeatures,
@@ -17,7 +20,17 @@ export interface WorkspaceCredentials {
     githubToken?: string;
     sshPrivateKey?: string;
     dockerhubToken?: string;
+    /** Claude Code's API key (ANTHROPIC_API_KEY). */
+    anthropicApiKey?: string;
+    /** Claude Code's OAuth token (CLAUDE_CODE_OAUTH_TOKEN, from `claude setup-token`). */
+    claudeCodeOauthToken?: string;
 }
+
+/** Where each Claude credential variable comes from in {@link WorkspaceCredentials}. */
+const CLAUDE_CREDENTIAL_FIELDS: Record<ClaudeCredentialVariable, keyof WorkspaceCredentials> = {
+    ANTHROPIC_API_KEY: "anthropicApiKey",
+    CLAUDE_CODE_OAUTH_TOKEN: "claudeCodeOauthToken",
+};
 
 /** Arguments of {@link AgentWorkspace}. */
 export interface AgentWorkspaceArgs {
@@ -45,6 +58,18 @@ export interface AgentWorkspaceArgs {
     credentials: pulumi.Input<WorkspaceCredentials>;
     /** Whether `credentials` holds an SSH key (known from validated config). */
     hasSshKey: boolean;
+    /** Which Claude credential `credentials` holds, if any (known from validated config). */
+    claudeCredential?: ClaudeCredentialVariable;
+    /** Claude Code's model and permission mode. */
+    claude: ClaudeSettings;
+    /** The environment's public URL ("" when it has no route): APP_URL of the agent and the browser. */
+    appUrl: pulumi.Input<string>;
+    /** The app's in-cluster URL: APP_INTERNAL_URL. */
+    appInternalUrl: pulumi.Input<string>;
+    /** Namespace of the ingress controller, which the browser reaches the public URL through. */
+    ingressNamespace: pulumi.Input<string>;
+    /** What the repository's devcontainer.json asks for, when it has one. */
+    devcontainer?: DevcontainerWorkspace;
     /** The environment's owner Role; the workspace's ServiceAccount is bound to it. */
     ownerRoleName: pulumi.Input<string>;
     /** The database connection Secret, when the environment has Postgres. */
@@ -107,12 +132,27 @@ export class AgentWorkspace extends pulumi.ComponentResource {
         if (args.hasSshKey) {
             add("SSH_PRIVATE_KEY", credentials.apply((c) => c.sshPrivateKey));
         }
+        const claudeCredential = args.claudeCredential;
+        if (claudeCredential !== undefined) {
+            add(claudeCredential, credentials.apply((c) => c[CLAUDE_CREDENTIAL_FIELDS[claudeCredential]]));
+        }
+        // The Docker Hub MCP server refuses HTTP clients without this bearer token; only the agent has it.
+        secretData[DOCKERHUB_MCP_TOKEN_VARIABLE] = new GeneratedPassword(`${name}-dockerhub-mcp`, { source: args.passwordSource }, child).value;
         if (args.features.hasura) {
             secretData.HASURA_GRAPHQL_ADMIN_SECRET = new GeneratedPassword(`${name}-hasura-admin`, { source: args.passwordSource }, child).value;
         }
         const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
             metadata: { name: `${objectName}-credentials`, namespace, labels },
             stringData: secretData,
+        }, child);
+
+        const claudeConfig = new k8s.core.v1.ConfigMap(`${name}-claude`, {
+            metadata: { name: `${objectName}-claude`, namespace, labels },
+            data: claudeConfigFiles(args.claude, {
+                playwright: WORKSPACE_PORTS.playwrightMcp,
+                docs: WORKSPACE_PORTS.docs,
+                dockerhub: WORKSPACE_PORTS.dockerhub,
+            }),
         }, child);
 
         const claim = (suffix: string, storage: string) => new k8s.core.v1.PersistentVolumeClaim(`${name}-${suffix}`, {
@@ -145,6 +185,11 @@ export class AgentWorkspace extends pulumi.ComponentResource {
                         serviceAccountName: account.metadata.name,
                         credentialsSecretName: secret.metadata.name,
                         hasSshKey: args.hasSshKey,
+                        claudeCredential: args.claudeCredential,
+                        claudeConfigMapName: claudeConfig.metadata.name,
+                        appUrl: args.appUrl,
+                        appInternalUrl: args.appInternalUrl,
+                        devcontainer: args.devcontainer,
                         databaseSecretName: args.databaseSecretName,
                         claims: { workspace: workspaceClaim.metadata.name, home: homeClaim.metadata.name },
                     }),
@@ -156,6 +201,11 @@ export class AgentWorkspace extends pulumi.ComponentResource {
         new k8s.networking.v1.NetworkPolicy(`${name}-internet`, {
             metadata: { name: `${objectName}-internet-443`, namespace, labels },
             spec: internetEgressSpec(selector, args.clusterCidrs),
+        }, child);
+        // The browser tests the environment: its public URL through the ingress controller, and the app directly.
+        new k8s.networking.v1.NetworkPolicy(`${name}-app`, {
+            metadata: { name: `${objectName}-app`, namespace, labels },
+            spec: workspaceEgressSpec(selector, args.ingressNamespace),
         }, child);
         if (args.apiServerCidrs.length > 0) {
             new k8s.networking.v1.NetworkPolicy(`${name}-api-server`, {
@@ -177,9 +227,7 @@ export class AgentWorkspace extends pulumi.ComponentResource {
                 selector,
                 ports: [
                     { name: "http", port: WORKSPACE_PORTS.http, targetPort: "http" },
-                    { name: "mcp", port: WORKSPACE_PORTS.mcp, targetPort: "mcp" },
-                    { name: "browser-mcp", port: WORKSPACE_PORTS.playwrightMcp, targetPort: "browser-mcp" },
-                    { name: "novnc", port: WORKSPACE_PORTS.novnc, targetPort: "novnc" },
+                    ...(args.devcontainer?.forwardPorts ?? []).map((port) => ({ name: `fwd-${port}`, port, targetPort: `fwd-${port}` })),
                 ],
             },
         }, { parent: this, dependsOn: [deployment] });

@@ -1,4 +1,4 @@
-import { existsSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import { availableParallelism } from "os";
 import * as path from "path";
 import { parseStackName, StackKind } from "../../components/naming";
@@ -18,9 +18,12 @@ import {
     parseSha,
     platformTarget,
     previewTarget,
+    InputError,
     StackTarget,
 } from "./validation";
 import { defaultWorkRoot, REPO_ROOT } from "./workspace";
+import { devcontainerProblem } from "../config/environment-workspace";
+import * as yaml from "js-yaml";
 
 export type { CallOptions } from "./executor";
 
@@ -165,6 +168,7 @@ export class Automation {
         if (image !== undefined) config["catalyst:image"] = image;
         if (owners !== undefined) config["catalyst:access"] = { owners: { users: owners } };
         Object.assign(config, args.config ?? {});
+        this.checkWorkspace("pr", config);
         const tags: Record<string, string> = {
             [TAGS.kind]: "preview",
             [TAGS.pr]: String(target.pr),
@@ -253,6 +257,7 @@ export class Automation {
             tags[TAGS.branch] = tagValue(args.branch);
         }
         Object.assign(config, args.config ?? {});
+        this.checkWorkspace(this.stackFile(target.stack), config);
         return this.operation({
             target,
             action: "up",
@@ -336,6 +341,24 @@ export class Automation {
 
     private stackFile(stack: string): string | undefined {
         return existsSync(path.join(this.repoRoot, `Pulumi.${stack}.yaml`)) ? stack : undefined;
+    }
+
+    /**
+     * The workspace's devcontainer.json is a file of the repository, not a flag: a bad one is bad
+     * input all the same, refused here (InputError, exit 2) before any stack is touched.
+     */
+    private checkWorkspace(template: string | undefined, config: Record<string, unknown>): void {
+        const file = template === undefined ? undefined : path.join(this.repoRoot, `Pulumi.${template}.yaml`);
+        const settings = file !== undefined && existsSync(file) ? yaml.load(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } : {};
+        const base = settings?.config?.["catalyst:workspace"];
+        const patch = config["catalyst:workspace"];
+        const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+        const workspace = isObject(base) && isObject(patch) ? { ...base, ...patch } : patch ?? base;
+        const problem = devcontainerProblem(workspace, this.repoRoot);
+        if (problem !== undefined) {
+            const colon = problem.indexOf(": ");
+            throw new InputError(problem.slice(0, colon), problem.slice(colon + 2));
+        }
     }
 
     private destroyJob(target: StackTarget, allowedKinds: StackKind[], removeStack: boolean): StackJob {

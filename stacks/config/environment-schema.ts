@@ -2,6 +2,8 @@ import { z } from "zod";
 import { imageMessage } from "../../components/environment/image";
 import { isIpv4Cidr } from "../../components/environment/network";
 import { parseQuantity, TIERS } from "../../components/environment/quota";
+import { PERMISSION_MODES } from "../../components/environment/workspace-claude";
+import { DEFAULT_IMAGE_REGISTRY, DEFAULT_IMAGE_TAG } from "../../components/environment/workspace-images";
 import { isDnsLabel } from "../../components/naming";
 
 /**
@@ -209,13 +211,40 @@ export const environmentSchema = z.object({
         workspaceStorage: quantity.default("10Gi"),
         homeStorage: quantity.default("1Gi"),
         devDomain: dnsName.optional(),
+        /** Registry of the images this repository builds (images/): `<registry>/<image>:<imageTag>`. */
+        imageRegistry: text(z.string().regex(
+            /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$/,
+            "must be a registry and repository path like ghcr.io/acme/catalyst",
+        )).default(DEFAULT_IMAGE_REGISTRY),
+        imageTag: text(z.string().regex(/^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a pinned image tag like 0.1.0 (not latest)"))
+            .default(DEFAULT_IMAGE_TAG),
+        /** Claude Code's settings (managed settings of the agent container). */
+        claude: z.object({
+            model: text(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.:_\[\]-]{0,99}$/, "must be a model alias or name like sonnet or claude-sonnet-4-5")).optional(),
+            permissionMode: z.enum(PERMISSION_MODES, {
+                error: (issue) => `must be one of ${PERMISSION_MODES.join(", ")}; got ${JSON.stringify(issue.input)}`,
+            }).default("default"),
+        }).strict().default({ permissionMode: "default" }),
+        /**
+         * The repository's devcontainer.json: a path (the file, or a checkout holding
+         * .devcontainer/devcontainer.json), relative to the project root; `image` is the prebuilt
+         * image of a devcontainer that has `build`.
+         */
+        devcontainer: z.preprocess(
+            (v) => (typeof v === "string" ? { path: v } : v),
+            z.object({ path: text(z.string().min(1)), image: image.optional() }).strict(),
+        ).optional(),
     }).strict().optional(),
     // The four secret keys: validated here for shape (their values never appear in messages),
     // read for use through config.getSecretObject so that they stay Pulumi secrets.
     appSecrets: z.record(envName, str).optional(),
     appSecretFiles: z.record(str, str).optional(),
     databaseBackupCredentials: z.object({ accessKeyId: text(z.string().min(1)), secretAccessKey: text(z.string().min(1)) }).strict().optional(),
-    workspaceSecrets: z.object({ githubToken: str.optional(), sshPrivateKey: str.optional(), dockerhubToken: str.optional() }).strict().optional(),
+    workspaceSecrets: z.object({
+        githubToken: str.optional(), sshPrivateKey: str.optional(), dockerhubToken: str.optional(),
+        /** Claude Code's credential: one of the two. */
+        anthropicApiKey: str.optional(), claudeCodeOauthToken: str.optional(),
+    }).strict().optional(),
 }).strict();
 
 /** The configuration after the schema, before cross-field checks. */

@@ -6,10 +6,10 @@ import { DatabaseMode } from "../../components/environment/database";
 import { ClusterEndpoint, OidcSettings } from "../../components/environment/kubeconfig";
 import { EgressRule } from "../../components/environment/network";
 import { LimitSpec, limitRangeFor, QuotaSpec, quotaFor, sizingProblems, Tier } from "../../components/environment/quota";
-import { DEFAULT_WORKSPACE_IMAGES, WorkspaceFeatures, WorkspaceImages } from "../../components/environment/workspace-spec";
 import { StackIdentity } from "../../components/naming";
 import { PasswordSource } from "../../components/common/password";
 import { ENVIRONMENT_SECRET_KEYS, environmentSchema, RawEnvironmentConfig } from "./environment-schema";
+import { resolveWorkspace, WorkspaceConfig } from "./environment-workspace";
 import { ConfigError, parseConfig } from "./validate";
 
 /** The configuration namespace: keys are `catalyst:<name>`. */
@@ -54,20 +54,7 @@ export interface EnvironmentConfig {
     };
     redis: RawEnvironmentConfig["redis"] & { persistent: boolean };
     route: RawEnvironmentConfig["route"];
-    workspace?: {
-        description: string;
-        user: string;
-        timezone: string;
-        otelEndpoint: string;
-        healthPath: string;
-        repository?: { url: string; branch: string };
-        features: WorkspaceFeatures;
-        images: WorkspaceImages;
-        workspaceStorage: string;
-        homeStorage: string;
-        devDomain?: string;
-        hasSshKey: boolean;
-    };
+    workspace?: WorkspaceConfig;
     /** Which secret keys are set. */
     secrets: Record<(typeof ENVIRONMENT_SECRET_KEYS)[number], boolean>;
 }
@@ -247,35 +234,8 @@ export function loadEnvironmentConfig(identity: StackIdentity, all: Record<strin
         problems.push(`${key("databaseBackupCredentials")}: required (as a secret) when database.backup is set`);
     }
 
-    // Workspace: development and preview only; named by its description.
-    let workspace: EnvironmentConfig["workspace"];
-    const ws = raw.workspace;
-    if (ws?.enabled) {
-        if (deployment) {
-            problems.push(`${key("workspace.enabled")}: agent workspaces only exist in development and preview environments`);
-        }
-        if (ws.description === undefined || ws.description.trim() === "") {
-            problems.push(`${key("workspace.description")}: must not be empty; the workspace's name is the sha256 of its description`);
-        }
-        if ((ws.features.postgres || ws.features.hasura) && mode === "none") {
-            problems.push(`${key("workspace.features")}: postgres and hasura need a database; database.mode is none`);
-        }
-        const branch = ws.repository?.branch ?? raw.branch ?? "main";
-        workspace = {
-            description: ws.description ?? "",
-            user: ws.user ?? identity.user ?? identity.stack,
-            timezone: ws.timezone,
-            otelEndpoint: ws.otelEndpoint,
-            healthPath: ws.healthPath,
-            repository: ws.repository ? { url: ws.repository.url, branch } : undefined,
-            features: ws.features,
-            images: { ...DEFAULT_WORKSPACE_IMAGES, ...ws.images },
-            workspaceStorage: ws.workspaceStorage,
-            homeStorage: ws.homeStorage,
-            devDomain: ws.devDomain,
-            hasSshKey: (raw.workspaceSecrets?.sshPrivateKey ?? "") !== "",
-        };
-    }
+    // Workspace: development and preview only; named by its description (environment-workspace.ts).
+    const workspace = resolveWorkspace(raw, { identity, deployment, hasDatabase: mode !== "none", root: options.root }, problems);
 
     if (problems.length > 0) {
         throw new ConfigError(problems);

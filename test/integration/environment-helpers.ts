@@ -2,8 +2,8 @@ import { generateKeyPairSync } from "crypto";
 import { readFileSync } from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigMap } from "@pulumi/pulumi/automation";
-import { kubectl, kubectlJson, repoRoot } from "./harness";
+import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { kubectl, kubectlJson, quietOutput, repoRoot } from "./harness";
 
 /**
  * Helpers of the environment integration tests: stack configuration from the checked-in YAML
@@ -135,4 +135,18 @@ export function podManifest(namespace: string, name: string, overrides: {
             ...(overrides.pod ?? {}),
         },
     });
+}
+
+/** Teardown of a test's stack: destroy it (unless the test already did), then remove it. */
+export async function destroyAndRemove(stack: Stack | undefined, alreadyDestroyed: boolean): Promise<void> {
+    if (stack === undefined) {
+        return;
+    }
+    try {
+        if (!alreadyDestroyed) {
+            await stack.destroy({ onOutput: quietOutput });
+        }
+    } finally {
+        await stack.workspace.removeStack(stack.name);
+    }
 }
