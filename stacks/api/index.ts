@@ -1,4 +1,5 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from "http";
+import { createServer as createHttpsServer } from "https";
 import { parseArgs } from "util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -6,6 +7,7 @@ import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
 import { createHandler, errorResponse, readJson, sendJson } from "./http";
 import { createMcpServer } from "./mcp";
 import { CatalystService, Library } from "./service";
+import type { ServeOidc } from "../oidc/serve";
 
 /**
  * `catalyst serve` (HTTP API) and `catalyst mcp` (MCP over stdio, or streamable HTTP with
@@ -20,26 +22,28 @@ export { loadTokens, TokenTable } from "./auth";
 export { OperationRegistry, formatSse } from "./operations";
 
 const USAGE = {
-    serve: "usage: catalyst serve [--port <n>] [--host <addr>]\n  HTTP API (docs/api.md). Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE.",
+    serve: "usage: catalyst serve [--port <n>] [--host <addr>] [--local-oidc]\n  HTTP API (docs/api.md). Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE.\n" +
+        "  OpenID provider at /oidc with CATALYST_OIDC_ISSUER, or --local-oidc for the local cluster's issuer (docs/security.md).",
     mcp: "usage: catalyst mcp [--port <n>] [--host <addr>]\n  MCP server over stdio (caller: the user of CATALYST_MCP_TOKEN), or streamable HTTP at /mcp with --port (caller: each request's bearer token).",
 };
 
 interface ServerArgs {
     port?: number;
     host: string;
+    localOidc?: boolean;
 }
 
 function parseServerArgs(command: "serve" | "mcp", argv: readonly string[]): ServerArgs | "help" {
-    const { values } = parseArgs({ args: [...argv], options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+    const { values } = parseArgs({ args: [...argv], options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" }, ...(command === "serve" ? { "local-oidc": { type: "boolean" as const } } : {}) }, strict: true });
     if (values.help === true) return "help";
     let port: number | undefined;
     if (values.port !== undefined) {
         if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) > 65535) throw new Error(`--port: must be a port number 0-65535, got "${values.port}"`);
         port = Number(values.port);
-    } else if (command === "serve") {
+    } else if (command === "serve" && values["local-oidc"] !== true) {
         port = 8080;
     }
-    return { port, host: values.host ?? "127.0.0.1" };
+    return { port, host: values.host ?? "127.0.0.1", localOidc: values["local-oidc"] === true };
 }
 
 /** Operator-set config for every preview (CATALYST_API_PREVIEW_CONFIG, a JSON object), or undefined. */
@@ -97,6 +101,7 @@ export async function runServeCommand(argv: readonly string[], library?: Library
     let args: ServerArgs | "help";
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
+    let oidc: ServeOidc | undefined;
     try {
         args = parseServerArgs("serve", argv);
         if (args === "help") {
@@ -105,21 +110,29 @@ export async function runServeCommand(argv: readonly string[], library?: Library
         }
         tokens = loadTokens();
         config = previewConfig();
+        // Loaded only when configured: the provider is an ES module graph of its own.
+        oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc === true) : undefined;
+        args.port ??= oidc?.port;
     } catch (err) {
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 2;
     }
     if (tokens.size === 0) stderr("catalyst serve: warning: no tokens configured (CATALYST_API_TOKENS); every request will get 401");
     const service = new CatalystService(library ?? (await loadLibrary()), undefined, undefined, config);
-    const server = createServer(createHandler({ service, tokens }));
+    const api = createHandler({ service, tokens });
+    const handler = oidc ? (req: IncomingMessage, res: ServerResponse) => void (oidc.service.handle(req, res) || api(req, res)) : api;
+    const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
     try {
         await listen(server, args);
     } catch (err) {
+        oidc?.service.close();
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 1;
     }
-    stderr(`catalyst serve: listening on ${address(server)}`);
-    return untilSignal(server);
+    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}`);
+    const code = await untilSignal(server);
+    oidc?.service.close();
+    return code;
 }
 
 /** Streamable HTTP transport at /mcp, stateless: one MCP server per request, bound to its caller. */

@@ -2,6 +2,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import type { Automation, CallOptions } from "../operations";
 import type { OperationResult } from "../types";
+import { LOGIN_COMMANDS } from "../../login/names";
 import { EXIT, Invocation, parseCommandLine, UsageError } from "./args";
 import { describeGc, describeRecords, describeResult, describeStatus, LiveReporter, PlainReporter, Reporter } from "./render";
 
@@ -32,6 +33,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo(), sig
     if (argv[0] === "serve" || argv[0] === "mcp") {
         const api = await import("../../api");
         return argv[0] === "serve" ? api.runServeCommand(argv.slice(1)) : api.runMcpCommand(argv.slice(1));
+    }
+    // Signing in (stacks/login): no toolchain and no Automation API, kube-credential runs per kubectl call.
+    const login = argv[0] === "oidc" ? argv.slice(0, 2).join(" ") : argv[0];
+    if (LOGIN_COMMANDS.includes(login)) {
+        const { readStdin, runLoginCommand } = await import("../../login/commands");
+        return runLoginCommand(login, argv.slice(login.split(" ").length), { stdout: io.stdout, stderr: io.stderr, stdin: readStdin });
     }
     let parsed;
     try {

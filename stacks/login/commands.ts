@@ -1,0 +1,282 @@
+import { existsSync, readFileSync } from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { namespaceName } from "../../components/naming";
+import { oidcKubeconfig } from "../../components/environment/kubeconfig";
+import { DEFAULT_CLIENT_ID, localOidcDir, parseIssuer, readLocalIssuer, REPO_ROOT } from "../oidc/settings";
+import { cacheFile, CachedTokens, readCache, removeCache, withCacheLock, writeCache } from "./cache";
+import { execCredential, isFresh } from "./credential";
+import { readCa } from "./http";
+
+/**
+ * The client-side commands, as the CLI calls them: `catalyst login`, `logout`,
+ * `kube-credential`, `kubeconfig <environment>` and `oidc add-user`. Each takes its argv
+ * (without the command) and returns the exit code: 0 ok, 1 failed, 2 bad input or a refused
+ * sign-in. The issuer, client and CA come from flags, else CATALYST_OIDC_ISSUER,
+ * CATALYST_OIDC_CLIENT_ID and CATALYST_OIDC_CA_FILE, else the local cluster's issuer.
+ */
+
+/** Where the commands write. */
+export interface LoginIo {
+    stdout: (text: string) => void;
+    stderr: (text: string) => void;
+    stdin: () => Promise<string>;
+}
+
+class Usage extends Error {}
+
+const target = {
+    issuer: { type: "string" as const },
+    "client-id": { type: "string" as const },
+    "ca-file": { type: "string" as const },
+    help: { type: "boolean" as const, short: "h" },
+};
+
+const TARGET_HELP = [
+    "  --issuer <url>      The OpenID issuer (default: CATALYST_OIDC_ISSUER, else the local cluster's)",
+    "  --client-id <id>    The client the cluster trusts (default: CATALYST_OIDC_CLIENT_ID, else catalyst-cluster)",
+    "  --ca-file <file>    CA to trust for the issuer (default: CATALYST_OIDC_CA_FILE, else the local cluster's CA for its issuer)",
+];
+
+export const HELP: Record<string, string> = {
+    login: [
+        "Usage: catalyst login [--device | --user <name> --password-stdin] [options]",
+        "",
+        "Signs in to the OpenID provider (catalyst serve) and caches the tokens (0600) under the user's",
+        "cache directory for `catalyst kube-credential`. Default: a browser with PKCE and a loopback redirect.",
+        "",
+        "  --device            Device flow: prints a URL and a code to enter on any device with a browser",
+        "  --user <name>       Sign in with a password of the provider's local users file ...",
+        "  --password-stdin    ... read from stdin (one line)",
+        ...TARGET_HELP,
+        "",
+        "Exit codes: 0 signed in, 1 failed, 2 bad input or sign-in refused (nothing is cached).",
+    ].join("\n"),
+    logout: ["Usage: catalyst logout [options]", "", "Revokes the cached refresh token and removes the cache.", ...TARGET_HELP].join("\n"),
+    "kube-credential": [
+        "Usage: catalyst kube-credential [options]",
+        "",
+        "The exec credential plugin of OIDC kubeconfigs: prints a client.authentication.k8s.io/v1",
+        "ExecCredential with the cached ID token and its expiry, refreshing it silently first when it",
+        "expires within a minute. Exits 1, saying to run `catalyst login`, when there is no sign-in.",
+        ...TARGET_HELP,
+    ].join("\n"),
+    kubeconfig: [
+        "Usage: catalyst kubeconfig <environment> [options]",
+        "",
+        "Prints a kubeconfig for the namespace of <environment> (pr-<n>, dev-<user>, staging, production)",
+        "that signs in through `catalyst kube-credential` as whoever ran `catalyst login`.",
+        "",
+        "  --server <url>      The API server (default: the local cluster's)",
+        "  --cluster-ca <file> The API server's CA (default: the local cluster's CA)",
+        ...TARGET_HELP,
+    ].join("\n"),
+    "oidc add-user": [
+        "Usage: catalyst oidc add-user <name> --password-stdin [--email <address>] [--groups <a,b>] [--users-file <file>]",
+        "",
+        "Adds or replaces a person in the provider's local users file (a bcrypt hash, never the password).",
+        "Default file: CATALYST_OIDC_USERS_FILE, else .catalyst/oidc/users.json (the embedded default's).",
+    ].join("\n"),
+};
+
+interface Target {
+    issuer: string;
+    clientId: string;
+    caFile?: string;
+}
+
+function resolveTarget(values: { issuer?: string; "client-id"?: string; "ca-file"?: string }, env: NodeJS.ProcessEnv): Target {
+    const local = readLocalIssuer();
+    const issuerText = values.issuer ?? (env.CATALYST_OIDC_ISSUER || undefined) ?? local?.issuer;
+    if (issuerText === undefined) throw new Usage("--issuer: no issuer given, CATALYST_OIDC_ISSUER is unset and the local cluster has none (npm run cluster:up)");
+    const issuer = parseIssuer(issuerText, values.issuer !== undefined ? "--issuer" : "CATALYST_OIDC_ISSUER");
+    const isLocal = local !== undefined && issuer === local.issuer;
+    const clientId = values["client-id"] ?? (env.CATALYST_OIDC_CLIENT_ID || undefined) ?? (isLocal ? local.clientId : DEFAULT_CLIENT_ID);
+    const caFile = values["ca-file"] ?? (env.CATALYST_OIDC_CA_FILE || undefined) ?? (isLocal ? local.caFile : undefined);
+    if (caFile !== undefined && !existsSync(caFile)) throw new Usage(`--ca-file: ${caFile} does not exist`);
+    return { issuer, clientId, caFile };
+}
+
+function issuerTarget(t: Target) {
+    return { issuer: t.issuer, clientId: t.clientId, ca: readCa(t.caFile) };
+}
+
+function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(argv: readonly string[], options: T, positionals = 0) {
+    let parsed;
+    try {
+        parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: positionals > 0 });
+    } catch (err) {
+        throw new Usage((err as Error).message);
+    }
+    if (parsed.positionals.length > positionals) throw new Usage(`unexpected argument "${parsed.positionals[positionals]}"`);
+    return parsed;
+}
+
+function oneLine(err: unknown): string {
+    return ((err as Error).message ?? String(err)).split("\n")[0];
+}
+
+async function login(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
+    const { values } = parse(argv, { ...target, device: { type: "boolean" }, user: { type: "string" }, "password-stdin": { type: "boolean" } });
+    if (values.help) return help("login", io);
+    if ((values.user === undefined) !== (values["password-stdin"] !== true)) throw new Usage("--user and --password-stdin: give both (the password is read from stdin, never from the command line)");
+    if (values.device && values.user !== undefined) throw new Usage("--device and --user: choose one way to sign in");
+    const t = resolveTarget(values, env);
+    const flows = await import("./flows");
+    const say = (line: string) => io.stderr(`${line}\n`);
+    let tokens: CachedTokens;
+    try {
+        if (values.user !== undefined) {
+            const password = (await io.stdin()).replace(/\r?\n$/, "");
+            if (password === "") throw new Usage("--password-stdin: stdin was empty");
+            tokens = await flows.passwordSignIn(issuerTarget(t), values.user, password);
+        } else if (values.device) {
+            tokens = await flows.deviceSignIn(issuerTarget(t), say);
+        } else {
+            tokens = await flows.browserSignIn(issuerTarget(t), say);
+        }
+    } catch (err) {
+        if (err instanceof flows.SignInRefused) {
+            io.stderr(`catalyst login: ${oneLine(err)}\n`);
+            return 2;
+        }
+        throw err;
+    }
+    writeCache(cacheFile(t.issuer, t.clientId, env), tokens);
+    io.stdout(`signed in to ${t.issuer} as ${tokens.user}; token valid until ${new Date(tokens.expiresAt).toISOString()}, refreshed by catalyst kube-credential\n`);
+    return 0;
+}
+
+async function logout(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
+    const { values } = parse(argv, target);
+    if (values.help) return help("logout", io);
+    const t = resolveTarget(values, env);
+    const file = cacheFile(t.issuer, t.clientId, env);
+    const tokens = readCache(file);
+    if (tokens?.refreshToken) await (await import("./flows")).revoke(issuerTarget(t), tokens.refreshToken);
+    removeCache(file);
+    io.stdout(tokens ? `signed out of ${t.issuer} (${tokens.user})\n` : `not signed in to ${t.issuer}\n`);
+    return 0;
+}
+
+async function kubeCredential(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
+    const { values } = parse(argv, target);
+    if (values.help) return help("kube-credential", io);
+    const t = resolveTarget(values, env);
+    const file = cacheFile(t.issuer, t.clientId, env);
+    const signIn = `sign in with: catalyst login --issuer ${t.issuer}`;
+    let tokens = readCache(file);
+    if (tokens === undefined) {
+        io.stderr(`catalyst kube-credential: not signed in to ${t.issuer}; ${signIn}\n`);
+        return 1;
+    }
+    if (!isFresh(tokens, Date.now())) {
+        tokens = await withCacheLock(file, async () => {
+            // Another kubectl may have refreshed while this one waited for the lock.
+            const current = readCache(file);
+            if (current === undefined || isFresh(current, Date.now())) return current;
+            if (current.refreshToken === undefined) return undefined;
+            const flows = await import("./flows");
+            try {
+                const next = await flows.refresh(issuerTarget(t), current.refreshToken);
+                writeCache(file, next);
+                return next;
+            } catch (err) {
+                if (err instanceof flows.SignInRefused) {
+                    removeCache(file);
+                    io.stderr(`catalyst kube-credential: ${oneLine(err)} at ${t.issuer}; ${signIn}\n`);
+                    return null;
+                }
+                throw err;
+            }
+        }) ?? undefined;
+        if (tokens === undefined) {
+            if (readCache(file) !== undefined) io.stderr(`catalyst kube-credential: the sign-in to ${t.issuer} has expired; ${signIn}\n`);
+            return 1;
+        }
+    }
+    io.stdout(`${execCredential(tokens)}\n`);
+    return 0;
+}
+
+async function kubeconfig(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
+    const { values, positionals } = parse(argv, { ...target, server: { type: "string" }, "cluster-ca": { type: "string" } }, 1);
+    if (values.help) return help("kubeconfig", io);
+    if (positionals.length !== 1) throw new Usage("<environment>: which environment (pr-<n>, dev-<user>, staging or production)");
+    let namespace: string;
+    try {
+        namespace = namespaceName(positionals[0]);
+    } catch (err) {
+        throw new Usage(`<environment>: ${oneLine(err)}`);
+    }
+    const t = resolveTarget(values, env);
+    const local = readLocalIssuer();
+    const server = values.server ?? local?.server;
+    if (server === undefined) throw new Usage("--server: the API server URL is required when there is no local cluster");
+    const clusterCa = values["cluster-ca"] ?? (values.server === undefined ? local?.caFile : undefined);
+    if (clusterCa !== undefined && !existsSync(clusterCa)) throw new Usage(`--cluster-ca: ${clusterCa} does not exist`);
+    const certificateAuthorityData = clusterCa ? readFileSync(clusterCa).toString("base64") : undefined;
+    io.stdout(`${oidcKubeconfig(namespace, { server, certificateAuthorityData }, {
+        issuerUrl: t.issuer,
+        clientId: t.clientId,
+        caFile: t.caFile && path.resolve(t.caFile),
+        // This CLI's own shim, so that the kubeconfig works without `catalyst` on PATH.
+        command: path.join(REPO_ROOT, "bin", "catalyst.js"),
+    })}\n`);
+    return 0;
+}
+
+async function addUser(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
+    const { values, positionals } = parse(argv, {
+        "password-stdin": { type: "boolean" }, email: { type: "string" }, groups: { type: "string" }, "users-file": { type: "string" }, help: { type: "boolean", short: "h" },
+    }, 1);
+    if (values.help) return help("oidc add-user", io);
+    if (positionals.length !== 1) throw new Usage("<name>: the user name to add");
+    if (values["password-stdin"] !== true) throw new Usage("--password-stdin: required (the password is read from stdin, never from the command line)");
+    const file = values["users-file"] ?? (env.CATALYST_OIDC_USERS_FILE || path.join(localOidcDir(), "users.json"));
+    const password = (await io.stdin()).replace(/\r?\n$/, "");
+    if (password.length < 8) throw new Usage("--password-stdin: the password must have at least 8 characters");
+    const { addUser: add } = await import("../oidc/users");
+    try {
+        await add(file, { name: positionals[0], password, email: values.email, groups: values.groups ? values.groups.split(",").map((g) => g.trim()).filter(Boolean) : [] });
+    } catch (err) {
+        throw new Usage(oneLine(err));
+    }
+    io.stdout(`${positionals[0]} can sign in (users file ${file})\n`);
+    return 0;
+}
+
+function help(name: string, io: LoginIo): number {
+    io.stdout(`${HELP[name]}\n`);
+    return 0;
+}
+
+const COMMANDS: Record<string, (argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv) => Promise<number>> = {
+    login,
+    logout,
+    "kube-credential": kubeCredential,
+    kubeconfig,
+    "oidc add-user": addUser,
+};
+
+/** Runs one of {@link LOGIN_COMMANDS}; returns the exit code. */
+export async function runLoginCommand(name: string, argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    const command = COMMANDS[name];
+    try {
+        if (command === undefined) throw new Usage(`unknown command "${name}"`);
+        return await command(argv, io, env);
+    } catch (err) {
+        io.stderr(`catalyst ${name}: ${oneLine(err)}\n`);
+        return err instanceof Usage || (err as Error).name === "SettingsError" ? 2 : 1;
+    }
+}
+
+/** Reads all of stdin. */
+export function readStdin(): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        process.stdin.on("data", (chunk: Buffer) => chunks.push(chunk));
+        process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        process.stdin.on("error", reject);
+    });
+}
