@@ -40,8 +40,6 @@ function parseServerArgs(command: "serve" | "mcp", argv: readonly string[]): Ser
     if (values.port !== undefined) {
         if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) > 65535) throw new Error(`--port: must be a port number 0-65535, got "${values.port}"`);
         port = Number(values.port);
-    } else if (command === "serve" && values["local-oidc"] !== true) {
-        port = 8080;
     }
     return { port, host: values.host ?? "127.0.0.1", localOidc: values["local-oidc"] === true };
 }
@@ -112,7 +110,8 @@ export async function runServeCommand(argv: readonly string[], library?: Library
         config = previewConfig();
         // Loaded only when configured: the provider is an ES module graph of its own.
         oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc === true) : undefined;
-        args.port ??= oidc?.port;
+        // With the provider, the issuer URL says where to listen.
+        args.port ??= oidc?.port ?? 8080;
     } catch (err) {
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 2;

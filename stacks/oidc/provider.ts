@@ -77,16 +77,6 @@ export function providerConfiguration(settings: ProviderSettings, jwks: { keys: 
             if (identity === undefined) return undefined;
             return { accountId: sub, claims: async () => ({ ...identityClaims(identity), sub }) };
         },
-        // The only client is the project's own CLI: what it asks for is granted without a consent page.
-        loadExistingGrant: async (ctx) => {
-            const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
-            if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-            if (!ctx.oidc.session?.accountId) return undefined;
-            const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session.accountId });
-            grant.addOIDCScope(String(ctx.oidc.params?.scope ?? "openid"));
-            await grant.save();
-            return grant;
-        },
         interactions: { url: (_ctx, interaction) => hooks.interactionPath(interaction.uid) },
         features: {
             devInteractions: { enabled: false },

@@ -146,6 +146,18 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
             error,
             user,
         }));
+        if (action === "" && req.method === "GET" && details.prompt.name === "consent") {
+            // The only client is the project's own CLI (first party): what it asks for is granted
+            // without a consent page. oidc-provider asks native clients every time; answer here.
+            const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session?.accountId, clientId: String(details.params.client_id) });
+            if (grant === undefined) return sendHtml(res, 400, "the grant of this sign-in is gone; start again");
+            const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+            if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(" "));
+            if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+            const grantId = await grant.save();
+            await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+            return;
+        }
         if (action === "" && req.method === "GET") return page(200);
         if (action === "/login" && req.method === "POST" && settings.usersFile) {
             const form = await readForm(req);
