@@ -51,6 +51,7 @@ export async function serveOidc(env: NodeJS.ProcessEnv, local: boolean): Promise
     const keyFile = get("CATALYST_TLS_KEY_FILE");
     if ((certFile === undefined) !== (keyFile === undefined)) throw new SettingsError("CATALYST_TLS_CERT_FILE and CATALYST_TLS_KEY_FILE: set both or neither");
     const tls = certFile && keyFile ? { cert: readPem("CATALYST_TLS_CERT_FILE", certFile), key: readPem("CATALYST_TLS_KEY_FILE", keyFile) } : undefined;
-    const port = Number(new URL(settings.issuer).port || 443);
+    const { port: issuerPort } = new URL(settings.issuer);
+    const port = issuerPort === "" ? 443 : Number(issuerPort);
     return { service: await startOidcService(settings), tls, port };
 }

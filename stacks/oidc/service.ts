@@ -211,7 +211,8 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
             }
             // oidc-provider takes the mount path from originalUrl minus url, as under express.
             (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
-            req.url = (req.url ?? "/").slice(base.length) || "/";
+            const rest = (req.url ?? "/").slice(base.length);
+            req.url = rest.startsWith("/") ? rest : `/${rest}`;
             callback(req, res);
             return true;
         },

@@ -17,7 +17,8 @@ describe("provider settings", () => {
     });
 
     it("reads keys from a Secret and GitHub from its variables", () => {
-        const { CATALYST_OIDC_KEYS_FILE: _unused, ...rest } = base;
+        const rest: Record<string, string> = { ...base };
+        delete rest.CATALYST_OIDC_KEYS_FILE;
         const settings = providerSettings({ ...rest, CATALYST_OIDC_KEYS_SECRET: "catalyst-system/oidc-keys", CATALYST_OIDC_GITHUB_CLIENT_ID: "Iv1.x", CATALYST_OIDC_GITHUB_CLIENT_SECRET: "s", CATALYST_OIDC_GITHUB_ORG: "acme" });
         expect(settings.keys).toEqual({ kind: "secret", namespace: "catalyst-system", name: "oidc-keys" });
         expect(settings.github).toEqual({ clientId: "Iv1.x", clientSecret: "s", organization: "acme", webUrl: "https://github.com", apiUrl: "https://api.github.com" });
