@@ -3,6 +3,7 @@ import { createPrivateKey, generateKeyPairSync, KeyObject, sign } from "crypto";
 import { readFileSync } from "fs";
 import { request } from "https";
 import * as path from "path";
+import { CookieSession, Reply } from "../../stacks/login/http";
 import { LocalIssuer } from "../../stacks/oidc/settings";
 import { repoRoot } from "./harness";
 import { CommandResult } from "./security-helpers";
@@ -67,7 +68,7 @@ export function startServe(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise
 }
 
 /** A GET or POST over HTTPS trusting `ca`; resolves with the status and body. */
-export function https(url: string, ca: Buffer, options: { method?: string; token?: string; body?: string; contentType?: string } = {}): Promise<{ status: number; body: string }> {
+export function https(url: string, ca: Buffer, options: { method?: string; token?: string; body?: string; contentType?: string } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
         const headers: Record<string, string> = {};
         if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
@@ -75,7 +76,7 @@ export function https(url: string, ca: Buffer, options: { method?: string; token
         const req = request(url, { method: options.method ?? "GET", ca, headers }, (res) => {
             let body = "";
             res.on("data", (c) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
         });
         req.on("error", reject);
         req.end(options.body);
@@ -129,4 +130,50 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
+}
+
+/**
+ * A person's browser, from `start` until a page matches `done`: follows redirects, submits the
+ * provider's forms (their hidden fields) and fills in the sign-in form with `user`'s password.
+ */
+export async function browse(ca: Buffer, start: string, user: string, password: string, done: RegExp): Promise<Reply> {
+    const browser = new CookieSession(ca);
+    let url = new URL(start);
+    let reply = await browser.request(url);
+    for (let step = 0; step < 12 && !done.test(reply.body); step++) {
+        const location = reply.headers.location;
+        if (reply.status >= 300 && reply.status < 400 && location) {
+            url = new URL(location, url);
+            reply = await browser.request(url);
+            continue;
+        }
+        const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(reply.body);
+        if (reply.status !== 200 || form === null) throw new Error(`no form at ${url.pathname} (HTTP ${reply.status}): ${reply.body.slice(0, 300)}`);
+        const fields = new URLSearchParams();
+        for (const input of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields.set(input[1], input[2]);
+        if (/name="password"/.test(form[2])) {
+            fields.set("user", user);
+            fields.set("password", password);
+        }
+        url = new URL(form[1].replace(/&amp;/g, "&"), url);
+        reply = await browser.request(url, "POST", fields);
+    }
+    return reply;
+}
+
+/** Starts `catalyst login` with `args` and resolves with the URL its stderr names (matched by `pattern`), and its end. */
+export function startLogin(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp): Promise<{ url: string; stderr: () => string; done: Promise<{ code: number | null; stdout: string }> }> {
+    const child = spawn(process.execPath, [CATALYST, "login", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    const done = new Promise<{ code: number | null; stdout: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout })));
+    return new Promise((resolve, reject) => {
+        child.stderr.on("data", (c: Buffer) => {
+            stderr += c.toString();
+            const match = pattern.exec(stderr);
+            if (match) resolve({ url: match[1], stderr: () => stderr, done });
+        });
+        void done.then(() => reject(new Error(`catalyst login ${args.join(" ")} ended before printing a URL: ${stderr}`)));
+    });
 }

@@ -7,7 +7,7 @@ import { LocalIssuer, readLocalIssuer } from "../../stacks/oidc/settings";
 import { hashPassword } from "../../stacks/oidc/users";
 import { clusterEndpoint, configFromFile, entry, PLATFORM_REFERENCE, waitGone } from "./environment-helpers";
 import { ensurePlatform, kubectl, quietOutput, repoRoot, requireTestEnvironment, suffix } from "./harness";
-import { catalyst, decodeJwt, https, keyFromJwk, Serve, signJwt, startServe, strangerKey, unsignedJwt, waitFor, whoAmI } from "./oidc-helpers";
+import { browse, catalyst, decodeJwt, https, keyFromJwk, Serve, signJwt, startLogin, startServe, strangerKey, unsignedJwt, waitFor, whoAmI } from "./oidc-helpers";
 import { CommandResult, execFileAsync, limited } from "./security-helpers";
 
 /*
@@ -151,6 +151,20 @@ describe("Catalyst as the cluster's OpenID provider", () => {
         expect(claims).toMatchObject({ iss: issuer.issuer, aud: issuer.clientId, sub: `local:${people.owner.name}`, preferred_username: people.owner.name, email: `${people.owner.name}@example.com`, groups: [] });
         expect(Number(claims.exp) - Number(claims.iat)).toBe(15 * 60);
         expect(decodeJwt(cachedTokens("observer").idToken).claims.groups).toEqual(people.observer.groups);
+    });
+
+    it("publishes discovery and JWKS, and refuses an authorization request without PKCE", async () => {
+        const discovery = JSON.parse((await https(`${issuer.issuer}/.well-known/openid-configuration`, ca)).body);
+        expect(discovery).toMatchObject({ issuer: issuer.issuer, code_challenge_methods_supported: ["S256"], id_token_signing_alg_values_supported: expect.arrayContaining(["ES256"]) });
+        expect(discovery.grant_types_supported).toEqual(expect.arrayContaining(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]));
+        expect(discovery.revocation_endpoint).toBe(`${issuer.issuer}/token/revocation`);
+        expect((await jwks()).length).toBeGreaterThan(0);
+        const query = new URLSearchParams({ client_id: issuer.clientId, response_type: "code", scope: "openid", redirect_uri: "http://127.0.0.1:9/callback", state: "s" });
+        const reply = await https(`${issuer.issuer}/auth?${query}`, ca);
+        expect(reply.status).toBe(303);
+        const back = new URL(String(reply.headers.location));
+        expect(back.searchParams.get("error")).toBe("invalid_request");
+        expect(back.searchParams.get("error_description")).toMatch(/code_challenge/);
     });
 
     it("authenticates each person through kubectl as oidc:<name> with oidc:<groups>", async () => {
@@ -339,6 +353,30 @@ describe("Catalyst as the cluster's OpenID provider", () => {
         const login = await catalyst(["login", "--user", people.observer.name, "--password-stdin"], envOf("observer"), `${PASSWORD}\n`);
         expect(login.ok).toBe(true);
         expect((await kubectlAs("observer", ["get", "pods", "-n", own])).ok).toBe(true);
+    });
+
+    const cachedIn = (folder: string) => JSON.parse(readFileSync(path.join(folder, readdirSync(folder).find((f) => f.endsWith(".json"))!), "utf8")) as { idToken: string };
+
+    it("signs in in a browser: PKCE, the provider's sign-in page, the loopback redirect", async () => {
+        const env = { CATALYST_OIDC_CACHE_DIR: path.join(dir, "cache", "browser") };
+        const login = await startLogin([], env, /visit:\n {2}(\S+)/);
+        const authorize = new URL(login.url);
+        expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+        expect(authorize.searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+        const last = await browse(ca, login.url, people.observer.name, PASSWORD, /Signed in; you can close this window/);
+        expect(last.status).toBe(200);
+        expect(await login.done).toMatchObject({ code: 0, stdout: expect.stringContaining(`as ${people.observer.name}`) });
+        expect(await whoAmI(issuer, cachedIn(env.CATALYST_OIDC_CACHE_DIR).idToken)).toMatchObject({ status: 201, user: `oidc:${people.observer.name}` });
+    });
+
+    it("signs in a terminal with the device flow: a code confirmed in a browser", async () => {
+        const env = { CATALYST_OIDC_CACHE_DIR: path.join(dir, "cache", "device") };
+        const login = await startLogin(["--device"], env, /\(or open (\S+)\)/);
+        expect(login.stderr()).toMatch(new RegExp(`visit ${issuer.issuer}/device and enter the code [A-Z]{4}-[A-Z]{4}`));
+        const last = await browse(ca, login.url, people.admin.name, PASSWORD, /Your terminal is signed in/);
+        expect(last.status).toBe(200);
+        expect(await login.done).toMatchObject({ code: 0, stdout: expect.stringContaining(`as ${people.admin.name}`) });
+        expect(await whoAmI(issuer, cachedIn(env.CATALYST_OIDC_CACHE_DIR).idToken)).toMatchObject({ status: 201, user: `oidc:${people.admin.name}` });
     });
 
     it("writes an audit line for every sign-in and refusal, never a token", () => {
