@@ -5,10 +5,10 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { FileKeyStore, rotate, signingKey } from "../../stacks/oidc/keys";
 import { LocalIssuer, readLocalIssuer } from "../../stacks/oidc/settings";
 import { hashPassword } from "../../stacks/oidc/users";
-import { clusterEndpoint, configFromFile, entry, PLATFORM_REFERENCE, waitGone } from "./environment-helpers";
+import { PLATFORM_REFERENCE, previewConfig, waitGone } from "./environment-helpers";
 import { ensurePlatform, kubectl, quietOutput, repoRoot, requireTestEnvironment, suffix } from "./harness";
 import { browse, catalyst, decodeJwt, https, keyFromJwk, Serve, signJwt, startLogin, startServe, strangerKey, unsignedJwt, waitFor, whoAmI } from "./oidc-helpers";
-import { CommandResult, execFileAsync, limited } from "./security-helpers";
+import { CommandResult, deploymentManifest, execFileAsync, limited } from "./security-helpers";
 
 /*
  * Signing in with Catalyst's own OpenID provider, end to end on the local cluster: the real
@@ -101,21 +101,12 @@ describe("Catalyst as the cluster's OpenID provider", () => {
 
         await ensurePlatform();
         stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: repoRoot });
-        await stack.setAllConfig({
-            ...configFromFile("Pulumi.pr.yaml"),
-            "catalyst:platformStack": entry(PLATFORM_REFERENCE),
-            "catalyst:pr": entry(String(pr)),
-            "catalyst:cluster": entry(clusterEndpoint()),
-            "catalyst:database": entry({ mode: "none" }),
-            "catalyst:redis": entry({ enabled: false }),
-            "catalyst:route": entry({ enabled: false }),
-            "catalyst:access": entry({
-                oidcPrefix: "oidc:",
-                owners: { users: [people.owner.name] },
-                admins: { users: [people.admin.name] },
-                observers: { groups: people.observer.groups },
-            }),
-        });
+        await stack.setAllConfig(previewConfig(pr, PLATFORM_REFERENCE, {
+            oidcPrefix: "oidc:",
+            owners: { users: [people.owner.name] },
+            admins: { users: [people.admin.name] },
+            observers: { groups: people.observer.groups },
+        }));
         const up = await stack.up({ onOutput: quietOutput });
         expect(up.summary.result).toBe("succeeded");
 
@@ -180,24 +171,7 @@ describe("Catalyst as the cluster's OpenID provider", () => {
     it("gives each person exactly the rights of their role, in that namespace only", async () => {
         const pod = kubectl(["get", "pods", "-n", own, "-o", "jsonpath={.items[0].metadata.name}"]).trim();
         expect(pod).not.toBe("");
-        const deployment = JSON.stringify({
-            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: `deployed-${run}`, namespace: own },
-            spec: {
-                replicas: 1, selector: { matchLabels: { app: `deployed-${run}` } },
-                template: {
-                    metadata: { labels: { app: `deployed-${run}` } },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
-                        containers: [{
-                            name: "web", image: "registry.k8s.io/pause:3.10",
-                            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "20m", memory: "32Mi" } },
-                            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                        }],
-                    },
-                },
-            },
-        });
+        const deployment = deploymentManifest(own, `deployed-${run}`);
         const ns = (namespace: string) => ["-n", namespace];
         const actions: Array<[string, (namespace: string) => [string[], string?]]> = [
             ["list pods", (n) => [["get", "pods", ...ns(n)]]],
@@ -205,7 +179,7 @@ describe("Catalyst as the cluster's OpenID provider", () => {
             ["list secrets", (n) => [["get", "secrets", ...ns(n)]]],
             ["exec", (n) => [["exec", n === own ? pod : "etcd", ...ns(n), "--", "id"]]],
             ["port-forward", (n) => [["create", "--raw", `/api/v1/namespaces/${n}/pods/${n === own ? pod : "etcd"}/portforward?ports=8080`, "-f", "-"], ""]],
-            ["deploy", (n) => [["create", "--dry-run=server", "-f", "-"], deployment.replace(`"namespace":"${own}"`, `"namespace":"${n}"`)]],
+            ["deploy", (n) => [["create", "--dry-run=server", "-f", "-"], deploymentManifest(n, `deployed-${run}`)]],
             ["change quota", (n) => [["patch", "resourcequota", "environment-quota", ...ns(n), "--dry-run=server", "--type", "merge", "-p", '{"spec":{"hard":{"pods":"1000"}}}']]],
             ["change network policies", (n) => [["delete", "networkpolicy", "default-deny", ...ns(n), "--dry-run=server"]]],
             ["change role bindings", (n) => [["patch", "rolebinding", "catalyst-owner-people", ...ns(n), "--dry-run=server", "--type", "json", "-p",
