@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { SecretKeyStore } from "../../stacks/oidc/key-secret";
 import { FileKeyStore, rotate, signingKey } from "../../stacks/oidc/keys";
 import { LocalIssuer, readLocalIssuer } from "../../stacks/oidc/settings";
 import { hashPassword } from "../../stacks/oidc/users";
@@ -299,6 +300,24 @@ describe("Catalyst as the cluster's OpenID provider", () => {
         expect(decodeJwt(cachedTokens("owner").idToken).header.kid).toBe(newestKid);
         // ... and from then on a token signed with the removed key is refused.
         expect((await whoAmI(issuer, oldToken)).status).toBe(401);
+    });
+
+    it("keeps signing keys in a Kubernetes Secret, refusing a write based on a stale read", async () => {
+        const name = `catalyst-oidc-keys-${run}`;
+        const store = new SecretKeyStore("default", name);
+        const other = new SecretKeyStore("default", name);
+        try {
+            expect(await store.load()).toEqual({ keys: [] });
+            const first = rotate({ keys: [] }, new Date(), { rotateAfterMs: 3_600_000, tokenTtlMs: 900_000 });
+            await store.save(first);
+            expect(await other.load()).toEqual(first);
+            // Two replicas rotating at once: the second write carries a stale resourceVersion.
+            await other.save(rotate(first, new Date(), { rotateAfterMs: 3_600_000, tokenTtlMs: 900_000 }, true));
+            await expect(store.save(rotate(first, new Date(), { rotateAfterMs: 3_600_000, tokenTtlMs: 900_000 }, true))).rejects.toThrow(/replace failed/);
+            expect((await store.load()).keys).toHaveLength(2);
+        } finally {
+            kubectl(["delete", "secret", name, "-n", "default", "--ignore-not-found"]);
+        }
     });
 
     it("refuses a wrong password: exit 2, one line, nothing cached", async () => {
