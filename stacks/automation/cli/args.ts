@@ -206,7 +206,7 @@ export function mainHelp(): string {
         `  ${"mcp [--port <n>]".padEnd(width)}MCP server for AI agents, on stdio or streamable HTTP (docs/api.md)`,
         `  ${"login".padEnd(width)}Sign in to the OpenID provider for kubectl and k9s (docs/security.md)`,
         `  ${"logout".padEnd(width)}Revoke the cached sign-in`,
-        `  ${"kubeconfig <environment>".padEnd(width)}Print a kubeconfig for an environment that signs in with catalyst login`,
+        `  ${"kubeconfig <env>".padEnd(width)}Print a kubeconfig for an environment that signs in with catalyst login`,
         `  ${"kube-credential".padEnd(width)}The kubeconfig's exec credential plugin (prints an ExecCredential)`,
         `  ${"oidc add-user <name>".padEnd(width)}Add a person to the provider's local users file`,
         "",
