@@ -3,8 +3,8 @@
 # configuration (--authentication-config) with one JWT authenticator: tokens of the issuer
 # `catalyst serve --local-oidc` hosts on https://127.0.0.1:$oidc_port/oidc, for the client
 # catalyst-cluster, with user names and groups prefixed `oidc:` as the environments' RoleBindings
-# expect. The issuer need not run when the API server starts: the authenticator fetches discovery
-# and JWKS in the background and retries, and refuses tokens (401) until then.
+# expect. The issuer need not run when the API server starts: the authenticator retries discovery
+# every 10 s in the background and refuses its tokens (401) until it has succeeded once.
 
 oidc_client_id=catalyst-cluster
 oidc_issuer() { echo "https://127.0.0.1:$oidc_port/oidc"; }
