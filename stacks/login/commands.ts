@@ -112,8 +112,12 @@ function parse<T extends Record<string, { type: "string" | "boolean"; short?: st
     return parsed;
 }
 
+/** The first line of an error, with its cause (openid-client wraps network errors in one). */
 function oneLine(err: unknown): string {
-    return ((err as Error).message ?? String(err)).split("\n")[0];
+    const error = err as Error & { cause?: Error & { cause?: Error } };
+    const cause = error.cause?.cause?.message ?? error.cause?.message;
+    const message = (error.message ?? String(err)).split("\n")[0];
+    return cause && !message.includes(cause) ? `${message}: ${cause.split("\n")[0]}` : message;
 }
 
 async function login(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {

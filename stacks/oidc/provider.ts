@@ -26,6 +26,8 @@ export interface ProviderHooks {
     /** The URL path of an interaction (the sign-in page). */
     interactionPath(uid: string): string;
     audit: AuditSink;
+    /** The store every provider instance of the process shares (stacks/oidc/store.ts). */
+    adapter: new (model: string) => object;
 }
 
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
@@ -39,6 +41,7 @@ function userOf(ctx: KoaContextWithOIDC, hooks: ProviderHooks): string | undefin
 export function providerConfiguration(settings: ProviderSettings, jwks: { keys: Array<Record<string, string>> }, cookieKeys: string[], hooks: ProviderHooks): Configuration {
     const seconds = (ms: number) => Math.floor(ms / 1000);
     return {
+        adapter: hooks.adapter as Configuration["adapter"],
         clients: [{
             client_id: settings.clientId,
             client_name: "kubectl (catalyst login)",

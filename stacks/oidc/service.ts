@@ -8,14 +8,15 @@ import { FileKeyStore, KeySet, KeyStore, providerJwks, rotate, signingKey } from
 import { escapeHtml, signInPage } from "./pages";
 import { createProvider, Provider } from "./provider";
 import { ProviderSettings } from "./settings";
+import { ProviderStore } from "./store";
 import { findLocalUser, verifyPassword } from "./users";
 
 /**
  * The OpenID provider as a service `catalyst serve` mounts at /oidc: the oidc-provider instance,
  * the sign-in pages (local users file, GitHub), and the signing keys, checked on a schedule:
  * rotated when due, reloaded when another replica rotated them. A new key set means a new
- * provider instance with the new JWKS; sessions, grants and refresh tokens live in
- * oidc-provider's process-wide store, so they carry over.
+ * provider instance with the new JWKS; sessions, grants and refresh tokens live in one store
+ * all instances share (store.ts), so they carry over.
  */
 
 /** What {@link startOidcService} returns. */
@@ -84,7 +85,7 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
     const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
     const issuerUrl = new URL(settings.issuer);
     const base = issuerUrl.pathname.replace(/\/$/, "");
-    const store = keyStore(settings);
+    const keysStore = keyStore(settings);
     const policy = { rotateAfterMs: settings.keyRotationMs, tokenTtlMs: settings.tokenTtlMs };
     // Sessions and interactions are signed with these; they only need to live as long as the process.
     const cookieKeys = [randomBytes(32).toString("base64url")];
@@ -96,20 +97,21 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
         if (sub.startsWith("github:")) return github.get(sub);
         return undefined;
     };
-    const hooks = { findIdentity, interactionPath: (uid: string) => `${base}/interaction/${uid}`, audit };
+    const store = new ProviderStore();
+    const hooks = { findIdentity, interactionPath: (uid: string) => `${base}/interaction/${uid}`, audit, adapter: store.adapter() };
 
-    let keys = await store.load();
+    let keys = await keysStore.load();
     const first = rotate(keys, new Date(), policy);
-    if (first !== keys) await store.save(first);
+    if (first !== keys) await keysStore.save(first);
     keys = first;
     let provider: Provider = createProvider(settings, providerJwks(keys), cookieKeys, hooks);
     let callback = provider.callback();
 
     const checkKeys = async () => {
-        const loaded = await store.load();
+        const loaded = await keysStore.load();
         const next = rotate(loaded, new Date(), policy);
         if (next !== loaded) {
-            await store.save(next);
+            await keysStore.save(next);
             audit(auditLine("keys-rotated", { kid: signingKey(next).kid }));
         }
         if (kids(next) !== kids(keys)) {
@@ -122,7 +124,7 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
     const timer = setInterval(() => {
         if (checking) return;
         checking = true;
-        checkKeys().catch((err: Error) => warn(`catalyst serve: oidc: key check failed (${store.describe()}): ${err.message.split("\n")[0]}`))
+        checkKeys().catch((err: Error) => warn(`catalyst serve: oidc: key check failed (${keysStore.describe()}): ${err.message.split("\n")[0]}`))
             .finally(() => { checking = false; });
     }, settings.keyReloadMs);
     timer.unref();
@@ -197,7 +199,10 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
         issuer: settings.issuer,
         signingKid: () => signingKey(keys).kid,
         checkKeys,
-        close: () => clearInterval(timer),
+        close: () => {
+            clearInterval(timer);
+            store.close();
+        },
         handle(req, res) {
             const url = new URL(req.url ?? "/", settings.issuer);
             if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
