@@ -50,7 +50,7 @@ let stack: Stack;
 
 /** kubectl as `label`: its own kubeconfig, whose exec plugin is `catalyst kube-credential`. */
 function kubectlAs(label: string, args: string[], input?: string): Promise<CommandResult> {
-    return execFileAsync("kubectl", ["--kubeconfig", kubeconfigOf(label), ...args], input, { ...process.env, ...envOf(label) });
+    return execFileAsync("kubectl", ["--kubeconfig", kubeconfigOf(label), "--request-timeout=60s", ...args], input, { ...process.env, ...envOf(label) });
 }
 
 function cachedTokens(label: string): { idToken: string; refreshToken: string; expiresAt: number } {
@@ -200,7 +200,7 @@ describe("Catalyst as the cluster's OpenID provider", () => {
         };
         const order: Label[] = ["owner", "admin", "observer", "outsider"];
         const cells = actions.flatMap(([action, build]) => [own, OTHER].flatMap((namespace) => order.map((label) => ({ action, label, request: build(namespace) }))));
-        const results = await limited(cells.map((cell) => () => allowed(cell.label, cell.request[0], cell.request[1])), 3);
+        const results = await limited(cells.map((cell) => () => allowed(cell.label, cell.request[0], cell.request[1])), 4);
         const actual: Record<string, [string, string]> = {};
         actions.forEach(([action], a) => {
             const row = results.slice(a * 8, a * 8 + 8).map((ok) => (ok ? "+" : "-"));
