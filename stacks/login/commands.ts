@@ -85,14 +85,44 @@ interface Target {
     caFile?: string;
 }
 
-function resolveTarget(values: { issuer?: string; "client-id"?: string; "ca-file"?: string }, env: NodeJS.ProcessEnv): Target {
+/** Which issuer and client (every command has these options). */
+export interface TargetInput {
+    issuer?: string;
+    clientId?: string;
+    caFile?: string;
+}
+
+/** `catalyst login`. */
+export interface LoginInput extends TargetInput {
+    device: boolean;
+    user?: string;
+    passwordStdin: boolean;
+}
+
+/** `catalyst kubeconfig <environment>`. */
+export interface KubeconfigInput extends TargetInput {
+    environment: string;
+    server?: string;
+    clusterCa?: string;
+}
+
+/** `catalyst oidc add-user <name>`. */
+export interface AddUserInput {
+    name: string;
+    passwordStdin: boolean;
+    email?: string;
+    groups?: string;
+    usersFile?: string;
+}
+
+function resolveTarget(values: TargetInput, env: NodeJS.ProcessEnv): Target {
     const local = readLocalIssuer();
     const issuerText = values.issuer ?? (env.CATALYST_OIDC_ISSUER || undefined) ?? local?.issuer;
     if (issuerText === undefined) throw new Usage("--issuer: no issuer given, CATALYST_OIDC_ISSUER is unset and the local cluster has none (npm run cluster:up)");
     const issuer = parseIssuer(issuerText, values.issuer !== undefined ? "--issuer" : "CATALYST_OIDC_ISSUER");
     const isLocal = local !== undefined && issuer === local.issuer;
-    const clientId = values["client-id"] ?? (env.CATALYST_OIDC_CLIENT_ID || undefined) ?? (isLocal ? local.clientId : DEFAULT_CLIENT_ID);
-    const caFile = values["ca-file"] ?? (env.CATALYST_OIDC_CA_FILE || undefined) ?? (isLocal ? local.caFile : undefined);
+    const clientId = values.clientId ?? (env.CATALYST_OIDC_CLIENT_ID || undefined) ?? (isLocal ? local.clientId : DEFAULT_CLIENT_ID);
+    const caFile = values.caFile ?? (env.CATALYST_OIDC_CA_FILE || undefined) ?? (isLocal ? local.caFile : undefined);
     if (caFile !== undefined && !existsSync(caFile)) throw new Usage(`--ca-file: ${caFile} does not exist`);
     return { issuer, clientId, caFile };
 }
@@ -120,10 +150,9 @@ function oneLine(err: unknown): string {
     return cause && !message.includes(cause) ? `${message}: ${cause.split("\n")[0]}` : message;
 }
 
-async function login(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
-    const { values } = parse(argv, { ...target, device: { type: "boolean" }, user: { type: "string" }, "password-stdin": { type: "boolean" } });
-    if (values.help) return help("login", io);
-    if ((values.user === undefined) !== (values["password-stdin"] !== true)) throw new Usage("--user and --password-stdin: give both (the password is read from stdin, never from the command line)");
+/** Signs in and caches the tokens. */
+export async function login(values: LoginInput, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    if ((values.user === undefined) !== (values.passwordStdin !== true)) throw new Usage("--user and --password-stdin: give both (the password is read from stdin, never from the command line)");
     if (values.device && values.user !== undefined) throw new Usage("--device and --user: choose one way to sign in");
     const t = resolveTarget(values, env);
     const flows = await import("./flows");
@@ -151,9 +180,8 @@ async function login(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEn
     return 0;
 }
 
-async function logout(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
-    const { values } = parse(argv, target);
-    if (values.help) return help("logout", io);
+/** Revokes the cached refresh token and removes the cache. */
+export async function logout(values: TargetInput, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
     const t = resolveTarget(values, env);
     const file = cacheFile(t.issuer, t.clientId, env);
     const tokens = readCache(file);
@@ -163,9 +191,8 @@ async function logout(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessE
     return 0;
 }
 
-async function kubeCredential(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
-    const { values } = parse(argv, target);
-    if (values.help) return help("kube-credential", io);
+/** Prints the ExecCredential, refreshing first when needed. */
+export async function kubeCredential(values: TargetInput, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
     const t = resolveTarget(values, env);
     const file = cacheFile(t.issuer, t.clientId, env);
     const signIn = `sign in with: catalyst login --issuer ${t.issuer}`;
@@ -203,13 +230,11 @@ async function kubeCredential(argv: readonly string[], io: LoginIo, env: NodeJS.
     return 0;
 }
 
-async function kubeconfig(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
-    const { values, positionals } = parse(argv, { ...target, server: { type: "string" }, "cluster-ca": { type: "string" } }, 1);
-    if (values.help) return help("kubeconfig", io);
-    if (positionals.length !== 1) throw new Usage("<environment>: which environment (pr-<n>, dev-<user>, staging or production)");
+/** Prints the OIDC kubeconfig of an environment. */
+export async function kubeconfig(values: KubeconfigInput, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
     let namespace: string;
     try {
-        namespace = namespaceName(positionals[0]);
+        namespace = namespaceName(values.environment);
     } catch (err) {
         throw new Usage(`<environment>: ${oneLine(err)}`);
     }
@@ -217,7 +242,7 @@ async function kubeconfig(argv: readonly string[], io: LoginIo, env: NodeJS.Proc
     const local = readLocalIssuer();
     const server = values.server ?? local?.server;
     if (server === undefined) throw new Usage("--server: the API server URL is required when there is no local cluster");
-    const clusterCa = values["cluster-ca"] ?? (values.server === undefined ? local?.caFile : undefined);
+    const clusterCa = values.clusterCa ?? (values.server === undefined ? local?.caFile : undefined);
     if (clusterCa !== undefined && !existsSync(clusterCa)) throw new Usage(`--cluster-ca: ${clusterCa} does not exist`);
     const certificateAuthorityData = clusterCa ? readFileSync(clusterCa).toString("base64") : undefined;
     io.stdout(`${oidcKubeconfig(namespace, { server, certificateAuthorityData }, {
@@ -230,23 +255,19 @@ async function kubeconfig(argv: readonly string[], io: LoginIo, env: NodeJS.Proc
     return 0;
 }
 
-async function addUser(argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv): Promise<number> {
-    const { values, positionals } = parse(argv, {
-        "password-stdin": { type: "boolean" }, email: { type: "string" }, groups: { type: "string" }, "users-file": { type: "string" }, help: { type: "boolean", short: "h" },
-    }, 1);
-    if (values.help) return help("oidc add-user", io);
-    if (positionals.length !== 1) throw new Usage("<name>: the user name to add");
-    if (values["password-stdin"] !== true) throw new Usage("--password-stdin: required (the password is read from stdin, never from the command line)");
-    const file = values["users-file"] ?? (env.CATALYST_OIDC_USERS_FILE || path.join(localOidcDir(), "users.json"));
+/** Adds a person to the local users file. */
+export async function addUser(values: AddUserInput, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    if (values.passwordStdin !== true) throw new Usage("--password-stdin: required (the password is read from stdin, never from the command line)");
+    const file = values.usersFile ?? (env.CATALYST_OIDC_USERS_FILE || path.join(localOidcDir(), "users.json"));
     const password = (await io.stdin()).replace(/\r?\n$/, "");
     if (password.length < 8) throw new Usage("--password-stdin: the password must have at least 8 characters");
     const { addUser: add } = await import("../oidc/users");
     try {
-        await add(file, { name: positionals[0], password, email: values.email, groups: values.groups ? values.groups.split(",").map((g) => g.trim()).filter(Boolean) : [] });
+        await add(file, { name: values.name, password, email: values.email, groups: values.groups ? values.groups.split(",").map((g) => g.trim()).filter(Boolean) : [] });
     } catch (err) {
         throw new Usage(oneLine(err));
     }
-    io.stdout(`${positionals[0]} can sign in (users file ${file})\n`);
+    io.stdout(`${values.name} can sign in (users file ${file})\n`);
     return 0;
 }
 
@@ -255,20 +276,51 @@ function help(name: string, io: LoginIo): number {
     return 0;
 }
 
-const COMMANDS: Record<string, (argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv) => Promise<number>> = {
-    login,
-    logout,
-    "kube-credential": kubeCredential,
-    kubeconfig,
-    "oidc add-user": addUser,
+/**
+ * Today's CLI: argv to typed input for each command (the flags, kebab-case, as the help shows
+ * them), then the command. A flag-table CLI calls the typed functions above directly.
+ */
+const ARGV: Record<string, (argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv) => Promise<number>> = {
+    login: async (argv, io, env) => {
+        const { values } = parse(argv, { ...target, device: { type: "boolean" }, user: { type: "string" }, "password-stdin": { type: "boolean" } });
+        if (values.help) return help("login", io);
+        return login({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"], device: values.device === true, user: values.user, passwordStdin: values["password-stdin"] === true }, io, env);
+    },
+    logout: async (argv, io, env) => {
+        const { values } = parse(argv, target);
+        return values.help ? help("logout", io) : logout({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"] }, io, env);
+    },
+    "kube-credential": async (argv, io, env) => {
+        const { values } = parse(argv, target);
+        return values.help ? help("kube-credential", io) : kubeCredential({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"] }, io, env);
+    },
+    kubeconfig: async (argv, io, env) => {
+        const { values, positionals } = parse(argv, { ...target, server: { type: "string" }, "cluster-ca": { type: "string" } }, 1);
+        if (values.help) return help("kubeconfig", io);
+        if (positionals.length !== 1) throw new Usage("<environment>: which environment (pr-<n>, dev-<user>, staging or production)");
+        return kubeconfig({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"], environment: positionals[0], server: values.server, clusterCa: values["cluster-ca"] }, io, env);
+    },
+    "oidc add-user": async (argv, io, env) => {
+        const { values, positionals } = parse(argv, { "password-stdin": { type: "boolean" }, email: { type: "string" }, groups: { type: "string" }, "users-file": { type: "string" }, help: { type: "boolean", short: "h" } }, 1);
+        if (values.help) return help("oidc add-user", io);
+        if (positionals.length !== 1) throw new Usage("<name>: the user name to add");
+        return addUser({ name: positionals[0], passwordStdin: values["password-stdin"] === true, email: values.email, groups: values.groups, usersFile: values["users-file"] }, io, env);
+    },
 };
 
-/** Runs one of {@link LOGIN_COMMANDS}; returns the exit code. */
+/** Runs one of LOGIN_COMMANDS (stacks/login/names.ts) from its argv; returns the exit code. */
 export async function runLoginCommand(name: string, argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    const command = COMMANDS[name];
-    try {
+    return guarded(name, io, async () => {
+        const command = ARGV[name];
         if (command === undefined) throw new Usage(`unknown command "${name}"`);
-        return await command(argv, io, env);
+        return command(argv, io, env);
+    });
+}
+
+/** Runs `body`, turning its errors into one line on stderr and the exit code (2 for bad input). */
+export async function guarded(name: string, io: LoginIo, body: () => Promise<number>): Promise<number> {
+    try {
+        return await body();
     } catch (err) {
         io.stderr(`catalyst ${name}: ${oneLine(err)}\n`);
         return err instanceof Usage || (err as Error).name === "SettingsError" ? 2 : 1;
