@@ -1,6 +1,5 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from "http";
 import { createServer as createHttpsServer } from "https";
-import { parseArgs } from "util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
@@ -11,37 +10,26 @@ import type { ServeOidc } from "../oidc/serve";
 
 /**
  * `catalyst serve` (HTTP API) and `catalyst mcp` (MCP over stdio, or streamable HTTP with
- * --port): entry points the CLI dispatches to. Both build one CatalystService over the
+ * --port): the handlers of the commands ./command.ts declares. Both build one CatalystService over the
  * automation library, so they share its locks and the operation registry.
  */
 
 export { CatalystService } from "./service";
-export { createHandler, startHttpServer } from "./http";
+export { createHandler } from "./http";
 export { createMcpServer, TOOL_NAMES } from "./mcp";
 export { loadTokens, TokenTable } from "./auth";
 export { OperationRegistry, formatSse } from "./operations";
 
-const USAGE = {
-    serve: "usage: catalyst serve [--port <n>] [--host <addr>] [--local-oidc]\n  HTTP API (docs/api.md). Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE.\n" +
-        "  OpenID provider at /oidc with CATALYST_OIDC_ISSUER, or --local-oidc for the local cluster's issuer (docs/security.md).",
-    mcp: "usage: catalyst mcp [--port <n>] [--host <addr>]\n  MCP server over stdio (caller: the user of CATALYST_MCP_TOKEN), or streamable HTTP at /mcp with --port (caller: each request's bearer token).",
-};
-
-interface ServerArgs {
+/** The parsed arguments of `catalyst serve` and `catalyst mcp` (declared in ./command.ts). */
+export interface ServerArgs {
+    /** Port to listen on; for `mcp`, unset means stdio. */
     port?: number;
     host: string;
-    localOidc?: boolean;
 }
 
-function parseServerArgs(command: "serve" | "mcp", argv: readonly string[]): ServerArgs | "help" {
-    const { values } = parseArgs({ args: [...argv], options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" }, ...(command === "serve" ? { "local-oidc": { type: "boolean" as const } } : {}) }, strict: true });
-    if (values.help === true) return "help";
-    let port: number | undefined;
-    if (values.port !== undefined) {
-        if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) > 65535) throw new Error(`--port: must be a port number 0-65535, got "${values.port}"`);
-        port = Number(values.port);
-    }
-    return { port, host: values.host ?? "127.0.0.1", localOidc: values["local-oidc"] === true };
+/** `catalyst serve`'s arguments: also whether to host the local cluster's OpenID provider. */
+export interface ServeArgs extends ServerArgs {
+    localOidc: boolean;
 }
 
 /** Operator-set config for every preview (CATALYST_API_PREVIEW_CONFIG, a JSON object), or undefined. */
@@ -55,7 +43,7 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
 
 /** The toolchain environment (tools/env.sh) and the automation library, loaded lazily. */
 async function loadLibrary(): Promise<Library> {
-    const { loadEnvironment, needsEnvironment } = await import("../automation/cli/environment");
+    const { loadEnvironment, needsEnvironment } = await import("../automation/environment");
     const { REPO_ROOT } = await import("../automation/workspace");
     if (needsEnvironment(process.env)) loadEnvironment(REPO_ROOT);
     const { Automation } = await import("../automation");
@@ -92,26 +80,18 @@ function address(server: Server): string {
 }
 
 /**
- * `catalyst serve`: runs the HTTP API until SIGINT/SIGTERM. Returns the exit code (2 for bad
- * arguments or token table, 1 when the port cannot be bound).
+ * `catalyst serve`: runs the HTTP API until SIGINT/SIGTERM. Returns the exit code (2 for a bad
+ * token table or preview config, 1 when the port cannot be bound).
  */
-export async function runServeCommand(argv: readonly string[], library?: Library): Promise<number> {
-    let args: ServerArgs | "help";
+export async function runServeCommand(args: ServeArgs, library?: Library): Promise<number> {
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
     let oidc: ServeOidc | undefined;
     try {
-        args = parseServerArgs("serve", argv);
-        if (args === "help") {
-            process.stdout.write(`${USAGE.serve}\n`);
-            return 0;
-        }
         tokens = loadTokens();
         config = previewConfig();
-        // Loaded only when configured: the provider is an ES module graph of its own.
-        oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc === true) : undefined;
-        // With the provider, the issuer URL says where to listen.
-        args.port ??= oidc?.port ?? 8080;
+        // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
+        oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
     } catch (err) {
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 2;
@@ -122,7 +102,8 @@ export async function runServeCommand(argv: readonly string[], library?: Library
     const handler = oidc ? (req: IncomingMessage, res: ServerResponse) => void (oidc.service.handle(req, res) || api(req, res)) : api;
     const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
     try {
-        await listen(server, args);
+        // With the provider, the issuer URL says where to listen.
+        await listen(server, { ...args, port: args.port ?? oidc?.port ?? 8080 });
     } catch (err) {
         oidc?.service.close();
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
@@ -168,16 +149,10 @@ export function mcpHttpHandler(service: CatalystService, tokens: TokenTable): (r
  * `catalyst mcp`: MCP over stdio (the caller is the user of CATALYST_MCP_TOKEN in the token
  * table), or streamable HTTP at /mcp with --port. Runs until stdin closes or a signal.
  */
-export async function runMcpCommand(argv: readonly string[], library?: Library): Promise<number> {
-    let args: ServerArgs | "help";
+export async function runMcpCommand(args: ServerArgs, library?: Library): Promise<number> {
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
     try {
-        args = parseServerArgs("mcp", argv);
-        if (args === "help") {
-            process.stdout.write(`${USAGE.mcp}\n`);
-            return 0;
-        }
         tokens = loadTokens();
         config = previewConfig();
     } catch (err) {

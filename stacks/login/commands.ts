@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { namespaceName } from "../../components/naming";
 import { oidcKubeconfig } from "../../components/environment/kubeconfig";
 import { DEFAULT_CLIENT_ID, localOidcDir, parseIssuer, readLocalIssuer, REPO_ROOT } from "../oidc/settings";
@@ -9,10 +8,9 @@ import { execCredential, isFresh } from "./credential";
 import { readCa } from "./http";
 
 /**
- * The client-side commands, as the CLI calls them: `catalyst login`, `logout`,
- * `kube-credential`, `kubeconfig <environment>` and `oidc add-user`. Each takes its argv
- * (without the command) and returns the exit code: 0 ok, 1 failed, 2 bad input or a refused
- * sign-in. The issuer, client and CA come from flags, else CATALYST_OIDC_ISSUER,
+ * The client-side commands' handlers (declared in ./command.ts): `catalyst login`, `logout`,
+ * `kube-credential`, `kubeconfig <environment>` and `oidc add-user`. Each takes its typed input
+ * and returns the exit code: 0 ok, 1 failed, 2 bad input or a refused sign-in. The issuer, client and CA come from flags, else CATALYST_OIDC_ISSUER,
  * CATALYST_OIDC_CLIENT_ID and CATALYST_OIDC_CA_FILE, else the local cluster's issuer.
  */
 
@@ -24,60 +22,6 @@ export interface LoginIo {
 }
 
 class Usage extends Error {}
-
-const target = {
-    issuer: { type: "string" as const },
-    "client-id": { type: "string" as const },
-    "ca-file": { type: "string" as const },
-    help: { type: "boolean" as const, short: "h" },
-};
-
-const TARGET_HELP = [
-    "  --issuer <url>      The OpenID issuer (default: CATALYST_OIDC_ISSUER, else the local cluster's)",
-    "  --client-id <id>    The client the cluster trusts (default: CATALYST_OIDC_CLIENT_ID, else catalyst-cluster)",
-    "  --ca-file <file>    CA to trust for the issuer (default: CATALYST_OIDC_CA_FILE, else the local cluster's CA for its issuer)",
-];
-
-export const HELP: Record<string, string> = {
-    login: [
-        "Usage: catalyst login [--device | --user <name> --password-stdin] [options]",
-        "",
-        "Signs in to the OpenID provider (catalyst serve) and caches the tokens (0600) under the user's",
-        "cache directory for `catalyst kube-credential`. Default: a browser with PKCE and a loopback redirect.",
-        "",
-        "  --device            Device flow: prints a URL and a code to enter on any device with a browser",
-        "  --user <name>       Sign in with a password of the provider's local users file ...",
-        "  --password-stdin    ... read from stdin (one line)",
-        ...TARGET_HELP,
-        "",
-        "Exit codes: 0 signed in, 1 failed, 2 bad input or sign-in refused (nothing is cached).",
-    ].join("\n"),
-    logout: ["Usage: catalyst logout [options]", "", "Revokes the cached refresh token and removes the cache.", ...TARGET_HELP].join("\n"),
-    "kube-credential": [
-        "Usage: catalyst kube-credential [options]",
-        "",
-        "The exec credential plugin of OIDC kubeconfigs: prints a client.authentication.k8s.io/v1",
-        "ExecCredential with the cached ID token and its expiry, refreshing it silently first when it",
-        "expires within a minute. Exits 1, saying to run `catalyst login`, when there is no sign-in.",
-        ...TARGET_HELP,
-    ].join("\n"),
-    kubeconfig: [
-        "Usage: catalyst kubeconfig <environment> [options]",
-        "",
-        "Prints a kubeconfig for the namespace of <environment> (pr-<n>, dev-<user>, staging, production)",
-        "that signs in through `catalyst kube-credential` as whoever ran `catalyst login`.",
-        "",
-        "  --server <url>      The API server (default: the local cluster's)",
-        "  --cluster-ca <file> The API server's CA (default: the local cluster's CA)",
-        ...TARGET_HELP,
-    ].join("\n"),
-    "oidc add-user": [
-        "Usage: catalyst oidc add-user <name> --password-stdin [--email <address>] [--groups <a,b>] [--users-file <file>]",
-        "",
-        "Adds or replaces a person in the provider's local users file (a bcrypt hash, never the password).",
-        "Default file: CATALYST_OIDC_USERS_FILE, else .catalyst/oidc/users.json (the embedded default's).",
-    ].join("\n"),
-};
 
 interface Target {
     issuer: string;
@@ -129,17 +73,6 @@ function resolveTarget(values: TargetInput, env: NodeJS.ProcessEnv): Target {
 
 function issuerTarget(t: Target) {
     return { issuer: t.issuer, clientId: t.clientId, ca: readCa(t.caFile) };
-}
-
-function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(argv: readonly string[], options: T, positionals = 0) {
-    let parsed;
-    try {
-        parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: positionals > 0 });
-    } catch (err) {
-        throw new Usage((err as Error).message);
-    }
-    if (parsed.positionals.length > positionals) throw new Usage(`unexpected argument "${parsed.positionals[positionals]}"`);
-    return parsed;
 }
 
 /** The first line of an error, with its cause (openid-client wraps network errors in one). */
@@ -269,52 +202,6 @@ export async function addUser(values: AddUserInput, io: LoginIo, env: NodeJS.Pro
     }
     io.stdout(`${values.name} can sign in (users file ${file})\n`);
     return 0;
-}
-
-function help(name: string, io: LoginIo): number {
-    io.stdout(`${HELP[name]}\n`);
-    return 0;
-}
-
-/**
- * Today's CLI: argv to typed input for each command (the flags, kebab-case, as the help shows
- * them), then the command. A flag-table CLI calls the typed functions above directly.
- */
-const ARGV: Record<string, (argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv) => Promise<number>> = {
-    login: async (argv, io, env) => {
-        const { values } = parse(argv, { ...target, device: { type: "boolean" }, user: { type: "string" }, "password-stdin": { type: "boolean" } });
-        if (values.help) return help("login", io);
-        return login({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"], device: values.device === true, user: values.user, passwordStdin: values["password-stdin"] === true }, io, env);
-    },
-    logout: async (argv, io, env) => {
-        const { values } = parse(argv, target);
-        return values.help ? help("logout", io) : logout({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"] }, io, env);
-    },
-    "kube-credential": async (argv, io, env) => {
-        const { values } = parse(argv, target);
-        return values.help ? help("kube-credential", io) : kubeCredential({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"] }, io, env);
-    },
-    kubeconfig: async (argv, io, env) => {
-        const { values, positionals } = parse(argv, { ...target, server: { type: "string" }, "cluster-ca": { type: "string" } }, 1);
-        if (values.help) return help("kubeconfig", io);
-        if (positionals.length !== 1) throw new Usage("<environment>: which environment (pr-<n>, dev-<user>, staging or production)");
-        return kubeconfig({ issuer: values.issuer, clientId: values["client-id"], caFile: values["ca-file"], environment: positionals[0], server: values.server, clusterCa: values["cluster-ca"] }, io, env);
-    },
-    "oidc add-user": async (argv, io, env) => {
-        const { values, positionals } = parse(argv, { "password-stdin": { type: "boolean" }, email: { type: "string" }, groups: { type: "string" }, "users-file": { type: "string" }, help: { type: "boolean", short: "h" } }, 1);
-        if (values.help) return help("oidc add-user", io);
-        if (positionals.length !== 1) throw new Usage("<name>: the user name to add");
-        return addUser({ name: positionals[0], passwordStdin: values["password-stdin"] === true, email: values.email, groups: values.groups, usersFile: values["users-file"] }, io, env);
-    },
-};
-
-/** Runs one of LOGIN_COMMANDS (stacks/login/names.ts) from its argv; returns the exit code. */
-export async function runLoginCommand(name: string, argv: readonly string[], io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    return guarded(name, io, async () => {
-        const command = ARGV[name];
-        if (command === undefined) throw new Usage(`unknown command "${name}"`);
-        return command(argv, io, env);
-    });
 }
 
 /** Runs `body`, turning its errors into one line on stderr and the exit code (2 for bad input). */
