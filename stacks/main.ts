@@ -2,6 +2,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { apiCommands } from "./api/command";
 import { cliCommands } from "./cli/commands";
+import { loginCommands } from "./login/command";
 import { AnyCommand, CommandIo, EXIT, runProgram } from "./command";
 
 /**
@@ -30,7 +31,7 @@ async function automation(platformStack?: string) {
 
 /** Every command of the program. */
 export function commands(): AnyCommand[] {
-    return [...cliCommands({ automation }), ...apiCommands()];
+    return [...cliCommands({ automation }), ...apiCommands(), ...loginCommands()];
 }
 
 // One paragraph: commander wraps it to the terminal's width.

@@ -11,7 +11,8 @@
 # Environment (all optional):
 #   CATALYST_ETCD_PORT (23790), CATALYST_ETCD_PEER_PORT (23800), CATALYST_APISERVER_PORT (16443),
 #   CATALYST_KWOK_PORT (10247, kwok's kubelet endpoint for logs), CATALYST_TOOLS_DIR (skip the
-#   bootstrap and take the binaries from there), CATALYST_CLUSTER_TIMEOUT (90, seconds per wait).
+#   bootstrap and take the binaries from there), CATALYST_CLUSTER_TIMEOUT (90, seconds per wait),
+#   CATALYST_OIDC_PORT (16543, where the API server expects the OpenID issuer: tools/cluster/oidc.sh).
 # State, pids and logs: .catalyst/cluster/ (gitignored), removed by `down`.
 set -euo pipefail
 
@@ -26,11 +27,13 @@ env_ports() {
   etcd_peer_port=${CATALYST_ETCD_PEER_PORT:-23800}
   api_port=${CATALYST_APISERVER_PORT:-16443}
   kwok_port=${CATALYST_KWOK_PORT:-10247}
+  oidc_port=${CATALYST_OIDC_PORT:-16543}
 }
 # A cluster keeps the ports it was started with (saved by `up`): status and down must find it
 # even when the environment has changed since.
 env_ports
-if [[ -f "$data/ports" ]]; then read -r etcd_port etcd_peer_port api_port kwok_port <"$data/ports" || env_ports; fi
+if [[ -f "$data/ports" ]]; then read -r etcd_port etcd_peer_port api_port kwok_port oidc_port <"$data/ports" || env_ports; fi
+oidc_port=${oidc_port:-${CATALYST_OIDC_PORT:-16543}}
 # In start order; stop_all stops the clients first, then the API server, etcd last.
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -47,6 +50,8 @@ ports() {
 source "$here/cluster/pki.sh"
 # shellcheck source=cluster/proc.sh
 source "$here/cluster/proc.sh"
+# shellcheck source=cluster/oidc.sh
+source "$here/cluster/oidc.sh"
 
 # The directory holding every binary; the bootstrap builds what is missing (instant when warm).
 tools_dir() {
@@ -126,6 +131,7 @@ launch() {
         --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
         --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
         --kubelet-certificate-authority "$pki/ca.crt" --kubelet-preferred-address-types InternalIP \
+        --authentication-config "$data/authentication.yaml" \
         --allow-privileged=true --profiling=false ;;
     kube-controller-manager)
       # Controllers the product needs stay on ('*'); off are the cloud ones (no cloud), node IPAM
@@ -178,11 +184,13 @@ up() {
   trap '$up_done || { stop_all >/dev/null; say "up failed; logs kept in $data (npm run cluster:down removes them)"; }' EXIT
   if ! $resume; then
     mkdir -p "$data/kwok"
-    echo "$etcd_port $etcd_peer_port $api_port $kwok_port" >"$data/ports"
+    echo "$etcd_port $etcd_peer_port $api_port $kwok_port $oidc_port" >"$data/ports"
     make_pki
     for name in admin controller-manager scheduler kwok; do write_kubeconfig "$data/$name.kubeconfig" "$name"; done
   fi
 
+  # Also on a resume of a cluster started before the OIDC trust existed.
+  [[ -f "$data/authentication.yaml" ]] || make_oidc_trust
   launch etcd
   launch kube-apiserver
   # kube-controller-manager gives up if the API server is not healthy within 10 s; wait first.

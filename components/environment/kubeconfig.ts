@@ -1,6 +1,7 @@
 /**
  * Namespace-scoped kubeconfigs for an environment, as pure functions. Neither embeds a
- * credential: both obtain a short-lived token at use time through an exec credential plugin.
+ * credential: both obtain a short-lived token at use time through an exec credential plugin
+ * (the OIDC one through `catalyst kube-credential`, stacks/login).
  *
  * Why an exec plugin for the owner kubeconfig: a TokenRequest (the API that issues bound,
  * expiring ServiceAccount tokens) is a subresource call, not an object, so it cannot be a Pulumi
@@ -22,10 +23,12 @@ export interface ClusterEndpoint {
 export interface OidcSettings {
     /** The issuer URL the API server validates tokens against. */
     issuerUrl: string;
-    /** The OAuth client id. */
+    /** The OAuth client id (the ID tokens' audience). */
     clientId: string;
-    /** Extra scopes to request (for example `groups`). */
-    extraScopes?: string[];
+    /** A CA file to trust for the issuer instead of the system store (the local cluster's). */
+    caFile?: string;
+    /** How to run the `catalyst` CLI (default: `catalyst` on PATH). */
+    command?: string;
 }
 
 const EXEC_API = "client.authentication.k8s.io/v1";
@@ -79,21 +82,22 @@ export function ownerKubeconfig(
 }
 
 /**
- * A kubeconfig that signs in through OIDC with the kubelogin plugin
- * (`kubectl oidc-login get-token`), for people bound by name to a role of `namespace`.
+ * A kubeconfig that signs in through OIDC for people bound by name or group to a role of
+ * `namespace`: kubectl (or k9s) runs `catalyst kube-credential`, which prints the cached ID token
+ * of `catalyst login` and refreshes it silently; when the sign-in has ended it says to run
+ * `catalyst login` and kubectl fails. It never prompts (`interactiveMode: Never`).
  */
 export function oidcKubeconfig(namespace: string, cluster: ClusterEndpoint, oidc: OidcSettings): string {
-    const args = ["oidc-login", "get-token", `--oidc-issuer-url=${oidc.issuerUrl}`, `--oidc-client-id=${oidc.clientId}`];
-    for (const scope of oidc.extraScopes ?? []) {
-        args.push(`--oidc-extra-scope=${scope}`);
+    const args = ["kube-credential", `--issuer=${oidc.issuerUrl}`, `--client-id=${oidc.clientId}`];
+    if (oidc.caFile) {
+        args.push(`--ca-file=${oidc.caFile}`);
     }
     return JSON.stringify(baseConfig(`${namespace}-oidc`, namespace, cluster, {
         exec: {
             apiVersion: EXEC_API,
-            command: "kubectl",
+            command: oidc.command ?? "catalyst",
             args,
-            // kubelogin opens a browser for the first sign-in.
-            interactiveMode: "IfAvailable",
+            interactiveMode: "Never",
             provideClusterInfo: false,
         },
     }), null, 2);

@@ -1,5 +1,5 @@
 import { AnyCommand, defineCommand, OptionSpec } from "../command";
-import type { ServerArgs } from "./index";
+import type { ServeArgs, ServerArgs } from "./index";
 
 /**
  * The HTTP API's and the MCP server's commands (`catalyst serve`, `catalyst mcp`), declared with
@@ -16,11 +16,18 @@ const host: OptionSpec<string> = { value: "<addr>", description: "Address to lis
 /** `catalyst serve` and `catalyst mcp`. */
 export function apiCommands(): AnyCommand[] {
     return [
-        defineCommand<ServerArgs>({
+        defineCommand<ServeArgs>({
             name: "serve",
             summary: "HTTP API over the same library for web apps (docs/api.md).",
-            options: { port: { value: "<n>", description: "Port to listen on; 0: any free port (default 8080)", parse: parsePort, default: 8080 }, host },
-            notes: ["Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE. Runs until SIGINT or SIGTERM."],
+            options: {
+                port: { value: "<n>", description: "Port to listen on; 0: any free port (default 8080, or the issuer URL's port with the OpenID provider)", parse: parsePort },
+                host,
+                localOidc: { description: "Also host the local cluster's OpenID provider at /oidc, over HTTPS on its issuer's port (docs/security.md)" },
+            },
+            notes: [
+                "Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE. Runs until SIGINT or SIGTERM.",
+                "The OpenID provider is on with CATALYST_OIDC_ISSUER (and the other CATALYST_OIDC_* variables) or --local-oidc.",
+            ],
             run: async (input) => (await import("./index")).runServeCommand(input),
         }),
         defineCommand<ServerArgs>({

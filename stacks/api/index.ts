@@ -1,4 +1,5 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from "http";
+import { createServer as createHttpsServer } from "https";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
@@ -7,6 +8,7 @@ import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
 import { loadLibrary } from "./library";
 import { createMcpServer, LogLevels } from "./mcp";
 import { CatalystService, Library } from "./service";
+import type { ServeOidc } from "../oidc/serve";
 
 /**
  * `catalyst serve` (HTTP API) and `catalyst mcp` (MCP over stdio, or streamable HTTP with
@@ -29,6 +31,11 @@ export interface ServerArgs {
     /** Port to listen on; for `mcp`, unset means stdio. */
     port?: number;
     host: string;
+}
+
+/** `catalyst serve`'s arguments: also whether to host the local cluster's OpenID provider. */
+export interface ServeArgs extends ServerArgs {
+    localOidc: boolean;
 }
 
 /** Operator-set config for every preview (CATALYST_API_PREVIEW_CONFIG, a JSON object), or undefined. */
@@ -83,12 +90,15 @@ function address(server: Server): string {
  * `catalyst serve`: runs the HTTP API until SIGINT/SIGTERM. Returns the exit code (2 for a bad
  * token table or preview config, 1 when the port cannot be bound).
  */
-export async function runServeCommand(args: ServerArgs, library?: Library): Promise<number> {
+export async function runServeCommand(args: ServeArgs, library?: Library): Promise<number> {
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
+    let oidc: ServeOidc | undefined;
     try {
         tokens = loadTokens();
         config = previewConfig();
+        // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
+        oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
     } catch (err) {
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 2;
@@ -97,15 +107,21 @@ export async function runServeCommand(args: ServerArgs, library?: Library): Prom
     const loaded = library ?? (await libraryOrNothing("serve"));
     if (loaded === undefined) return 1;
     const service = new CatalystService(loaded, undefined, undefined, config);
-    const server = createServer(createHandler({ service, tokens }));
+    const api = createHandler({ service, tokens });
+    const handler = oidc ? (req: IncomingMessage, res: ServerResponse) => void (oidc.service.handle(req, res) || api(req, res)) : api;
+    const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
     try {
-        await listen(server, args);
+        // With the provider, the issuer URL says where to listen.
+        await listen(server, { ...args, port: args.port ?? oidc?.port ?? 8080 });
     } catch (err) {
+        oidc?.service.close();
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 1;
     }
-    stderr(`catalyst serve: listening on ${address(server)}`);
-    return untilSignal(server);
+    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}`);
+    const code = await untilSignal(server);
+    oidc?.service.close();
+    return code;
 }
 
 /**

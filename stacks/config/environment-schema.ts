@@ -146,7 +146,7 @@ export const environmentSchema = z.object({
         observers: principals,
         admins: principals,
         owners: principals,
-        oidc: z.object({ issuerUrl: text(z.string().url()), clientId: text(z.string().min(1)), extraScopes: z.array(str).optional() }).strict().optional(),
+        oidc: z.object({ issuerUrl: text(z.string().url()), clientId: text(z.string().min(1)), caFile: str.optional(), command: str.optional() }).strict().optional(),
         baseContext: str.optional(),
     }).strict().default({
         oidcPrefix: "oidc:",

@@ -44,6 +44,24 @@ export function clusterEndpoint(): { server: string; certificateAuthorityData: s
     return { server: cluster.server, certificateAuthorityData: cluster["certificate-authority-data"] };
 }
 
+/**
+ * A small preview's stack config (no database, Redis or route) with `access` (and a workspace),
+ * for the tests about who may do what.
+ */
+export function previewConfig(pr: number, platformReference: string, access: object, workspace?: object): ConfigMap {
+    return {
+        ...configFromFile("Pulumi.pr.yaml"),
+        "catalyst:platformStack": entry(platformReference),
+        "catalyst:pr": entry(String(pr)),
+        "catalyst:cluster": entry(clusterEndpoint()),
+        "catalyst:database": entry({ mode: "none" }),
+        "catalyst:redis": entry({ enabled: false }),
+        "catalyst:route": entry({ enabled: false }),
+        "catalyst:access": entry(access),
+        ...(workspace ? { "catalyst:workspace": entry(workspace) } : {}),
+    };
+}
+
 /** A throwaway OpenSSH-format private key, so that secret files have realistic content. */
 export function throwawayKey(): string {
     return generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();

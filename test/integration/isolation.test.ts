@@ -5,9 +5,9 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { workspaceInstanceName } from "../../components/environment/workspace-spec";
 import { HOSTS_ANNOTATION } from "../../components/environment/hosts";
 import { mergeConfigValue } from "../../stacks/automation/engine";
-import { Access, clusterEndpoint, configFromFile, entry, PLATFORM_REFERENCE, waitGone } from "./environment-helpers";
+import { Access, clusterEndpoint, configFromFile, entry, PLATFORM_REFERENCE, previewConfig, waitGone } from "./environment-helpers";
 import { ensurePlatform, kubectl, quietOutput, repoRoot, requireTestEnvironment, suffix } from "./harness";
-import { execFileAsync, Identity, kubectlAs, limited, personIdentity, serviceAccountIdentity } from "./security-helpers";
+import { deploymentManifest, execFileAsync, Identity, kubectlAs, limited, personIdentity, serviceAccountIdentity } from "./security-helpers";
 
 /*
  * The isolation matrix: what each identity of an environment may do in its own namespace,
@@ -274,20 +274,6 @@ const expected = MATRIX.map(([action, ...cells]) => `${action.padEnd(30)} ${cell
  */
 const RBAC_DENIAL = /cannot [a-z:-]+ resource "[^"]+"/;
 
-function previewConfig(pr: number, platformReference: string, access: object, workspace?: object) {
-    return {
-        ...configFromFile("Pulumi.pr.yaml"),
-        "catalyst:platformStack": entry(platformReference),
-        "catalyst:pr": entry(String(pr)),
-        "catalyst:cluster": entry(clusterEndpoint()),
-        "catalyst:database": entry({ mode: "none" }),
-        "catalyst:redis": entry({ enabled: false }),
-        "catalyst:route": entry({ enabled: false }),
-        "catalyst:access": entry(access),
-        ...(workspace ? { "catalyst:workspace": entry(workspace) } : {}),
-    };
-}
-
 describe("isolation matrix", () => {
     const stacks: Stack[] = [];
     const dir = mkdtempSync(path.join(tmpdir(), "catalyst-isolation-"));
@@ -423,25 +409,7 @@ describe("isolation matrix", () => {
 
     it("denies a tenant's latest-tagged or privileged Deployment with the admission policy's message", async () => {
         const admin = identities[1];
-        const deployment = (name: string, container: object) => JSON.stringify({
-            apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: own },
-            spec: {
-                selector: { matchLabels: { app: name } },
-                template: {
-                    metadata: { labels: { app: name } },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
-                        containers: [{
-                            name: "web", image: "registry.k8s.io/pause:3.10",
-                            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "20m", memory: "32Mi" } },
-                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                            ...container,
-                        }],
-                    },
-                },
-            },
-        });
+        const deployment = (name: string, container: object) => deploymentManifest(own, name, container);
         const apply = (body: string) => kubectlAs(admin, ["create", "--dry-run=server", "-f", "-"], body);
         // The admin may create Deployments (the matrix): only admission stands in the way.
         expect((await apply(deployment(`compliant-${run}`, {}))).ok).toBe(true);

@@ -192,3 +192,26 @@ export async function limited<T>(tasks: (() => Promise<T>)[], limit: number): Pr
     await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
     return results;
 }
+
+/** A Deployment manifest (JSON) a tenant may create: pinned image, limits, restricted security; `container` overrides. */
+export function deploymentManifest(namespace: string, name: string, container: object = {}): string {
+    return JSON.stringify({
+        apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace },
+        spec: {
+            selector: { matchLabels: { app: name } },
+            template: {
+                metadata: { labels: { app: name } },
+                spec: {
+                    automountServiceAccountToken: false,
+                    securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                    containers: [{
+                        name: "web", image: "registry.k8s.io/pause:3.10",
+                        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "20m", memory: "32Mi" } },
+                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                        ...container,
+                    }],
+                },
+            },
+        },
+    });
+}

@@ -118,7 +118,7 @@ describe("environment inventory per tier", () => {
         const web = ofType("apps/v1:Deployment").find((d) => d.inputs.metadata.name === "web")!.inputs;
         expect(web.spec.replicas).toBeUndefined();
         expect(ofType("core/v1:PersistentVolumeClaim").map((r) => r.inputs.metadata.name)).toEqual(["redis-data"]);
-        expect(String(outputs.kubeconfig)).toContain("oidc-login");
+        expect(String(outputs.kubeconfig)).toContain("kube-credential");
         expect(ofType("core/v1:ResourceQuota")[0].inputs.spec.hard["requests.cpu"]).toBe("8");
     });
 

@@ -98,11 +98,20 @@ describe("kubeconfigs", () => {
         expect(config.users[0].user.token).toBeUndefined();
     });
 
-    it("signs in through kubelogin when an OIDC issuer is configured", () => {
-        const config = JSON.parse(oidcKubeconfig("env-staging", cluster, { issuerUrl: "https://login.example.com", clientId: "k8s" }));
-        expect(config.users[0].user.exec.args).toEqual([
-            "oidc-login", "get-token", "--oidc-issuer-url=https://login.example.com", "--oidc-client-id=k8s",
-        ]);
+    it("signs in through catalyst kube-credential when an OIDC issuer is configured", () => {
+        const config = JSON.parse(oidcKubeconfig("env-staging", cluster, { issuerUrl: "https://login.example.com/oidc", clientId: "k8s" }));
+        const exec = config.users[0].user.exec;
+        expect(exec.command).toBe("catalyst");
+        expect(exec.args).toEqual(["kube-credential", "--issuer=https://login.example.com/oidc", "--client-id=k8s"]);
+        expect(exec.apiVersion).toBe("client.authentication.k8s.io/v1");
+        // The plugin never prompts: when the sign-in has ended it says to run catalyst login.
+        expect(exec.interactiveMode).toBe("Never");
         expect(config.contexts[0].context.namespace).toBe("env-staging");
+    });
+
+    it("passes the issuer's CA file and a chosen command to the plugin", () => {
+        const config = JSON.parse(oidcKubeconfig("env-pr-3", cluster, { issuerUrl: "https://127.0.0.1:16543/oidc", clientId: "catalyst-cluster", caFile: "/x/ca.crt", command: "/repo/bin/catalyst.js" }));
+        expect(config.users[0].user.exec.command).toBe("/repo/bin/catalyst.js");
+        expect(config.users[0].user.exec.args).toContain("--ca-file=/x/ca.crt");
     });
 });
