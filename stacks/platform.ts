@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { AdmissionPolicies } from "../components/platform/admissionPolicies";
+import { ControlPlane } from "../components/platform/controlPlane";
 import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
@@ -9,6 +10,8 @@ import { PostgresOperator } from "../components/platform/postgresOperator";
 import { SharedPostgres } from "../components/platform/sharedPostgres";
 import { CONFIG_NAMESPACE, PlatformConfig, readPlatformConfig } from "./config/platform";
 import { PlatformOutputs } from "./contract";
+import { customResourceDefinitions } from "./resources/crd";
+import { API_GROUP } from "./resources/types";
 
 /** The platform stack's outputs as Pulumi outputs, one per name of the public contract. */
 export type PlatformProgramOutputs = { [K in keyof PlatformOutputs]: pulumi.Output<PlatformOutputs[K]> };
@@ -20,6 +23,7 @@ export const PLATFORM_NAMESPACES = {
     postgresOperator: "cnpg-system",
     database: "database",
     tunnel: "cloudflared",
+    controlPlane: "catalyst-system",
 } as const;
 
 /** Port of the ingress controller's HTTP listener, where the tunnel sends traffic. */
@@ -128,6 +132,11 @@ export function platformProgram(): PlatformProgramOutputs {
     // namespaces (and any chart they run) are governed by the policy pack and its exemptions.
     if (config.admission.enabled) {
         new AdmissionPolicies("admission", { validationActions: config.admission.validationActions, labels });
+    }
+
+    if (config.controlPlane.enabled) {
+        const { enabled: _enabled, ...controlPlane } = config.controlPlane;
+        new ControlPlane("control-plane", { ...controlPlane, namespace: PLATFORM_NAMESPACES.controlPlane, group: API_GROUP, customResourceDefinitions: customResourceDefinitions(), labels });
     }
 
     const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;
