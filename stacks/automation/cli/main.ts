@@ -33,6 +33,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo(), sig
         const api = await import("../../api");
         return argv[0] === "serve" ? api.runServeCommand(argv.slice(1)) : api.runMcpCommand(argv.slice(1));
     }
+    if (argv[0] === "controller") {
+        return (await import("../../controller")).runControllerCommand(argv.slice(1));
+    }
     let parsed;
     try {
         parsed = parseCommandLine(argv);
