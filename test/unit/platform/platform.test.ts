@@ -36,9 +36,10 @@ describe("platformProgram with the tunnel off", () => {
         expect(mocks.calls).toEqual([]);
     });
 
-    it("builds the five components", () => {
+    it("builds the six components", () => {
         expect(mocks.resources.filter((r) => r.type.startsWith("catalyst:platform:")).map((r) => r.type).sort()).toEqual([
             "catalyst:platform:AdmissionPolicies",
+            "catalyst:platform:ControlPlane",
             "catalyst:platform:ImageRegistry",
             "catalyst:platform:IngressNginx",
             "catalyst:platform:PostgresOperator",
