@@ -135,8 +135,8 @@ export function platformProgram(): PlatformProgramOutputs {
     }
 
     if (config.controlPlane.enabled) {
-        const { enabled: _enabled, ...controlPlane } = config.controlPlane;
-        new ControlPlane("control-plane", { ...controlPlane, namespace: PLATFORM_NAMESPACES.controlPlane, group: API_GROUP, customResourceDefinitions: customResourceDefinitions(), labels });
+        const { image, replicas, concurrency, stateSecret, requests, limits } = config.controlPlane;
+        new ControlPlane("control-plane", { image, replicas, concurrency, stateSecret, requests, limits, namespace: PLATFORM_NAMESPACES.controlPlane, group: API_GROUP, customResourceDefinitions: customResourceDefinitions(), labels });
     }
 
     const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;
