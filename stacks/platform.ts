@@ -136,7 +136,12 @@ export function platformProgram(): PlatformProgramOutputs {
 
     if (config.controlPlane.enabled) {
         const { image, replicas, concurrency, stateSecret, requests, limits } = config.controlPlane;
-        new ControlPlane("control-plane", { image, replicas, concurrency, stateSecret, requests, limits, namespace: PLATFORM_NAMESPACES.controlPlane, group: API_GROUP, customResourceDefinitions: customResourceDefinitions(), labels });
+        new ControlPlane("control-plane", {
+            image, replicas, concurrency, stateSecret, requests, limits, labels,
+            namespace: PLATFORM_NAMESPACES.controlPlane,
+            group: API_GROUP,
+            customResourceDefinitions: customResourceDefinitions(),
+        });
     }
 
     const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;
