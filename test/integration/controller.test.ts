@@ -174,6 +174,44 @@ describe("one controller", () => {
     });
 });
 
+describe("the PostgreSQL backend stopped for 20 s", () => {
+    let r4: Replica;
+    beforeAll(() => {
+        r4 = replica("r4");
+    });
+    afterAll(async () => stopReplica(r4));
+
+    it("a reconcile meanwhile fails with a clear status; nothing is destroyed; all converge once it is back", async () => {
+        const [ready, blocked] = [`pr-${pr(2)}`, `pr-${pr(3)}`];
+        apply(preview(2));
+        kubectl(["wait", "environments.catalyst.dev", "-n", NS, ready, "--for=condition=Ready", "--timeout=600s"]);
+        postgres("pause");
+        const pausedAt = Date.now();
+        try {
+            apply(preview(3));
+            const failed = await waitFor("Ready=False while the backend is down", () => {
+                const env = environments(NS).get(blocked);
+                return conditionOf(env, "Ready")?.status === "False" ? env : undefined;
+            }, 60_000, 500);
+            expect(conditionOf(failed, "Ready")?.reason).toBe("UpFailed");
+            expect(conditionOf(failed, "Ready")?.message).toMatch(/postgres|connect|connection|refused|dial/i);
+            expect(conditionOf(failed, "Progressing")).toMatchObject({ status: "False", reason: "RetryScheduled" });
+            // The Environment that was Ready stays Ready and keeps its objects.
+            expect(isReady(environments(NS).get(ready))).toBe(true);
+            expect(kubectl(["get", "deployment", "app", "-n", `env-${ready}`, "-o", "name"]).trim()).toBe("deployment.apps/app");
+            await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - pausedAt))));
+        } finally {
+            postgres("resume");
+        }
+        kubectl(["wait", "environments.catalyst.dev", "-n", NS, blocked, "--for=condition=Ready", "--timeout=600s"]);
+        expect(conditionOf(environments(NS).get(blocked), "Stalled")?.status).toBe("False");
+        expect(namespaceExists(`env-${ready}`)).toBe(true);
+        expect(auditRecords(auditLog).filter((a) => a.stack === ready && a.action === "destroy")).toEqual([]);
+        kubectl(["delete", "environments.catalyst.dev", "-n", NS, ready, blocked, "--timeout=600s"]);
+        expect([ready, blocked].filter((n) => namespaceExists(`env-${n}`))).toEqual([]);
+    });
+});
+
 describe("three controllers sharing the PostgreSQL backend", () => {
     const count = 12;
     const names = Array.from({ length: count }, (_, i) => `pr-${pr(10 + i)}`);
