@@ -1,6 +1,7 @@
 import { hostname } from "os";
 import { parseArgs } from "util";
 import { parseDuration } from "../automation/duration";
+import type { ControllerSettings } from "./controller";
 
 /**
  * `catalyst controller`: the control plane's reconciler as a process (docs/controller.md). A
@@ -33,14 +34,7 @@ Environment: KUBECONFIG (or the in-cluster ServiceAccount), PULUMI_BACKEND_URL a
 PULUMI_CONFIG_PASSPHRASE, shared by every replica.`;
 
 /** Parsed options of `catalyst controller`. */
-export interface ControllerOptions {
-    namespace: string;
-    identity: string;
-    concurrency: number;
-    leaseDurationSeconds: number;
-    resyncMs: number;
-    maxFailures: number;
-    backoffBaseMs: number;
+export interface ControllerOptions extends Omit<ControllerSettings, "log" | "backoffMaxMs"> {
     metricsPort: number;
     metricsHost: string;
     platformStack?: string;

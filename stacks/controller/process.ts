@@ -17,16 +17,9 @@ export async function start(options: ControllerOptions): Promise<number> {
 
     const automation = new Automation({ repoRoot: REPO_ROOT, actor: options.identity, concurrency: options.concurrency, platformStack: options.platformStack });
     const metrics = new ControllerMetrics();
+    const { namespace, identity, concurrency, leaseDurationSeconds, resyncMs, maxFailures, backoffBaseMs } = options;
     const controller = new Controller(new KubeControlPlane(), automation, metrics, {
-        namespace: options.namespace,
-        identity: options.identity,
-        concurrency: options.concurrency,
-        leaseDurationSeconds: options.leaseDurationSeconds,
-        resyncMs: options.resyncMs,
-        maxFailures: options.maxFailures,
-        backoffBaseMs: options.backoffBaseMs,
-        backoffMaxMs: 10 * 60_000,
-        log,
+        namespace, identity, concurrency, leaseDurationSeconds, resyncMs, maxFailures, backoffBaseMs, backoffMaxMs: 10 * 60_000, log,
     });
     let server;
     try {

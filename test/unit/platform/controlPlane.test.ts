@@ -2,14 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as PlatformModule from "../../../stacks/platform";
 import { controllerClusterRules, controllerNamespaceRules } from "../../../components/platform/controlPlaneRbac";
 import { FORBIDDEN_VERBS } from "../../../components/environment/rbac";
-import { installMocks, MockRecorder, settle } from "./mocks";
+import { BASE_PLATFORM_CONFIG, installMocks, MockRecorder, settle } from "./mocks";
 
-const base = {
-    "catalyst:domain": "example.com",
-    "catalyst:passwordSource": "builtin",
-    "catalyst:ingress": JSON.stringify({ replicas: 1, admissionWebhooks: false }),
-    "catalyst:postgres": JSON.stringify({ operatorWebhooks: false, instances: 1 }),
-};
+const base = BASE_PLATFORM_CONFIG;
 
 let mocks: MockRecorder;
 let platform: typeof PlatformModule;

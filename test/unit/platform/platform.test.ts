@@ -1,15 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as PlatformModule from "../../../stacks/platform";
 import { PLATFORM_OUTPUT_NAMES } from "../../../stacks/contract";
-import { installMocks, isSecret, MOCK_TUNNEL_ID, MockRecorder, settle, valueOf } from "./mocks";
+import { BASE_PLATFORM_CONFIG, installMocks, isSecret, MOCK_TUNNEL_ID, MockRecorder, settle, valueOf } from "./mocks";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
-const base = {
-    "catalyst:domain": "example.com",
-    "catalyst:passwordSource": "builtin",
-    "catalyst:ingress": JSON.stringify({ replicas: 1, admissionWebhooks: false }),
-    "catalyst:postgres": JSON.stringify({ operatorWebhooks: false, instances: 1 }),
-};
+const base = BASE_PLATFORM_CONFIG;
 
 let mocks: MockRecorder;
 let platform: typeof PlatformModule;
