@@ -56,6 +56,13 @@ async function orUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> {
     }
 }
 
+/** The status as a merge patch: fields it leaves out or sets to undefined are cleared (null). */
+export function mergePatchOf(status: EnvironmentStatus): Record<string, unknown> {
+    const patch: Record<string, unknown> = { url: null, namespace: null, expiresAt: null, lastOperation: null };
+    for (const [key, value] of Object.entries(status)) if (value !== undefined) patch[key] = value;
+    return patch;
+}
+
 function toLease(lease: V1Lease): LeaseRecord {
     const ms = (value: Date | undefined) => (value === undefined ? undefined : new Date(value).getTime());
     return {
@@ -156,8 +163,7 @@ export class KubeControlPlane implements ControlPlaneApi {
     async patchEnvironmentStatus(namespace: string, name: string, status: EnvironmentStatus): Promise<void> {
         await call(() => this.custom.patchNamespacedCustomObjectStatus({
             group: API_GROUP, version: API_VERSION, namespace, plural: RESOURCE_KINDS.environment.plural, name,
-            // null clears fields the new status leaves out (a merge patch keeps absent keys).
-            body: { status: { url: null, namespace: null, expiresAt: null, ...status } },
+            body: { status: mergePatchOf(status) },
         }, MERGE_PATCH));
     }
 
