@@ -60,6 +60,8 @@ async function orUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> {
 export function mergePatchOf(status: EnvironmentStatus): Record<string, unknown> {
     const patch: Record<string, unknown> = { url: null, namespace: null, expiresAt: null, lastOperation: null };
     for (const [key, value] of Object.entries(status)) if (value !== undefined) patch[key] = value;
+    // Nested objects merge too: the last operation's optional fields are cleared the same way.
+    if (status.lastOperation !== undefined) patch.lastOperation = { id: null, changes: null, message: null, ...status.lastOperation };
     return patch;
 }
 
