@@ -1,5 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { AddressInfo, createServer } from "net";
 import * as path from "path";
 import { descendants } from "../../stacks/automation/runner";
 import { kubectl, kubectlJson, repoRoot } from "./harness";
@@ -13,9 +14,28 @@ import { kubectl, kubectlJson, repoRoot } from "./harness";
 
 const postgresScript = path.join(repoRoot, "tools", "postgres.sh");
 
-/** Runs tools/postgres.sh `command` and returns its output. */
-export function postgres(command: "up" | "down" | "pause" | "resume" | "url" | "status"): string {
-    return execFileSync("bash", [postgresScript, command], { encoding: "utf8", env: process.env, stdio: ["ignore", "pipe", "pipe"] }).trim();
+/** Where and on which port this run's PostgreSQL lives (CATALYST_POSTGRES_PORT, else a free port). */
+export interface PostgresPlace {
+    port: number;
+    dir: string;
+}
+
+/** A free loopback port, for a PostgreSQL of this run when CATALYST_POSTGRES_PORT is not set. */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const port = (server.address() as AddressInfo).port;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+/** Runs tools/postgres.sh `command` for `place` and returns its output. */
+export function postgres(place: PostgresPlace, command: "up" | "down" | "pause" | "resume" | "url" | "status"): string {
+    const env = { ...process.env, CATALYST_POSTGRES_PORT: String(place.port), CATALYST_POSTGRES_DIR: place.dir };
+    return execFileSync("bash", [postgresScript, command], { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] }).trim();
 }
 
 /** A pulumi CLI call in `dir` against `backend`. */

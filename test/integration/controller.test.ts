@@ -9,6 +9,7 @@ import {
     copyStackState,
     environments,
     forgetStack,
+    freePort,
     isReady,
     killReplica,
     postgres,
@@ -36,6 +37,7 @@ const stateDir = path.join(repoRoot, ".catalyst", `test-controller-${run}`);
 const auditLog = path.join(repoRoot, ".catalyst", "test-results", `controller-audit-${run}.log`);
 const LEASE = 10;
 let backend = "";
+const place = { port: 0, dir: path.join(repoRoot, ".catalyst", `postgres-${run}`) };
 const replicas: Replica[] = [];
 
 function replicaEnv(name: string): NodeJS.ProcessEnv {
@@ -79,8 +81,9 @@ function pendingOperations(stack: string): number {
 beforeAll(async () => {
     requireTestEnvironment();
     await ensurePlatform();
-    postgres("up");
-    backend = postgres("url");
+    place.port = Number(process.env.CATALYST_POSTGRES_PORT ?? (await freePort()));
+    postgres(place, "up");
+    backend = postgres(place, "url");
     copyStackState(PLATFORM_STACK, backend, stateDir);
     apply({
         apiVersion: "catalyst.dev/v1alpha1", kind: "Project",
@@ -101,7 +104,7 @@ afterAll(async () => {
         try {
             forgetStack(PLATFORM_STACK, backend, stateDir);
         } finally {
-            postgres("down");
+            postgres(place, "down");
         }
     }
 });
@@ -185,7 +188,7 @@ describe("the PostgreSQL backend stopped for 20 s", () => {
         const [ready, blocked] = [`pr-${pr(2)}`, `pr-${pr(3)}`];
         apply(preview(2));
         kubectl(["wait", "environments.catalyst.dev", "-n", NS, ready, "--for=condition=Ready", "--timeout=600s"]);
-        postgres("pause");
+        postgres(place, "pause");
         const pausedAt = Date.now();
         try {
             apply(preview(3));
@@ -201,7 +204,7 @@ describe("the PostgreSQL backend stopped for 20 s", () => {
             expect(kubectl(["get", "deployment", "app", "-n", `env-${ready}`, "-o", "name"]).trim()).toBe("deployment.apps/app");
             await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - pausedAt))));
         } finally {
-            postgres("resume");
+            postgres(place, "resume");
         }
         kubectl(["wait", "environments.catalyst.dev", "-n", NS, blocked, "--for=condition=Ready", "--timeout=600s"]);
         expect(conditionOf(environments(NS).get(blocked), "Stalled")?.status).toBe("False");
