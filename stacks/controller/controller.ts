@@ -85,6 +85,15 @@ export class Controller {
             changed: (project) => this.environments?.list()
                 .filter((env) => env.spec.project === project.metadata.name && needsWork(env))
                 .forEach((env) => this.queue.add(key(env.metadata.namespace, env.metadata.name))),
+            // Deleting a Project deletes its Environments, each destroyed through its finalizer.
+            deleted: (project) => {
+                for (const env of this.environments?.list() ?? []) {
+                    if (env.spec.project !== project.metadata.name || env.metadata.deletionTimestamp !== undefined) continue;
+                    log({ level: "info", msg: "project deleted: deleting its environment", project: project.metadata.name, environment: env.metadata.name });
+                    this.api.deleteEnvironment(env.metadata.namespace, env.metadata.name).catch((err: Error) =>
+                        log({ level: "warning", msg: "could not delete the environment of a deleted project", environment: env.metadata.name, error: err.message }));
+                }
+            },
             error: onError("projects"),
         });
         log({ level: "info", msg: "controller started", identity: this.settings.identity, namespace, concurrency: this.settings.concurrency });

@@ -41,10 +41,14 @@ export class FakeApi implements ControlPlaneApi {
         env.metadata.resourceVersion = String(this.version++);
     }
 
-    async watchEnvironments(_ns: string, _h: WatchHandlers<EnvironmentObject>): Promise<Watch<EnvironmentObject>> {
+    async watchEnvironments(_ns: string, handlers: WatchHandlers<EnvironmentObject>): Promise<Watch<EnvironmentObject>> {
+        // As an informer does: an add for every object it lists.
+        for (const env of this.environments.values()) handlers.changed(env);
         return { list: () => [...this.environments.values()], synced: true, stop: async () => undefined };
     }
-    async watchProjects(_ns: string, _h: WatchHandlers<ProjectObject>): Promise<Watch<ProjectObject>> {
+    projectHandlers?: WatchHandlers<ProjectObject>;
+    async watchProjects(_ns: string, handlers: WatchHandlers<ProjectObject>): Promise<Watch<ProjectObject>> {
+        this.projectHandlers = handlers;
         return { list: () => [...this.projects.values()], synced: true, stop: async () => undefined };
     }
     async getEnvironment(namespace: string, name: string) {
