@@ -17,6 +17,22 @@ export const CONTROL_PLANE_UID = 10001;
 /** Port of the controller's health and metrics endpoint. */
 export const CONTROLLER_METRICS_PORT = 9090;
 
+/**
+ * A CRD schema in the Pulumi SDK's spelling: `x-kubernetes-*` keys become `x_kubernetes_*`
+ * (Pulumi property names have no hyphens; the provider turns them back).
+ */
+export function pulumiSchemaKeys(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(pulumiSchemaKeys);
+    if (typeof value !== "object" || value === null) return value;
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [
+        key.startsWith("x-kubernetes-") ? key.replace(/-/g, "_") : key,
+        // Property names under `properties` are the user's, never renamed; their schemas are.
+        key === "properties"
+            ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).map(([name, schema]) => [name, pulumiSchemaKeys(schema)]))
+            : pulumiSchemaKeys(inner),
+    ]));
+}
+
 /** Arguments of {@link ControlPlane}. */
 export interface ControlPlaneArgs {
     /** The namespace of the control plane (`catalyst-system`), where Projects and Environments live. */
@@ -56,7 +72,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         const crds = args.customResourceDefinitions.map((definition) => {
             const crdName = (definition.metadata as { name: string }).name;
             return new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-${crdName.split(".")[0]}`, {
-                spec: definition.spec as k8s.types.input.apiextensions.v1.CustomResourceDefinitionSpec,
+                spec: pulumiSchemaKeys(definition.spec) as k8s.types.input.apiextensions.v1.CustomResourceDefinitionSpec,
                 metadata: { name: crdName, labels: args.labels },
             }, parent);
         });

@@ -29,6 +29,9 @@ describe("the control plane in catalyst-system", () => {
         const env = crds.find((c) => c.metadata.name === "environments.catalyst.dev");
         expect(env.spec.names.shortNames).toEqual(["cenv", "cenvs"]);
         expect(env.spec.versions[0].subresources).toEqual({ status: {} });
+        // In the SDK's spelling, which the provider turns back into x-kubernetes-validations.
+        expect(env.spec.versions[0].schema.openAPIV3Schema.properties.spec.x_kubernetes_validations.length).toBeGreaterThan(3);
+        expect(env.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.overrides.x_kubernetes_preserve_unknown_fields).toBe(true);
         expect(env.spec.versions[0].additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual(["Type", "PR", "Owner", "Ready", "URL", "Stack", "Age"]);
     });
 
