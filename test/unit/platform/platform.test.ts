@@ -65,7 +65,7 @@ describe("platformProgram with the tunnel off", () => {
             expect([object.name, object.inputs.metadata.labels?.["catalyst.dev/stack"]]).toEqual([object.name, "platform"]);
         }
         const namespaces = mocks.ofType("kubernetes:core/v1:Namespace");
-        expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual(["cnpg-system", "database", "ingress-nginx", "registry"]);
+        expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual(["catalyst-system", "cnpg-system", "database", "ingress-nginx", "registry"]);
         for (const namespace of namespaces) {
             expect(namespace.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
         }
