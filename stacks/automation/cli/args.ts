@@ -204,6 +204,7 @@ export function mainHelp(): string {
         ...COMMANDS.map((c) => `  ${`${c.name}${c.positional ? ` <${c.positional.name}>` : ""}`.padEnd(width)}${shortSummary(c.summary)}`),
         `  ${"serve --port <n>".padEnd(width)}HTTP API over the same library for web apps (docs/api.md)`,
         `  ${"mcp [--port <n>]".padEnd(width)}MCP server for AI agents, on stdio or streamable HTTP (docs/api.md)`,
+        `  ${"controller".padEnd(width)}reconciles Environment resources into stacks (docs/controller.md)`,
         "",
         "Run `catalyst <command> --help` for a command's options.",
         EXIT_HELP,
