@@ -262,6 +262,15 @@ describe("three controllers sharing the PostgreSQL backend", () => {
         for (const r of survivors) {
             const mine = audit.filter((a) => a.actor === r.identity);
             expect([r.identity, mine.length > 0]).toEqual([r.identity, true]);
+            // At most `--concurrency 2` operations of one replica overlap in time.
+            const edges = mine.flatMap((a) => {
+                const { time, durationMs } = a as unknown as { time: string; durationMs: number };
+                return [[Date.parse(time) - durationMs, 1], [Date.parse(time), -1]];
+            }).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+            let running = 0;
+            let peak = 0;
+            for (const [, delta] of edges) peak = Math.max(peak, (running += delta));
+            expect([r.identity, peak <= 2]).toEqual([r.identity, true]);
         }
         expect(backendLocks()).toBe(0);
 
