@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from "child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { AddressInfo, createServer } from "net";
 import * as path from "path";
 import { descendants } from "../../stacks/automation/runner";
@@ -57,9 +57,14 @@ export function copyStackState(stack: string, backend: string, dir: string): voi
     writeFileSync(path.join(dir, "Pulumi.yaml"), readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8"));
     const fileBackend = process.env.PULUMI_BACKEND_URL as string;
     // Secrets in plain text on the way: the target stack re-encrypts them with its own salt.
-    const state = pulumiIn(dir, fileBackend, ["stack", "export", "--stack", stack, "--show-secrets"]);
+    const file = path.join(dir, `${stack}.state.json`);
+    pulumiIn(dir, fileBackend, ["stack", "export", "--stack", stack, "--show-secrets", "--file", file]);
     pulumiIn(dir, backend, ["stack", "init", stack]);
-    pulumiIn(dir, backend, ["stack", "import", "--stack", stack, "--file", "-"], state);
+    try {
+        pulumiIn(dir, backend, ["stack", "import", "--stack", stack, "--file", file]);
+    } finally {
+        rmSync(file, { force: true });
+    }
 }
 
 /** Removes a copied stack's state from `backend` (its resources belong to the original). */

@@ -149,7 +149,7 @@ describe("one controller", () => {
         apply(preview(1));
         kubectl(["wait", "environments.catalyst.dev", "-n", NS, name, "--for=condition=Ready", "--timeout=600s"]);
         let env = environments(NS).get(name);
-        expect(env?.status).toMatchObject({ observedGeneration: 1, stack: name, namespace: `env-${name}`, url: `http://${name}.preview.catalyst.localhost` });
+        expect(env?.status).toMatchObject({ observedGeneration: 1, stack: name, namespace: `env-${name}`, url: `https://${name}.preview.catalyst.localhost` });
         expect(env?.metadata.finalizers).toEqual(["catalyst.dev/stack"]);
         expect(kubectl(["get", "deployment", "-n", `env-${name}`, "-o", "name"]).trim()).toBe("deployment.apps/app");
         const events = kubectlJson<{ items: { reason: string; involvedObject: { name: string } }[] }>(["get", "events", "-n", NS, "--field-selector", `involvedObject.name=${name}`]);
