@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-// The `catalyst` CLI: a tiny shim that loads the TypeScript CLI (stacks/automation/cli/main.ts)
-// through the project's transpile cache (tools/register.js), or the compiled build in dist/ when
-// TypeScript is not installed. Node >= 22 is required (@pulumi/pulumi); with an older node on
-// PATH the shim re-runs itself with the node the toolchain bootstrap provides (tools/bootstrap.sh).
+// The `catalyst` CLI: a tiny shim that loads the TypeScript program (stacks/main.ts) through the
+// project's one TypeScript loader, the transpile cache (tools/register.js), as the Pulumi programs
+// and the workers load it. Node >= 22 is required (@pulumi/pulumi); with an older node on PATH
+// the shim re-runs itself with the node the toolchain bootstrap provides (tools/bootstrap.sh).
 "use strict";
 
 const path = require("path");
-const fs = require("fs");
 const { spawnSync, execFileSync } = require("child_process");
 
 const root = path.resolve(__dirname, "..");
@@ -25,17 +24,11 @@ if (major < 22) {
   process.exit(child.status ?? 1);
 }
 
-let entry;
 try {
-  // The project's transpile cache (tools/register.js): the compiler loads only when a file changed.
   require.resolve("typescript", { paths: [root] });
-  require(path.join(root, "tools", "register.js"));
-  entry = path.join(root, "stacks", "automation", "cli", "main.ts");
 } catch {
-  entry = path.join(root, "dist", "stacks", "automation", "cli", "main.js");
-  if (!fs.existsSync(entry)) {
-    process.stderr.write("catalyst: neither TypeScript nor a build in dist/ was found; run `npm ci` (or `npm run build`)\n");
-    process.exit(1);
-  }
+  process.stderr.write("catalyst: the project's dependencies are not installed; run `npm install` in " + root + "\n");
+  process.exit(1);
 }
-require(entry).run(process.argv.slice(2));
+require(path.join(root, "tools", "register.js"));
+require(path.join(root, "stacks", "main.ts")).run(process.argv.slice(2));

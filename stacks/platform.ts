@@ -1,5 +1,6 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { assertChartsReachable, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART } from "../components/platform/charts";
 import { AdmissionPolicies } from "../components/platform/admissionPolicies";
 import { ControlPlane } from "../components/platform/controlPlane";
 import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
@@ -64,8 +65,13 @@ function createTunnel(
  * shared Postgres cluster, the admission policies of environment namespaces and, when enabled,
  * the Cloudflare tunnel. Returns the outputs that environment stacks read (stacks/contract.ts).
  */
-export function platformProgram(): PlatformProgramOutputs {
+export async function platformProgram(): Promise<PlatformProgramOutputs> {
     const config = readPlatformConfig();
+    // Before any resource: an unreachable chart repository fails here, with one line, not halfway.
+    await assertChartsReachable([
+        { pinned: INGRESS_NGINX_CHART, source: config.charts.ingressNginx },
+        { pinned: CLOUDNATIVE_PG_CHART, source: config.charts.cloudnativePg },
+    ]);
     const stack = pulumi.getStack();
     const labels = platformLabels(stack);
     const secrets = new pulumi.Config(CONFIG_NAMESPACE);

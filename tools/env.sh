@@ -39,6 +39,3 @@ emit PULUMI_SKIP_UPDATE_CHECK true
 emit PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION true
 # Pulumi Cloud is never contacted: no login, no telemetry, no AI features.
 emit PULUMI_DIY_BACKEND_NO_LEGACY_WARNING true
-# `npm test` type-checks the whole program with tsc; ts-node only transpiles at run time, which
-# saves tens of seconds on every preview and update.
-emit PULUMI_NODEJS_TRANSPILE_ONLY "${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"

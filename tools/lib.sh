@@ -29,3 +29,12 @@ ensure_node_modules() {
     echo "$hash" >"$stamp"
   fi
 }
+
+# Test, CI and bench wiring only (the product never looks there): this project's machines keep
+# the chart tarballs in ../shared/charts; point CATALYST_CHART_MIRROR at them unless it is set.
+use_shared_chart_mirror() {
+  if [[ -z "${CATALYST_CHART_MIRROR:-}" && -d "$repo/../shared/charts" ]]; then
+    export CATALYST_CHART_MIRROR="$(cd "$repo/../shared/charts" && pwd)"
+    echo "charts: CATALYST_CHART_MIRROR=$CATALYST_CHART_MIRROR (../shared/charts beside the clone)" >&2
+  fi
+}

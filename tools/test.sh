@@ -4,6 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_environment
+use_shared_chart_mirror
 # Tests use their own state and cluster, never the user's stacks or real cluster.
 export PULUMI_BACKEND_URL="file://$repo/.catalyst/test-state"
 export KUBECONFIG="$repo/.catalyst/kubeconfig"
@@ -40,11 +41,21 @@ trap stop_cluster EXIT
 step "integration tests (real engine, local cluster)"
 npx jest --selectProjects integration --runInBand --json --outputFile "$results/integration.json" || status=1
 
-# One closing line that any CI can read: totals across both jest runs.
+# Closing lines that any CI can read: the five slowest test files (from jest's per-file results)
+# and the totals across both jest runs. The JSON files stay in .catalyst/test-results/.
 node -e '
   const files = process.argv.slice(1).filter((f) => require("fs").existsSync(f));
   let passed = 0, failed = 0;
-  for (const f of files) { const r = require(f); passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; }
+  const times = [];
+  for (const f of files) {
+    const r = require(f);
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    for (const t of r.testResults) times.push([(t.endTime - t.startTime) / 1000, require("path").relative(process.cwd(), t.name)]);
+  }
+  times.sort((a, b) => b[0] - a[0]);
+  console.log("\nslowest test files:");
+  for (const [seconds, file] of times.slice(0, 5)) console.log(`  ${seconds.toFixed(1).padStart(7)} s  ${file}`);
   console.log(`\ntests: ${passed} passed, ${failed} failed`);
 ' "$results/unit.json" "$results/integration.json"
 exit $status

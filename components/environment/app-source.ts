@@ -34,7 +34,8 @@ export function namespacedOnly(namespace: string, key: string): pulumi.ResourceT
         }
         const kind = kindOfType(args.type);
         if (CLUSTER_SCOPED_KINDS.includes(kind)) {
-            throw new Error(
+            // A RunError: a configuration mistake is shown as its message, without a stack trace.
+            throw new pulumi.RunError(
                 `${key}: creates a ${kind} (${args.name}); an environment may only create objects inside its ` +
                     `namespace. Turn it off in the chart values or remove it from the manifests.`,
             );

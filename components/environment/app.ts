@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { namespaceName } from "../naming";
-import { GeneratedPassword, PasswordSource } from "../shared/password";
+import { GeneratedPassword, PasswordSource } from "../common/password";
 import { namespacedOnly } from "./app-source";
 import { AppPodSettings, appPodSpec, SecretEnv, SecretFile } from "./app-spec";
 import { componentSelector, objectLabels, SERVICE_ANNOTATIONS } from "./labels";

@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { POD_SECURITY_VERSION, podSecurityNamespaceLabels } from "../common/podSecurity";
 import { namespaceName, StackIdentity } from "../naming";
 import { namespaceLabels, objectLabels } from "./labels";
 import { environmentPolicies, PolicyInputs } from "./network";
 import { LimitSpec, limitRangeItems, QuotaSpec, quotaHard } from "./quota";
 
-/** The Pod Security Standards version the namespace pins (the cluster's minor version). */
-export const POD_SECURITY_VERSION = "v1.36";
+export { POD_SECURITY_VERSION } from "../common/podSecurity";
 
 /** Arguments of {@link EnvironmentNamespace}. */
 export interface EnvironmentNamespaceArgs {
@@ -24,18 +24,9 @@ export interface EnvironmentNamespaceArgs {
     podSecurityVersion?: string;
 }
 
-/**
- * The labels of a namespace that enforces the `restricted` Pod Security profile at a pinned
- * version (a cluster upgrade must not silently change what is admitted), and warns and audits
- * at the same level.
- */
+/** The labels of a namespace that enforces, warns and audits at `restricted` (version: components/common/podSecurity.ts). */
 export function podSecurityLabels(version: string = POD_SECURITY_VERSION): Record<string, string> {
-    const labels: Record<string, string> = {};
-    for (const mode of ["enforce", "audit", "warn"]) {
-        labels[`pod-security.kubernetes.io/${mode}`] = "restricted";
-        labels[`pod-security.kubernetes.io/${mode}-version`] = version;
-    }
-    return labels;
+    return podSecurityNamespaceLabels("restricted", version);
 }
 
 /**

@@ -130,14 +130,6 @@ const FACTORS: Record<string, number> = {
     Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
 };
 
-/** The message of a value that is not a quantity, for `key` (`catalyst:quota.requestsCpu`). */
-export function quantityProblem(key: string, value: unknown): string {
-    return (
-        `${key}: ${JSON.stringify(value)} is not a Kubernetes quantity; ` +
-        `use a number with an optional suffix, like 500m, 2, 256Mi or 20Gi`
-    );
-}
-
 /**
  * Parses a Kubernetes quantity (`500m`, `2`, `256Mi`, `1.5Gi`) into base units (cores or bytes).
  * Returns undefined for anything else; exponent forms (`1e3`) are not accepted here.

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GeneratedPassword, PasswordSource } from "../shared/password";
+import { GeneratedPassword, PasswordSource } from "../common/password";
 import { componentSelector, objectLabels, SERVICE_ANNOTATIONS } from "./labels";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 

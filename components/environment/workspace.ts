@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GeneratedPassword, PasswordSource } from "../shared/password";
+import { GeneratedPassword, PasswordSource } from "../common/password";
 import { componentSelector, NEEDS_API_LABEL, objectLabels, SERVICE_ANNOTATIONS } from "./labels";
 import { internetEgressSpec } from "./network";
 import { Route } from "./route";

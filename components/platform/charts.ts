@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 
 /**
  * Where a Helm chart comes from. Real clusters use the upstream repository at a pinned version;
@@ -36,9 +37,54 @@ export const CLOUDNATIVE_PG_CHART: PinnedChart = {
     file: "cloudnative-pg-0.29.0.tgz",
 };
 
+/**
+ * The environment variable naming a chart mirror: a directory of release tarballs
+ * (`<chart>-<version>.tgz`), for clusters without access to the upstream repositories.
+ */
+export const CHART_MIRROR_VARIABLE = "CATALYST_CHART_MIRROR";
+
 /** The upstream repository source of a pinned chart. */
 export function repositorySource(pinned: PinnedChart): ChartSource {
     return { kind: "repository", repo: pinned.repo, chart: pinned.chart, version: pinned.version };
+}
+
+/** Thrown when an upstream chart repository cannot be reached; one line, shown without a stack trace. */
+export class ChartUnreachableError extends pulumi.RunError {
+    constructor(message: string) {
+        super(message);
+        this.name = "ChartUnreachableError";
+    }
+}
+
+/** How {@link assertChartsReachable} reaches a repository; tests pass their own. */
+export type ChartProbe = (url: string) => Promise<void>;
+
+/** Asks for the repository's index with a short deadline; any answer at all means it is reachable. */
+const fetchProbe: ChartProbe = async (url) => {
+    await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(15_000) });
+};
+
+/**
+ * Checks, before the program registers any resource, that every chart taken from an upstream
+ * repository can be reached. Helm would otherwise fail on the chart fetch in the middle of the
+ * update, after other objects were created, and with several lines of provider output; this
+ * way a cluster without network and without a mirror gets one line and nothing is created.
+ */
+export async function assertChartsReachable(charts: readonly { pinned: PinnedChart; source: ChartSource }[], probe: ChartProbe = fetchProbe): Promise<void> {
+    for (const { pinned, source } of charts) {
+        if (source.kind !== "repository") {
+            continue;
+        }
+        try {
+            await probe(`${source.repo}/index.yaml`);
+        } catch (err) {
+            const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+            throw new ChartUnreachableError(
+                `chart ${pinned.chart} ${pinned.version}: cannot reach ${source.repo} (${cause.split("\n")[0]}); ` +
+                    `without network set ${CHART_MIRROR_VARIABLE} to a directory holding ${pinned.file}`,
+            );
+        }
+    }
 }
 
 /** The `chart`, `version` and `repositoryOpts` arguments of a `helm.v4.Chart` for `source`. */

@@ -1,7 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GeneratedPassword, PasswordSource } from "../shared/password";
+import { GeneratedPassword, PasswordSource } from "../common/password";
 import { cloudflaredDeploymentSpec, TUNNEL_TOKEN_KEY } from "./cloudflared";
 import { createNamespace } from "./namespace";
 import { ResourceRequests } from "./workload";

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GeneratedPassword, PasswordSource } from "../shared/password";
+import { GeneratedPassword, PasswordSource } from "../common/password";
 import { createNamespace } from "./namespace";
 import { dockerConfigJson, htpasswdLine, REGISTRY_METRICS_PORT, REGISTRY_PORT, registryConfigFile, registryHost, RegistryStorage } from "./registryConfig";
 import { registryDeploymentSpec, registryGcCronJobSpec, RegistryWorkloadOptions } from "./registryWorkload";

@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { podSecurityNamespaceLabels } from "../common/podSecurity";
 
 /**
  * What platform workloads share: Pod Security Standards levels
@@ -18,17 +19,9 @@ export type ResourceRequests = {
 /** A Pod Security Standards level. */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
-/**
- * The namespace labels that enforce `level` and also audit and warn at it, pinned to `latest`
- * so that a cluster upgrade tightens the rules rather than silently keeping old ones.
- */
+/** The namespace labels that enforce `level` and also audit and warn at it (version: components/common/podSecurity.ts). */
 export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
-    return {
-        "pod-security.kubernetes.io/enforce": level,
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        "pod-security.kubernetes.io/audit": level,
-        "pod-security.kubernetes.io/warn": level,
-    };
+    return podSecurityNamespaceLabels(level);
 }
 
 /** A pod security context that passes `restricted`: a fixed non-root user and RuntimeDefault seccomp. */

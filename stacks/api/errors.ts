@@ -44,8 +44,3 @@ export function toApiError(err: unknown): ApiError | undefined {
     if (name === "BusyError" || name === "LockTimeoutError") return new ApiError("busy", message);
     return undefined;
 }
-
-/** HTTP status for any error: the mapped ApiError's, else 500. */
-export function statusOf(err: unknown): number {
-    return toApiError(err)?.status ?? 500;
-}

@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from "http";
+import { IncomingMessage, ServerResponse } from "http";
 import { authenticate, bearerToken, TokenTable } from "./auth";
 import { ApiError, toApiError } from "./errors";
 import { formatSse } from "./operations";
@@ -169,13 +169,4 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
             }
         })();
     };
-}
-
-/** Starts the HTTP API on `port` (0: any free port). */
-export function startHttpServer(options: HttpOptions & { port: number; host?: string }): Promise<Server> {
-    const server = createServer(createHandler(options));
-    return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(options.port, options.host ?? "127.0.0.1", () => resolve(server));
-    });
 }

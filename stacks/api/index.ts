@@ -1,5 +1,4 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from "http";
-import { parseArgs } from "util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
@@ -9,37 +8,21 @@ import { CatalystService, Library } from "./service";
 
 /**
  * `catalyst serve` (HTTP API) and `catalyst mcp` (MCP over stdio, or streamable HTTP with
- * --port): entry points the CLI dispatches to. Both build one CatalystService over the
+ * --port): the handlers of the commands ./command.ts declares. Both build one CatalystService over the
  * automation library, so they share its locks and the operation registry.
  */
 
 export { CatalystService } from "./service";
-export { createHandler, startHttpServer } from "./http";
+export { createHandler } from "./http";
 export { createMcpServer, TOOL_NAMES } from "./mcp";
 export { loadTokens, TokenTable } from "./auth";
 export { OperationRegistry, formatSse } from "./operations";
 
-const USAGE = {
-    serve: "usage: catalyst serve [--port <n>] [--host <addr>]\n  HTTP API (docs/api.md). Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE.",
-    mcp: "usage: catalyst mcp [--port <n>] [--host <addr>]\n  MCP server over stdio (caller: the user of CATALYST_MCP_TOKEN), or streamable HTTP at /mcp with --port (caller: each request's bearer token).",
-};
-
-interface ServerArgs {
+/** The parsed arguments of `catalyst serve` and `catalyst mcp` (declared in ./command.ts). */
+export interface ServerArgs {
+    /** Port to listen on; for `mcp`, unset means stdio. */
     port?: number;
     host: string;
-}
-
-function parseServerArgs(command: "serve" | "mcp", argv: readonly string[]): ServerArgs | "help" {
-    const { values } = parseArgs({ args: [...argv], options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
-    if (values.help === true) return "help";
-    let port: number | undefined;
-    if (values.port !== undefined) {
-        if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) > 65535) throw new Error(`--port: must be a port number 0-65535, got "${values.port}"`);
-        port = Number(values.port);
-    } else if (command === "serve") {
-        port = 8080;
-    }
-    return { port, host: values.host ?? "127.0.0.1" };
 }
 
 /** Operator-set config for every preview (CATALYST_API_PREVIEW_CONFIG, a JSON object), or undefined. */
@@ -53,7 +36,7 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
 
 /** The toolchain environment (tools/env.sh) and the automation library, loaded lazily. */
 async function loadLibrary(): Promise<Library> {
-    const { loadEnvironment, needsEnvironment } = await import("../automation/cli/environment");
+    const { loadEnvironment, needsEnvironment } = await import("../automation/environment");
     const { REPO_ROOT } = await import("../automation/workspace");
     if (needsEnvironment(process.env)) loadEnvironment(REPO_ROOT);
     const { Automation } = await import("../automation");
@@ -90,19 +73,13 @@ function address(server: Server): string {
 }
 
 /**
- * `catalyst serve`: runs the HTTP API until SIGINT/SIGTERM. Returns the exit code (2 for bad
- * arguments or token table, 1 when the port cannot be bound).
+ * `catalyst serve`: runs the HTTP API until SIGINT/SIGTERM. Returns the exit code (2 for a bad
+ * token table or preview config, 1 when the port cannot be bound).
  */
-export async function runServeCommand(argv: readonly string[], library?: Library): Promise<number> {
-    let args: ServerArgs | "help";
+export async function runServeCommand(args: ServerArgs, library?: Library): Promise<number> {
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
     try {
-        args = parseServerArgs("serve", argv);
-        if (args === "help") {
-            process.stdout.write(`${USAGE.serve}\n`);
-            return 0;
-        }
         tokens = loadTokens();
         config = previewConfig();
     } catch (err) {
@@ -156,16 +133,10 @@ export function mcpHttpHandler(service: CatalystService, tokens: TokenTable): (r
  * `catalyst mcp`: MCP over stdio (the caller is the user of CATALYST_MCP_TOKEN in the token
  * table), or streamable HTTP at /mcp with --port. Runs until stdin closes or a signal.
  */
-export async function runMcpCommand(argv: readonly string[], library?: Library): Promise<number> {
-    let args: ServerArgs | "help";
+export async function runMcpCommand(args: ServerArgs, library?: Library): Promise<number> {
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
     try {
-        args = parseServerArgs("mcp", argv);
-        if (args === "help") {
-            process.stdout.write(`${USAGE.mcp}\n`);
-            return 0;
-        }
         tokens = loadTokens();
         config = previewConfig();
     } catch (err) {

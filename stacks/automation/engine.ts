@@ -13,6 +13,7 @@ import {
 import type { Deployment } from "@pulumi/pulumi/automation";
 import { policyPackOptions } from "../../policy/options";
 import { logEvent, ProgressTracker, stepEvent } from "./events";
+import { ADOPT_CLUSTER_VARIABLE, checkCluster, CLUSTER_TAG, isLocalCluster, readClusterIdentity } from "./identity";
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
 import { DeploymentState, locksAreStale, parseLockHolders, repairPendingOperations, rootStackUrn } from "./recovery";
 import { TAGS, tagValue } from "./tags";
@@ -35,7 +36,7 @@ export class BusyError extends Error {
 }
 
 /** State shared by the steps of one request. */
-interface Run {
+export interface Run {
     request: WorkerRequest;
     emit: (event: CatalystEvent) => void;
     signal: AbortSignal;
@@ -66,7 +67,9 @@ function tracked(run: Run, expectedTotal: number): { onEvent: (event: EngineEven
     const onEvent = (event: EngineEvent) => {
         for (const progress of tracker.handle(event)) {
             if (progress.type === "log" && progress.level === "error") {
-                run.lastError = progress.message.split("\n")[0];
+                // A message that introduces a list (a config error: one bad key per line) keeps it.
+                const lines = progress.message.trimEnd().split("\n");
+                run.lastError = lines[0].endsWith(":") ? lines.join("\n") : lines[0];
             }
             run.emit(progress);
         }
@@ -208,17 +211,29 @@ function isSecure(value: unknown): boolean {
 }
 
 /**
+ * The stack's settings in its work dir. Only a missing file means "empty": any other read error
+ * stops the operation, since saving settings read as empty would drop the stack's secrets salt
+ * and its `secure:` values.
+ */
+async function readStackSettings(workspace: Pick<LocalWorkspace, "workDir" | "stackSettings">, stack: string): Promise<StackSettings> {
+    const file = stackFileOf(workspace.workDir, stack);
+    if (!existsSync(file)) {
+        return {};
+    }
+    try {
+        return await workspace.stackSettings(stack);
+    } catch (err) {
+        throw new Error(`cannot read ${file}: ${(err as Error).message.split("\n")[0]}; the file is left as it is`);
+    }
+}
+
+/**
  * Writes the stack's config: secrets already set in the work dir, then the checked-in template's
  * plain values, then the request's per-stack values. The salt and secrets provider stay.
  */
-async function applyConfig(run: Run, workspace: LocalWorkspace): Promise<void> {
+export async function applyConfig(run: Run, workspace: Pick<LocalWorkspace, "workDir" | "stackSettings" | "saveStackSettings">): Promise<void> {
     const { request } = run;
-    let existing: StackSettings = {};
-    try {
-        existing = await workspace.stackSettings(request.stack);
-    } catch {
-        existing = {};
-    }
+    const existing = await readStackSettings(workspace, request.stack);
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(existing.config ?? {})) {
         if (isSecure(value)) {
@@ -299,6 +314,28 @@ async function repairIfNeeded(run: Run, stack: Stack, probeLock: boolean, state?
 }
 
 /**
+ * Before an operation: when the stack's state describes another cluster than KUBECONFIG's
+ * (identity.ts), refreshes the state from this cluster (the local default, or when adopting it)
+ * or refuses with one line. Returns the number of resources in the state afterwards.
+ */
+async function convergeCluster(run: Run, stack: Stack, recorded: string | undefined, current: string, resourceCount: number): Promise<number> {
+    const check = checkCluster(run.request.stack, recorded, current, {
+        hasResources: resourceCount > 0,
+        local: isLocalCluster(),
+        adopt: process.env[ADOPT_CLUSTER_VARIABLE] === "1",
+    });
+    if (check.action === "proceed") {
+        return resourceCount;
+    }
+    step(run, "refreshing", check.message);
+    const { onEvent } = tracked(run, resourceCount);
+    await withBackendLock(run, stack, () => stack.refresh({ onEvent, color: "never" }));
+    run.recovered = true;
+    const refreshed = (await stack.exportStack()).deployment as DeploymentState | undefined;
+    return (refreshed?.resources ?? []).length;
+}
+
+/**
  * The update id of an operation's result: the stack version, which Pulumi Cloud numbers; DIY
  * backends report version 0, so there it is the number of updates in the stack's history.
  */
@@ -309,6 +346,18 @@ async function updateId(stack: Stack, version: number): Promise<string> {
     return String((await stack.history()).length);
 }
 
+/**
+ * After the first up of a new stack failed: when the state holds nothing but the stack itself and
+ * its providers (the program stopped before any object, e.g. at a config error or an unreachable
+ * chart repository), the stack is removed again, so a failed first attempt leaves nothing behind.
+ */
+async function removeIfNothingCreated(workspace: LocalWorkspace, stack: Stack): Promise<void> {
+    const resources = ((await stack.exportStack()).deployment as DeploymentState | undefined)?.resources ?? [];
+    if (resources.every((r) => r.type === "pulumi:pulumi:Stack" || r.type.startsWith("pulumi:providers:"))) {
+        await workspace.removeStack(stack.name, { force: true });
+    }
+}
+
 async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
     const { request } = run;
     const { stack, created } = (await selectStack(workspace, request.stack, true)) as Selected;
@@ -317,19 +366,27 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     // The state is read (for the repair check) while the tags are written: a read-only export
     // and tag writes touch different records. The repair itself, when needed, writes the state
     // and so waits for the tags. A stack created just now has no state to repair.
-    const [tags, state] = await Promise.all([
+    const [tags, state, cluster] = await Promise.all([
         applyTags(stack, request.tags, request.keepTags, created ? {} : undefined),
         created ? undefined : stack.exportStack(),
+        readClusterIdentity(),
     ]);
-    const resourceCount = state === undefined ? 0 : await repairIfNeeded(run, stack, false, state);
+    const repaired = state === undefined ? 0 : await repairIfNeeded(run, stack, false, state);
+    const resourceCount = await convergeCluster(run, stack, tags[CLUSTER_TAG], cluster, repaired);
     step(run, "updating", "pulumi up");
     const { onEvent } = tracked(run, resourceCount);
     // The security baseline checks every update this layer runs: CLI, HTTP API, MCP and CI alike.
     const policy = policyPackOptions();
-    const result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", ...policy }));
+    let result: Awaited<ReturnType<Stack["up"]>>;
+    try {
+        result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", ...policy }));
+    } catch (err) {
+        if (created) await removeIfNothingCreated(workspace, stack);
+        throw err;
+    }
     const outputs = maskOutputs(result.outputs);
     const { namespace, url } = endpoints(outputs);
-    const after: Record<string, string> = {};
+    const after: Record<string, string> = { [CLUSTER_TAG]: cluster };
     if (namespace !== undefined) after[TAGS.namespace] = namespace;
     if (url !== undefined) after[TAGS.url] = tagValue(url);
     // Reading the history (updateId) and writing the two tags do not depend on each other.
@@ -349,7 +406,8 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
     if (stack === undefined) {
         return { status: "succeeded", noop: true };
     }
-    const resourceCount = await repairIfNeeded(run, stack, false);
+    const [tags, cluster] = await Promise.all([stack.listTags(), readClusterIdentity()]);
+    const resourceCount = await convergeCluster(run, stack, tags[CLUSTER_TAG], cluster, await repairIfNeeded(run, stack, false));
     step(run, "destroying", "pulumi destroy");
     const { onEvent } = tracked(run, resourceCount);
     const result = await withBackendLock(run, stack, () => stack.destroy({ onEvent, signal: run.signal, color: "never" }));

@@ -85,12 +85,18 @@ export class StackExecutor {
         if (target.pr !== undefined) result.pr = target.pr;
         emit(stepEvent(stack, "queued", `${job.action} ${stack}`));
         try {
+            // The locks, then a slot, all within one deadline: a caller never waits longer than
+            // its lock timeout in all, and then gets `busy`.
+            const left = () => Math.max(0, lockTimeoutMs - (Date.now() - started));
             try {
                 releases.push(await this.locks.acquire(stack, lockTimeoutMs, (position) =>
                     emit(stepEvent(stack, "waiting", `${position} earlier operation(s) on ${stack} in this process; waiting up to ${formatDuration(lockTimeoutMs)}`))));
-                const left = Math.max(0, lockTimeoutMs - (Date.now() - started));
-                releases.push(await this.fileLocks.acquire(stack, left, job.action, (holder) =>
+                releases.push(await this.fileLocks.acquire(stack, left(), job.action, (holder) =>
                     emit(stepEvent(stack, "waiting", `pid ${holder.pid} is running ${holder.action ?? "an operation"} on ${stack}; waiting`))));
+                if (this.slots.inUse >= this.slots.limit) {
+                    emit(stepEvent(stack, "waiting", `all ${this.slots.limit} operation slots are busy; waiting up to ${formatDuration(left())}`));
+                }
+                releases.push(await this.slots.acquire(left()));
             } catch (err) {
                 if (err instanceof LockTimeoutError) {
                     result.status = "busy";
@@ -99,10 +105,6 @@ export class StackExecutor {
                 }
                 throw err;
             }
-            if (this.slots.inUse >= this.slots.limit) {
-                emit(stepEvent(stack, "waiting", `all ${this.slots.limit} operation slots are busy; waiting`));
-            }
-            releases.push(await this.slots.acquire());
             result.durations.waitMs = Date.now() - started;
 
             const request = this.request(job, job.workerAction, started + lockTimeoutMs);

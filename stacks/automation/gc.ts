@@ -164,11 +164,18 @@ export async function runGarbageCollection(deps: GcDependencies, options: GcOpti
         report.orphanNamespaces = orphans.map((ns) => ns.name);
         if (options.deleteOrphanNamespaces && !dryRun) {
             for (const ns of orphans) {
-                await deps.deleteNamespace(ns.name);
-                report.deletedNamespaces.push(ns.name);
+                try {
+                    await deps.deleteNamespace(ns.name);
+                    report.deletedNamespaces.push(ns.name);
+                } catch (err) {
+                    report.status = "failed";
+                    report.errors.push(`deleting namespace ${ns.name} failed: ${(err as Error).message.split("\n")[0]}`);
+                }
             }
         }
     } catch (err) {
+        // Only a failure of what was asked for fails the run: orphans are otherwise just reported.
+        if (options.deleteOrphanNamespaces && !dryRun) report.status = "failed";
         report.errors.push(`listing preview namespaces failed: ${(err as Error).message.split("\n")[0]}`);
     }
     return report;

@@ -62,11 +62,6 @@ export class KeyedLock {
         });
     }
 
-    /** True while some caller holds `key`. */
-    isHeld(key: string): boolean {
-        return this.queues.has(key);
-    }
-
     /** Number of callers queued behind the holder of `key`. */
     waiting(key: string): number {
         return this.queues.get(key)?.length ?? 0;
@@ -91,10 +86,13 @@ export class KeyedLock {
     }
 }
 
-/** A counting semaphore: at most `limit` holders at once, the rest wait in FIFO order. */
+/**
+ * A counting semaphore: at most `limit` holders at once, the rest wait in FIFO order, each until
+ * its own deadline.
+ */
 export class Semaphore {
     private active = 0;
-    private readonly waiters: ((release: Release) => void)[] = [];
+    private readonly waiters: Waiter[] = [];
 
     constructor(public readonly limit: number) {
         if (!Number.isInteger(limit) || limit < 1) {
@@ -102,13 +100,27 @@ export class Semaphore {
         }
     }
 
-    /** Resolves with a release function once a slot is free. */
-    acquire(): Promise<Release> {
+    /**
+     * Resolves with a release function once a slot is free; rejects with {@link LockTimeoutError}
+     * when none came free within `timeoutMs` (at once when 0).
+     */
+    acquire(timeoutMs: number): Promise<Release> {
         if (this.active < this.limit) {
             this.active++;
             return Promise.resolve(this.releaser());
         }
-        return new Promise((resolve) => this.waiters.push(resolve));
+        const busy = () => new LockTimeoutError("an operation slot", timeoutMs, `all ${this.limit} slots in use`);
+        if (timeoutMs <= 0) {
+            return Promise.reject(busy());
+        }
+        return new Promise((resolve, reject) => {
+            const waiter: Waiter = { grant: resolve };
+            waiter.timer = setTimeout(() => {
+                this.waiters.splice(this.waiters.indexOf(waiter), 1);
+                reject(busy());
+            }, timeoutMs);
+            this.waiters.push(waiter);
+        });
     }
 
     /** Slots in use. */
@@ -130,7 +142,8 @@ export class Semaphore {
             released = true;
             const next = this.waiters.shift();
             if (next) {
-                next(this.releaser());
+                clearTimeout(next.timer);
+                next.grant(this.releaser());
             } else {
                 this.active--;
             }

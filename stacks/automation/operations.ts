@@ -95,6 +95,8 @@ export interface CollectGarbageOptions extends GcOptions {
     ttl?: string | number;
     /** Progress of the destroys. */
     onEvent?: EventListener;
+    /** Timeout of each destroy (default: the instance's operation timeout). */
+    timeoutMs?: number;
 }
 
 function envNumber(name: string): number | undefined {
@@ -210,7 +212,7 @@ export class Automation {
         const started = Date.now();
         const report = await runGarbageCollection({
             listPreviews: () => this.listPreviews(),
-            destroyPreview: (candidate) => this.destroyPreview(candidate.pr, { onEvent: options.onEvent, reason: `gc:${candidate.reason}` }).result,
+            destroyPreview: (candidate) => this.destroyPreview(candidate.pr, { onEvent: options.onEvent, timeoutMs: options.timeoutMs, reason: `gc:${candidate.reason}` }).result,
             listPreviewNamespaces: () => listPreviewNamespaces(),
             deleteNamespace: (name) => kubectl(["delete", "namespace", name, "--wait=false"]).then(() => undefined),
         }, { ...options, ttlMs });
@@ -296,14 +298,15 @@ export class Automation {
         const job = this.destroyJob(target, ["platform"], false);
         return new Operation(async (emit) => {
             const started = Date.now();
-            const busy = (await this.listEnvironments()).filter((r) => r.kind !== "platform" && (r.resourceCount ?? 0) > 0);
+            // A stack whose size the backend did not report may hold resources: it blocks too.
+            const busy = (await this.listEnvironments()).filter((r) => r.kind !== "platform" && (r.resourceCount === undefined || r.resourceCount > 0));
             if (busy.length > 0) {
                 const result: OperationResult = {
                     action: "destroy",
                     stack: target.stack,
                     kind: "platform",
                     status: "failed",
-                    error: `environment stacks still hold resources (${busy.map((r) => r.stack).join(", ")}); destroy them first`,
+                    error: `environment stacks may still hold resources (${busy.map((r) => (r.resourceCount === undefined ? `${r.stack}: size unknown` : r.stack)).join(", ")}); destroy them first`,
                     durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
                 };
                 appendAudit(this.auditLog, auditRecord(result, this.actor, call.reason));

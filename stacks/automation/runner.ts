@@ -111,12 +111,12 @@ export function runWorker(request: WorkerRequest, options: RunnerOptions): Promi
     const started = Date.now();
     const script = options.workerPath ?? defaultWorkerPath();
     // TypeScript through the project's transpile cache (tools/register.js): after the first run
-    // a worker starts without loading ts-node or the compiler.
+    // a worker starts without loading the compiler.
     const execArgv = script.endsWith(".ts") ? ["-r", path.resolve(__dirname, "..", "..", "tools", "register.js")] : [];
     const child = fork(script, [], {
         detached: true,
         execArgv,
-        env: { ...process.env, ...options.env, TS_NODE_PROJECT: path.join(request.repoRoot, "tsconfig.json") },
+        env: { ...process.env, ...options.env },
         stdio: ["ignore", "ignore", "pipe", "ipc"],
         serialization: "json",
     });

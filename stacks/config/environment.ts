@@ -8,7 +8,7 @@ import { EgressRule } from "../../components/environment/network";
 import { LimitSpec, limitRangeFor, QuotaSpec, quotaFor, sizingProblems, Tier } from "../../components/environment/quota";
 import { DEFAULT_WORKSPACE_IMAGES, WorkspaceFeatures, WorkspaceImages } from "../../components/environment/workspace-spec";
 import { StackIdentity } from "../../components/naming";
-import { PasswordSource } from "../../components/shared/password";
+import { PasswordSource } from "../../components/common/password";
 import { ENVIRONMENT_SECRET_KEYS, environmentSchema, RawEnvironmentConfig } from "./environment-schema";
 import { ConfigError, parseConfig } from "./validate";
 

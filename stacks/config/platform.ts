@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ChartSource, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART, PinnedChart, repositorySource } from "../../components/platform/charts";
+import { CHART_MIRROR_VARIABLE, ChartSource, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART, PinnedChart, repositorySource } from "../../components/platform/charts";
 import { RegistryStorage } from "../../components/platform/registryConfig";
 import { ConfigError, parseConfig } from "./validate";
 
@@ -182,11 +182,14 @@ export interface ConfigEnvironment {
     exists: (file: string) => boolean;
     /** The secret keys that are set. */
     secretKeys?: ReadonlySet<string>;
+    /** The chart mirror directory (CATALYST_CHART_MIRROR), if one is set. */
+    mirror?: string;
 }
 
 /**
- * Where a chart comes from: the configured path (which must exist), else the release tarball in
- * `../shared/charts/` when present, else the upstream repository at the pinned version.
+ * Where a chart comes from, in this order: the path configured on the stack (which must exist),
+ * else the tarball `<chart>-<version>.tgz` in the mirror directory CATALYST_CHART_MIRROR (which
+ * must hold it), else the upstream repository at the pinned version. Nothing else is looked at.
  */
 export function resolveChartSource(
     key: string,
@@ -199,13 +202,22 @@ export function resolveChartSource(
         if (!env.exists(file)) {
             return {
                 problem: `${CONFIG_NAMESPACE}:charts.${key}: chart "${configured}" does not exist (looked for ${file}; ` +
-                    `a path is relative to the project root; leave the key unset to use ${pinned.repo} at version ${pinned.version})`,
+                    `a path is relative to the project root; leave the key unset to use ${CHART_MIRROR_VARIABLE} or ${pinned.repo} at version ${pinned.version})`,
             };
         }
         return { kind: "local", path: file };
     }
-    const bundled = path.resolve(env.root, "..", "shared", "charts", pinned.file);
-    return env.exists(bundled) ? { kind: "local", path: bundled } : repositorySource(pinned);
+    if (env.mirror !== undefined && env.mirror !== "") {
+        const file = path.resolve(env.root, env.mirror, pinned.file);
+        if (!env.exists(file)) {
+            return {
+                problem: `${CONFIG_NAMESPACE}:charts.${key}: ${CHART_MIRROR_VARIABLE}=${env.mirror} holds no ${pinned.file} (looked for ${file}; ` +
+                    `add the release tarball, set ${CONFIG_NAMESPACE}:charts.${key} to a chart path, or unset the variable to use ${pinned.repo})`,
+            };
+        }
+        return { kind: "local", path: file };
+    }
+    return repositorySource(pinned);
 }
 
 function isProblem(value: ChartSource | { problem: string }): value is { problem: string } {
@@ -289,5 +301,5 @@ export function readPlatformConfig(root: string = process.cwd()): PlatformConfig
             raw[key] = STRING_KEYS.includes(key) ? config.get(key) : readJson(config, key);
         }
     }
-    return parsePlatformConfig(raw, { root, exists: fs.existsSync, secretKeys });
+    return parsePlatformConfig(raw, { root, exists: fs.existsSync, secretKeys, mirror: process.env[CHART_MIRROR_VARIABLE] });
 }

@@ -1,10 +1,12 @@
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 /**
  * Thrown when stack configuration is invalid. The message lists every problem, one per line,
- * each naming the configuration key (`catalyst:domain`) and what is allowed.
+ * each naming the configuration key (`catalyst:domain`) and what is allowed. A `RunError`: the
+ * Pulumi program reports its message alone, without a stack trace (docs/cli.md shows the text).
  */
-export class ConfigError extends Error {
+export class ConfigError extends pulumi.RunError {
     constructor(public readonly problems: string[]) {
         super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "ConfigError";

@@ -1,37 +1,13 @@
 import { hostname } from "os";
-import { parseArgs } from "util";
 import { parseDuration } from "../automation/duration";
 import type { ControllerSettings } from "./controller";
 
 /**
  * `catalyst controller`: the control plane's reconciler as a process (docs/controller.md). A
- * thin adapter: Kubernetes resources in, automation library calls out. Flags first, then the
- * environment's defaults (CATALYST_CONTROLLER_*), then the built-in ones.
+ * thin adapter: Kubernetes resources in, automation library calls out. command.ts declares its
+ * flags; this module turns them (then CATALYST_CONTROLLER_* variables, then built-in defaults)
+ * into the controller's options and starts it.
  */
-
-export const CONTROLLER_USAGE = `Usage: catalyst controller [options]
-
-Reconciles the Project and Environment resources (catalyst.dev/v1alpha1) of one namespace into
-their Pulumi stacks through the automation library. Run any number of replicas against the same
-API server and state backend: per-Environment Leases decide who works on what.
-
-Options:
-  --namespace <ns>          namespace of the resources and Leases (default catalyst-system;
-                            CATALYST_CONTROLLER_NAMESPACE)
-  --identity <name>         this replica's name in Leases and Events (default: the host name
-                            and pid; CATALYST_CONTROLLER_IDENTITY)
-  --concurrency <n>         reconciles at once in this replica (default 2; CATALYST_CONCURRENCY)
-  --lease-duration <d>      how long a replica's lease outlives it (default 30s)
-  --resync <d>              look at every Environment again after this long (default 5m)
-  --max-failures <n>        failures in a row before Stalled (default 3)
-  --backoff <d>             first retry delay after a failure, doubled each time (default 10s)
-  --metrics-port <port>     /metrics, /healthz, /readyz on this port (default 9090; 0: any)
-  --metrics-host <host>     address of that endpoint (default 127.0.0.1; 0.0.0.0 in a pod)
-  --platform-stack <name>   the platform stack environments read (default dev)
-  -h, --help                this text
-
-Environment: KUBECONFIG (or the in-cluster ServiceAccount), PULUMI_BACKEND_URL and
-PULUMI_CONFIG_PASSPHRASE, shared by every replica.`;
 
 /** Parsed options of `catalyst controller`. */
 export interface ControllerOptions extends Omit<ControllerSettings, "log" | "backoffMaxMs"> {
@@ -40,72 +16,67 @@ export interface ControllerOptions extends Omit<ControllerSettings, "log" | "bac
     platformStack?: string;
 }
 
-/** A bad flag: exit code 2 with this message. */
-export class ControllerUsageError extends Error {}
-
-function whole(value: string | undefined, flag: string, min: number, max: number): number | undefined {
-    if (value === undefined) return undefined;
-    if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) {
-        throw new ControllerUsageError(`${flag}: must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-    }
-    return Number(value);
+/** The flags of `catalyst controller`, as parsed by the command table (command.ts). */
+export interface ControllerInput {
+    namespace?: string;
+    identity?: string;
+    concurrency?: number;
+    /** Milliseconds. */
+    leaseDuration?: number;
+    resync?: number;
+    maxFailures?: number;
+    backoff?: number;
+    metricsPort?: number;
+    metricsHost?: string;
+    platformStack?: string;
 }
 
-function duration(value: string | undefined, flag: string): number | undefined {
-    if (value === undefined) return undefined;
-    const ms = parseDuration(value);
-    if (ms === undefined || ms < 1000) throw new ControllerUsageError(`${flag}: must be a duration of at least 1s such as 30s or 5m, got ${JSON.stringify(value)}`);
+/** A whole number from `min` to `max`, or the reason it is not. */
+export function parseWhole(text: string, flag: string, min: number, max: number): number {
+    if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) {
+        throw new Error(`${flag}: must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    }
+    return Number(text);
+}
+
+/** A duration of at least a second (`30s`, `5m`), in milliseconds. */
+export function parseSeconds(text: string, flag: string): number {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < 1000) throw new Error(`${flag}: must be a duration of at least 1s such as 30s or 5m, got ${JSON.stringify(text)}`);
     return ms;
 }
 
-/** Parses the flags of `catalyst controller`; "help" for --help. */
-export function parseControllerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ControllerOptions | "help" {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-        values = parseArgs({
-            args: [...argv],
-            options: {
-                namespace: { type: "string" }, identity: { type: "string" }, concurrency: { type: "string" },
-                "lease-duration": { type: "string" }, resync: { type: "string" }, "max-failures": { type: "string" },
-                backoff: { type: "string" }, "metrics-port": { type: "string" }, "metrics-host": { type: "string" },
-                "platform-stack": { type: "string" }, help: { type: "boolean", short: "h" },
-            },
-            strict: true,
-            allowPositionals: false,
-        }).values;
-    } catch (err) {
-        throw new ControllerUsageError(`catalyst controller: ${(err as Error).message}`);
-    }
-    if (values.help === true) return "help";
-    const str = (name: string) => values[name] as string | undefined;
-    const namespace = str("namespace") ?? env.CATALYST_CONTROLLER_NAMESPACE ?? "catalyst-system";
-    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new ControllerUsageError(`--namespace: must be a namespace name, got ${JSON.stringify(namespace)}`);
+/** A namespace name. */
+export function parseNamespace(text: string, flag: string): string {
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) throw new Error(`${flag}: must be a namespace name, got ${JSON.stringify(text)}`);
+    return text;
+}
+
+/** The options of a run: the flags, else the environment's CATALYST_* defaults, else built-in ones. */
+export function controllerOptions(input: ControllerInput, env: NodeJS.ProcessEnv = process.env): ControllerOptions {
+    const concurrency = input.concurrency ?? (env.CATALYST_CONCURRENCY === undefined ? undefined : parseWhole(env.CATALYST_CONCURRENCY, "CATALYST_CONCURRENCY", 1, 64));
     return {
-        namespace,
-        identity: str("identity") ?? env.CATALYST_CONTROLLER_IDENTITY ?? `${hostname()}-${process.pid}`,
-        concurrency: whole(str("concurrency") ?? env.CATALYST_CONCURRENCY, "--concurrency", 1, 64) ?? 2,
-        leaseDurationSeconds: Math.round((duration(str("lease-duration"), "--lease-duration") ?? 30_000) / 1000),
-        resyncMs: duration(str("resync"), "--resync") ?? 5 * 60_000,
-        maxFailures: whole(str("max-failures"), "--max-failures", 1, 100) ?? 3,
-        backoffBaseMs: duration(str("backoff"), "--backoff") ?? 10_000,
-        metricsPort: whole(str("metrics-port"), "--metrics-port", 0, 65535) ?? 9090,
-        metricsHost: str("metrics-host") ?? "127.0.0.1",
-        platformStack: str("platform-stack") ?? env.CATALYST_PLATFORM_STACK,
+        namespace: input.namespace ?? parseNamespace(env.CATALYST_CONTROLLER_NAMESPACE ?? "catalyst-system", "CATALYST_CONTROLLER_NAMESPACE"),
+        identity: input.identity ?? env.CATALYST_CONTROLLER_IDENTITY ?? `${hostname()}-${process.pid}`,
+        concurrency: concurrency ?? 2,
+        leaseDurationSeconds: Math.round((input.leaseDuration ?? 30_000) / 1000),
+        resyncMs: input.resync ?? 5 * 60_000,
+        maxFailures: input.maxFailures ?? 3,
+        backoffBaseMs: input.backoff ?? 10_000,
+        metricsPort: input.metricsPort ?? 9090,
+        metricsHost: input.metricsHost ?? "127.0.0.1",
+        platformStack: input.platformStack ?? env.CATALYST_PLATFORM_STACK,
     };
 }
 
 /** Runs `catalyst controller` until SIGINT or SIGTERM; resolves with the exit code. */
-export async function runControllerCommand(argv: readonly string[]): Promise<number> {
-    let options: ControllerOptions | "help";
+export async function runControllerCommand(input: ControllerInput): Promise<number> {
+    let options: ControllerOptions;
     try {
-        options = parseControllerArgs(argv);
+        options = controllerOptions(input);
     } catch (err) {
-        process.stderr.write(`${(err as Error).message}\n`);
+        process.stderr.write(`catalyst controller: ${(err as Error).message}\n`);
         return 2;
-    }
-    if (options === "help") {
-        process.stdout.write(`${CONTROLLER_USAGE}\n`);
-        return 0;
     }
     const { start } = await import("./process");
     return start(options);

@@ -7,7 +7,7 @@ import type { ControllerOptions } from "./index";
  */
 export async function start(options: ControllerOptions): Promise<number> {
     const log = (record: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), identity: options.identity, ...record })}\n`);
-    const { loadEnvironment, needsEnvironment } = await import("../automation/cli/environment");
+    const { loadEnvironment, needsEnvironment } = await import("../automation/environment");
     const { REPO_ROOT } = await import("../automation/workspace");
     if (needsEnvironment(process.env)) loadEnvironment(REPO_ROOT);
     const { Automation } = await import("../automation/operations");

@@ -1,11 +1,11 @@
 import { randomInt } from "crypto";
-import { Server } from "http";
+import { createServer, Server } from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { TokenTable } from "../../stacks/api/auth";
-import { startHttpServer } from "../../stacks/api/http";
+import { createHandler } from "../../stacks/api/http";
 import { TOOL_NAMES } from "../../stacks/api/mcp";
 import { CatalystService } from "../../stacks/api/service";
 import { Automation } from "../../stacks/automation/operations";
@@ -39,7 +39,7 @@ const text = (r: unknown) => (r as ToolResult).content[0]?.text ?? "";
 async function mcpClient(token: string): Promise<Client> {
     const transport = new StdioClientTransport({
         command: process.execPath,
-        args: ["-r", "ts-node/register/transpile-only", "-e", "require('./stacks/api').runMcpCommand([]).then((c) => process.exit(c))"],
+        args: [path.join(repoRoot, "bin", "catalyst.js"), "mcp"],
         cwd: repoRoot,
         env: {
             ...(process.env as Record<string, string>),
@@ -127,7 +127,8 @@ describe("HTTP API (real engine)", () => {
     beforeAll(async () => {
         const automation = new Automation({ repoRoot, workRoot, auditLog, platformStack: PLATFORM_STACK });
         const service = new CatalystService(automation, undefined, undefined, minimal);
-        server = await startHttpServer({ service, tokens: new TokenTable(tokens), port: 0, log: () => undefined });
+        server = createServer(createHandler({ service, tokens: new TokenTable(tokens), log: () => undefined }));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     afterAll(async () => {

@@ -155,7 +155,7 @@ describe("automation layer on the local cluster", () => {
     });
 
     it("converges after an up killed with SIGKILL halfway: no duplicates, no pending operations", async () => {
-        const child: ChildProcess = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", killable, String(killed), workRoot, auditLog, PLATFORM_STACK], {
+        const child: ChildProcess = spawn(process.execPath, ["--require", path.join(repoRoot, "tools", "register.js"), "-e", killable, String(killed), workRoot, auditLog, PLATFORM_STACK], {
             cwd: repoRoot,
             env: cliEnv,
             stdio: ["ignore", "pipe", "inherit"],

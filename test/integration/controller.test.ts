@@ -112,8 +112,8 @@ afterAll(async () => {
 describe("CRDs: bad specs are refused by the API server, naming the field", () => {
     it.each([
         ["a negative pull request", { pullRequest: -1 }, "spec.pullRequest: Invalid value: -1: spec.pullRequest in body should be greater than or equal to 1"],
-        ["an image without tag or digest", { image: "nginx" }, 'spec.image: Invalid value: "string": must be an image pinned by a tag other than latest or by a sha256 digest'],
-        ["the latest tag", { image: "nginx:latest" }, 'spec.image: Invalid value: "string": must be an image pinned'],
+        ["an image without tag or digest", { image: "nginx" }, 'spec.image: Invalid value: "nginx": must be an image pinned by a tag other than latest or by a sha256 digest'],
+        ["the latest tag", { image: "nginx:latest" }, 'spec.image: Invalid value: "nginx:latest": must be an image pinned'],
         ["a preview without a pull request", { pullRequest: undefined }, "spec.pullRequest: Required value: is required when type is preview"],
         ["an unknown field", { colour: "red" }, 'unknown field "spec.colour"'],
     ])("%s", (_what, patch, message) => {

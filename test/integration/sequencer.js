@@ -1,8 +1,14 @@
 // Integration test order: the toolchain smoke test first (it says whether anything can work),
-// the shared platform's own checks and teardown last, everything else by name in between.
+// then everything else by name, then the shared platform's own checks and teardown, and the
+// cluster restart at the very end (it recreates the local cluster under every other stack).
 const Sequencer = require("@jest/test-sequencer").default;
 
-const rank = (file) => (file.endsWith("smoke.test.ts") ? 0 : file.endsWith("zz-platform.test.ts") ? 2 : 1);
+const LAST = ["zz-platform.test.ts", "cluster-restart.test.ts"];
+const rank = (file) => {
+  if (file.endsWith("smoke.test.ts")) return 0;
+  const last = LAST.findIndex((name) => file.endsWith(name));
+  return last < 0 ? 1 : 2 + last;
+};
 
 class IntegrationSequencer extends Sequencer {
     sort(tests) {

@@ -1,23 +1,23 @@
-import { ApiError, statusOf, toApiError } from "../../../stacks/api/errors";
+import { ApiError, toApiError } from "../../../stacks/api/errors";
 import { errorResponse } from "../../../stacks/api/http";
 import { BusyError } from "../../../stacks/automation/engine";
 import { InputError } from "../../../stacks/automation/validation";
 
 describe("error mapping", () => {
     it("maps each kind to its status", () => {
-        expect(statusOf(new ApiError("malformed", "x"))).toBe(400);
-        expect(statusOf(new ApiError("unauthorized", "x"))).toBe(401);
-        expect(statusOf(new ApiError("forbidden", "x"))).toBe(403);
-        expect(statusOf(new ApiError("not-found", "x"))).toBe(404);
-        expect(statusOf(new ApiError("busy", "x"))).toBe(409);
-        expect(statusOf(new ApiError("too-large", "x"))).toBe(413);
-        expect(statusOf(new ApiError("invalid", "x"))).toBe(422);
-        expect(statusOf(new ApiError("upstream", "x"))).toBe(502);
+        expect(errorResponse(new ApiError("malformed", "x")).status).toBe(400);
+        expect(errorResponse(new ApiError("unauthorized", "x")).status).toBe(401);
+        expect(errorResponse(new ApiError("forbidden", "x")).status).toBe(403);
+        expect(errorResponse(new ApiError("not-found", "x")).status).toBe(404);
+        expect(errorResponse(new ApiError("busy", "x")).status).toBe(409);
+        expect(errorResponse(new ApiError("too-large", "x")).status).toBe(413);
+        expect(errorResponse(new ApiError("invalid", "x")).status).toBe(422);
+        expect(errorResponse(new ApiError("upstream", "x")).status).toBe(502);
     });
 
     it("maps the library's typed errors", () => {
         expect(toApiError(new InputError("pr", "must be a positive whole number, got \"x\""))).toEqual(new ApiError("invalid", 'pr: must be a positive whole number, got "x"'));
-        expect(statusOf(new BusyError("pr-1 is locked"))).toBe(409);
+        expect(errorResponse(new BusyError("pr-1 is locked")).status).toBe(409);
     });
 
     it("hides the text of internal errors", () => {

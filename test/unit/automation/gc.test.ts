@@ -100,6 +100,18 @@ describe("gc run", () => {
         expect(run2.deleted).toEqual(["env-pr-50"]);
     });
 
+    it("fails when deleting an orphan namespace fails (defect 3.4)", async () => {
+        const report = await runGarbageCollection({
+            listPreviews: async () => [],
+            destroyPreview: async () => { throw new Error("nothing to destroy"); },
+            listPreviewNamespaces: async () => [{ name: "env-pr-9", labels: { "catalyst.dev/environment": "pr-9" } }],
+            deleteNamespace: async () => { throw new Error("namespaces \"env-pr-9\" is forbidden"); },
+        }, { deleteOrphanNamespaces: true });
+        expect(report.status).toBe("failed");
+        expect(report.deletedNamespaces).toEqual([]);
+        expect(report.errors).toEqual(['deleting namespace env-pr-9 failed: namespaces "env-pr-9" is forbidden']);
+    });
+
     it("destroys nothing on a dry run", async () => {
         const { deps, destroyed, deleted } = fakes(stacks);
         const report = await runGarbageCollection(deps, { now, ttlMs: 0, dryRun: true, deleteOrphanNamespaces: true });

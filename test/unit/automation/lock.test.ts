@@ -33,7 +33,8 @@ describe("KeyedLock (one operation per stack in a process)", () => {
         (await second)();
         (await third)();
         expect(order).toEqual(["second", "third"]);
-        expect(lock.isHeld("pr-1")).toBe(false);
+        // Free again: a caller that does not wait gets it at once.
+        (await lock.acquire("pr-1", 0))();
     });
 
     it("does not make different stacks wait for each other", async () => {
@@ -64,7 +65,7 @@ describe("Semaphore (global concurrency limit)", () => {
         let running = 0;
         let peak = 0;
         await Promise.all(Array.from({ length: 7 }, async () => {
-            const release = await slots.acquire();
+            const release = await slots.acquire(60_000);
             running++;
             peak = Math.max(peak, running);
             await new Promise((resolve) => setTimeout(resolve, 5));
@@ -77,6 +78,18 @@ describe("Semaphore (global concurrency limit)", () => {
 
     it("refuses a limit below 1", () => {
         expect(() => new Semaphore(0)).toThrow("concurrency limit must be a whole number >= 1, got 0");
+    });
+
+    it("gives up waiting for a slot at the caller's deadline (defect 3.5)", async () => {
+        const slots = new Semaphore(1);
+        const release = await slots.acquire(1000);
+        const waited = slots.acquire(30).then(() => "granted", (err: Error) => err);
+        const outcome = await Promise.race([waited, new Promise((resolve) => setTimeout(() => resolve("still waiting"), 2000))]);
+        expect(outcome).toBeInstanceOf(LockTimeoutError);
+        expect((outcome as Error).message).toBe("an operation slot is busy (all 1 slots in use); waited 0s");
+        expect(slots.queued).toBe(0);
+        release();
+        expect(slots.inUse).toBe(0);
     });
 });
 

@@ -32,6 +32,25 @@ describe("Automation operations (fake worker)", () => {
     const audit = () => readFileSync(auditLog, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const preview = (pr: number, config: Record<string, unknown> = {}) => ({ pr, branch: "feat/x", config });
 
+    it("bounds each destroy of preview gc by the timeout it is given (defect 3.4)", async () => {
+        const automation = make();
+        jest.spyOn(automation, "listPreviews").mockResolvedValue([{ stack: "pr-5", kind: "preview", pr: 5 }]);
+        const destroy = jest.spyOn(automation, "destroyPreview");
+        await automation.collectGarbage({ ttlMs: 0, timeoutMs: 5 * 60_000 });
+        expect(destroy).toHaveBeenCalledWith(5, expect.objectContaining({ timeoutMs: 5 * 60_000 }));
+    });
+
+    it("refuses platform down while a stack's size is unknown (defect 3.4)", async () => {
+        const automation = make();
+        jest.spyOn(automation, "listEnvironments").mockResolvedValue([
+            { stack: "platform", kind: "platform", resourceCount: 40 },
+            { stack: "pr-5", kind: "preview", pr: 5 },
+        ]);
+        const result = await automation.destroyPlatform().result;
+        expect(result.status).toBe("failed");
+        expect(result.error).toBe("environment stacks may still hold resources (pr-5: size unknown); destroy them first");
+    });
+
     it("returns url, namespace, status, update id and durations, and audits one line", async () => {
         const events: CatalystEvent[] = [];
         const result = await make().upPreview(preview(12), { onEvent: (e) => events.push(e) });
@@ -88,6 +107,15 @@ describe("Automation operations (fake worker)", () => {
         expect(a.status).toBe("succeeded");
         expect(b).toMatchObject({ status: "busy" });
         expect(b.error).toMatch(/^pr-7 is busy \(up by pid \d+ on /);
+    });
+
+    it("answers busy when no operation slot comes free within the wait (defect 3.5)", async () => {
+        const automation = make({ concurrency: 1 });
+        const first = automation.upPreview(preview(1, { "fake:sleepMs": 3000 }));
+        const second = await automation.upPreview(preview(2), { lockTimeoutMs: 200 }).result;
+        expect(second.status).toBe("busy");
+        expect(second.error).toBe("an operation slot is busy (all 1 slots in use); waited 0s");
+        expect((await first.result).status).toBe("succeeded");
     });
 
     it("runs at most `concurrency` stack operations at once", async () => {

@@ -1,6 +1,8 @@
 import { WorkQueue } from "../../../stacks/controller/queue";
 import { needsWork } from "../../../stacks/controller/controller";
-import { parseControllerArgs } from "../../../stacks/controller";
+import { controllerOptions } from "../../../stacks/controller";
+import { controllerCommands } from "../../../stacks/controller/command";
+import { runProgram } from "../../../stacks/command";
 
 describe("WorkQueue", () => {
     it("hands out due keys once, earliest first; a key re-added while active runs again after done", () => {
@@ -34,13 +36,26 @@ describe("needsWork", () => {
 });
 
 describe("catalyst controller flags", () => {
-    it("parses flags and refuses bad ones naming the flag", () => {
-        expect(parseControllerArgs(["--concurrency", "3", "--lease-duration", "15s", "--identity", "r1"], {})).toMatchObject({
-            namespace: "catalyst-system", concurrency: 3, leaseDurationSeconds: 15, identity: "r1", maxFailures: 3, metricsPort: 9090,
+    const run = async (argv: string[]) => {
+        let out = "";
+        let err = "";
+        const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
+        const table = controllerCommands().map((c) => ({ ...c, run: async (input: never) => (out += JSON.stringify(input), 0) }));
+        const code = await runProgram(table, argv, { io }, { version: "0", description: "" });
+        return { code, out, err };
+    };
+
+    it("parses flags into options, with defaults, and refuses bad ones naming the flag", async () => {
+        const parsed = await run(["controller", "--concurrency", "3", "--lease-duration", "15s", "--identity", "r1"]);
+        expect(parsed.code).toBe(0);
+        expect(controllerOptions(JSON.parse(parsed.out), {})).toMatchObject({
+            namespace: "catalyst-system", concurrency: 3, leaseDurationSeconds: 15, identity: "r1", maxFailures: 3, metricsPort: 9090, backoffBaseMs: 10_000,
         });
-        expect(parseControllerArgs(["--help"], {})).toBe("help");
-        expect(() => parseControllerArgs(["--concurrency", "0"], {})).toThrow('--concurrency: must be a whole number from 1 to 64, got "0"');
-        expect(() => parseControllerArgs(["--lease-duration", "soon"], {})).toThrow('--lease-duration: must be a duration of at least 1s such as 30s or 5m, got "soon"');
-        expect(() => parseControllerArgs(["--bogus"], {})).toThrow(/catalyst controller: Unknown option '--bogus'/);
+        expect(controllerOptions({}, { CATALYST_CONCURRENCY: "4", CATALYST_CONTROLLER_NAMESPACE: "ops" })).toMatchObject({ concurrency: 4, namespace: "ops" });
+        expect(await run(["controller", "--concurrency", "0"])).toMatchObject({ code: 2, err: 'catalyst controller: --concurrency: must be a whole number from 1 to 64, got "0"\n' });
+        expect(await run(["controller", "--lease-duration", "soon"])).toMatchObject({ code: 2, err: 'catalyst controller: --lease-duration: must be a duration of at least 1s such as 30s or 5m, got "soon"\n' });
+        expect((await run(["controller", "--bogus"])).code).toBe(2);
+        const help = await run(["controller", "--help"]);
+        expect(help.out).toContain("--lease-duration <duration>");
     });
 });

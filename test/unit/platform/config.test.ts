@@ -6,8 +6,8 @@ import { ConfigError } from "../../../stacks/config/validate";
 import { parsePlatformConfig, readPlatformConfig } from "../../../stacks/config/platform";
 
 const root = "/proj";
-const bundledIngress = "/shared/charts/ingress-nginx-4.15.1.tgz";
-const bundledCnpg = "/shared/charts/cloudnative-pg-0.29.0.tgz";
+const mirroredIngress = "/mirror/ingress-nginx-4.15.1.tgz";
+const localCnpg = "/charts/cloudnative-pg-0.29.0.tgz";
 const nothingExists = { root, exists: () => false };
 
 /** The problems a call reports, or [] when it succeeds. */
@@ -45,27 +45,40 @@ describe("platform configuration", () => {
         const raw = { domain: "example.com", charts: { ingressNginx: "charts/missing.tgz" } };
         expect(problemsOf(() => parsePlatformConfig(raw, nothingExists))).toEqual([
             'catalyst:charts.ingressNginx: chart "charts/missing.tgz" does not exist (looked for /proj/charts/missing.tgz; ' +
-                "a path is relative to the project root; leave the key unset to use https://kubernetes.github.io/ingress-nginx at version 4.15.1)",
+                "a path is relative to the project root; leave the key unset to use CATALYST_CHART_MIRROR or https://kubernetes.github.io/ingress-nginx at version 4.15.1)",
         ]);
     });
 
     it("resolves a configured chart path against the project root", () => {
         const config = parsePlatformConfig(
-            { domain: "example.com", charts: { cloudnativePg: "../shared/charts/cloudnative-pg-0.29.0.tgz" } },
-            { root, exists: (file) => file === bundledCnpg },
+            { domain: "example.com", charts: { cloudnativePg: "../charts/cloudnative-pg-0.29.0.tgz" } },
+            { root, exists: (file) => file === localCnpg },
         );
-        expect(config.charts.cloudnativePg).toEqual({ kind: "local", path: bundledCnpg });
+        expect(config.charts.cloudnativePg).toEqual({ kind: "local", path: localCnpg });
     });
 
-    it("uses the bundled tarball when the key is unset and it exists, else the pinned upstream repository", () => {
-        const config = parsePlatformConfig({ domain: "example.com" }, { root, exists: (file) => file === bundledIngress });
-        expect(config.charts.ingressNginx).toEqual({ kind: "local", path: bundledIngress });
-        expect(config.charts.cloudnativePg).toEqual({
+    it("takes charts from the configured path, else the mirror, else the pinned upstream repository; never from anywhere else", () => {
+        const raw = { domain: "example.com", charts: { cloudnativePg: "../charts/cloudnative-pg-0.29.0.tgz" } };
+        const config = parsePlatformConfig(raw, { root, exists: (file) => file === mirroredIngress || file === localCnpg, mirror: "/mirror" });
+        expect(config.charts.ingressNginx).toEqual({ kind: "local", path: mirroredIngress });
+        expect(config.charts.cloudnativePg).toEqual({ kind: "local", path: localCnpg });
+        // Without the variable a tarball beside the project is not looked at.
+        const seen: string[] = [];
+        const upstream = parsePlatformConfig({ domain: "example.com" }, { root, exists: (file) => (seen.push(file), true) });
+        expect(seen).toEqual([]);
+        expect(upstream.charts.cloudnativePg).toEqual({
             kind: "repository",
             repo: "https://cloudnative-pg.github.io/charts",
             chart: "cloudnative-pg",
             version: "0.29.0",
         });
+    });
+
+    it("refuses a mirror that lacks a chart's tarball, naming the variable", () => {
+        expect(problemsOf(() => parsePlatformConfig({ domain: "example.com" }, { root, exists: (file) => file === mirroredIngress, mirror: "/mirror" }))).toEqual([
+            "catalyst:charts.cloudnativePg: CATALYST_CHART_MIRROR=/mirror holds no cloudnative-pg-0.29.0.tgz (looked for /mirror/cloudnative-pg-0.29.0.tgz; " +
+                "add the release tarball, set catalyst:charts.cloudnativePg to a chart path, or unset the variable to use https://cloudnative-pg.github.io/charts)",
+        ]);
     });
 
     it("applies the production defaults", () => {
@@ -94,12 +107,11 @@ describe("platform configuration", () => {
     it("reads the embedded default (Pulumi.dev.yaml) as a small local platform", () => {
         const file = yaml.load(readFileSync(path.join(__dirname, "..", "..", "..", "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
         const raw = Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(/^catalyst:/, ""), value]));
-        const repo = path.join(__dirname, "..", "..", "..");
-        const tarballs = [path.resolve(repo, "..", "shared", "charts", "ingress-nginx-4.15.1.tgz"), path.resolve(repo, "..", "shared", "charts", "cloudnative-pg-0.29.0.tgz")];
-        const config = parsePlatformConfig(raw, { root: repo, exists: (f) => tarballs.includes(f) });
+        const config = parsePlatformConfig(raw, { root: "/clone", exists: (f) => f.startsWith("/mirror/"), mirror: "/mirror" });
         expect(config.passwordSource).toBe("builtin");
-        expect(config.charts.ingressNginx).toEqual({ kind: "local", path: tarballs[0] });
-        expect(config.charts.cloudnativePg).toEqual({ kind: "local", path: tarballs[1] });
+        // The embedded default names no chart path: charts come from the mirror or upstream.
+        expect(file.config["catalyst:charts"]).toBeUndefined();
+        expect(config.charts.ingressNginx).toEqual({ kind: "local", path: "/mirror/ingress-nginx-4.15.1.tgz" });
         expect(config.ingress).toMatchObject({ replicas: 1, admissionWebhooks: false, serviceType: "ClusterIP" });
         expect(config.postgres).toMatchObject({ operatorWebhooks: false, instances: 1 });
         expect(config.cloudflare.enabled).toBe(false);

@@ -1,17 +1,77 @@
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as PlatformModule from "../../../stacks/platform";
 import { PLATFORM_OUTPUT_NAMES } from "../../../stacks/contract";
 import { BASE_PLATFORM_CONFIG, installMocks, isSecret, MOCK_TUNNEL_ID, MockRecorder, settle, valueOf } from "./mocks";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
+// settle() waits for a quiet moment; on a loaded machine that takes longer than jest's 5 s.
+const SETTLE_TIMEOUT_MS = 60_000;
 const base = BASE_PLATFORM_CONFIG;
 
 let mocks: MockRecorder;
 let platform: typeof PlatformModule;
+// A chart mirror with both release tarballs, so that no test reaches for the network.
+const mirror = mkdtempSync(path.join(tmpdir(), "catalyst-mirror-"));
 
 beforeAll(async () => {
+    for (const file of ["ingress-nginx-4.15.1.tgz", "cloudnative-pg-0.29.0.tgz"]) writeFileSync(path.join(mirror, file), "");
+    process.env.CATALYST_CHART_MIRROR = mirror;
     mocks = installMocks({ stack: "platform", delayed: [CHART] });
     platform = await import("../../../stacks/platform");
+});
+
+afterAll(() => {
+    delete process.env.CATALYST_CHART_MIRROR;
+    rmSync(mirror, { recursive: true, force: true });
+});
+
+describe("platformProgram before it creates anything", () => {
+    afterEach(() => {
+        process.env.CATALYST_CHART_MIRROR = mirror;
+        jest.restoreAllMocks();
+    });
+
+    it("reports every bad key on its own line, as a RunError (no stack trace)", async () => {
+        mocks.reset();
+        pulumi.runtime.setAllConfig({ ...base, "catalyst:domain": "localhost", "catalyst:ingress": JSON.stringify({ replicas: 0, colour: "red" }) });
+        const error = await platform.platformProgram().then(() => undefined, (err: unknown) => err);
+        expect(pulumi.RunError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toBe([
+            "invalid configuration:",
+            "  - catalyst:domain: must be a DNS name of at least two labels, such as example.com (lower case letters, digits, '-' and '.')",
+            "  - catalyst:ingress.replicas: Too small: expected number to be >=1",
+            "  - catalyst:ingress.colour: unknown key",
+        ].join("\n"));
+        expect(mocks.resources).toEqual([]);
+    });
+
+    it("names the mirror variable when the mirror lacks a tarball", async () => {
+        mocks.reset();
+        process.env.CATALYST_CHART_MIRROR = path.join(mirror, "empty");
+        pulumi.runtime.setAllConfig(base);
+        await expect(platform.platformProgram()).rejects.toThrow(
+            `catalyst:charts.ingressNginx: CATALYST_CHART_MIRROR=${mirror}/empty holds no ingress-nginx-4.15.1.tgz (looked for ${mirror}/empty/ingress-nginx-4.15.1.tgz; ` +
+                "add the release tarball, set catalyst:charts.ingressNginx to a chart path, or unset the variable to use https://kubernetes.github.io/ingress-nginx)",
+        );
+    });
+
+    it("fails with one line naming the chart, the variable and the upstream URL when there is no mirror and no network", async () => {
+        mocks.reset();
+        delete process.env.CATALYST_CHART_MIRROR;
+        pulumi.runtime.setAllConfig(base);
+        const fetch = jest.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("fetch failed", { cause: new Error("getaddrinfo ENOTFOUND kubernetes.github.io") }));
+        const error = await platform.platformProgram().then(() => undefined, (err: unknown) => err);
+        expect(fetch).toHaveBeenCalledWith("https://kubernetes.github.io/ingress-nginx/index.yaml", expect.objectContaining({ method: "HEAD" }));
+        expect(pulumi.RunError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toBe(
+            "chart ingress-nginx 4.15.1: cannot reach https://kubernetes.github.io/ingress-nginx (getaddrinfo ENOTFOUND kubernetes.github.io); " +
+                "without network set CATALYST_CHART_MIRROR to a directory holding ingress-nginx-4.15.1.tgz",
+        );
+        expect(mocks.resources).toEqual([]);
+    });
 });
 
 afterAll(() => pulumi.runtime.setAllConfig({}));
@@ -22,9 +82,9 @@ describe("platformProgram with the tunnel off", () => {
     beforeAll(async () => {
         mocks.reset();
         pulumi.runtime.setAllConfig(base);
-        outputs = platform.platformProgram();
+        outputs = await platform.platformProgram();
         await settle(mocks);
-    });
+    }, SETTLE_TIMEOUT_MS);
 
     it("creates no Cloudflare resource and no provider, so the plugin is never needed", () => {
         expect(mocks.resources.filter((r) => r.type.includes("cloudflare"))).toEqual([]);
@@ -107,7 +167,7 @@ describe("platformProgram with admission settings", () => {
     const bindingsWith = async (admission: object) => {
         mocks.reset();
         pulumi.runtime.setAllConfig({ ...base, "catalyst:admission": JSON.stringify(admission) });
-        platform.platformProgram();
+        await platform.platformProgram();
         await settle(mocks);
         return mocks.ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
     };
@@ -115,12 +175,12 @@ describe("platformProgram with admission settings", () => {
     it("observes instead of denying while a cluster rolls the baseline out", async () => {
         const bindings = await bindingsWith({ validationActions: ["Warn", "Audit"] });
         expect(new Set(bindings.map((b) => JSON.stringify(b.inputs.spec.validationActions)))).toEqual(new Set(['["Warn","Audit"]']));
-    });
+    }, SETTLE_TIMEOUT_MS);
 
     it("installs no admission policy when disabled", async () => {
         expect(await bindingsWith({ enabled: false })).toEqual([]);
         expect(mocks.resources.map((r) => r.type)).not.toContain("catalyst:platform:AdmissionPolicies");
-    });
+    }, SETTLE_TIMEOUT_MS);
 });
 
 describe("platformProgram with the tunnel on", () => {
@@ -138,9 +198,9 @@ describe("platformProgram with the tunnel on", () => {
             },
             ["catalyst:cloudflareApiToken"],
         );
-        outputs = platform.platformProgram();
+        outputs = await platform.platformProgram();
         await settle(mocks);
-    });
+    }, SETTLE_TIMEOUT_MS);
 
     it("creates an explicit Cloudflare provider from the secret API token", () => {
         const providers = mocks.ofType("pulumi:providers:cloudflare");

@@ -1,6 +1,6 @@
-import { formatDuration } from "../duration";
-import { CatalystEvent, EnvironmentRecord, EnvironmentStatus, OperationResult } from "../types";
-import { GcReport } from "../gc";
+import { formatDuration } from "../automation/duration";
+import { CatalystEvent, EnvironmentRecord, EnvironmentStatus, OperationResult } from "../automation/types";
+import { GcReport } from "../automation/gc";
 
 /**
  * How the CLI shows progress and results. On a terminal: one live line (step, resources done of

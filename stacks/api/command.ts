@@ -1,0 +1,34 @@
+import { AnyCommand, defineCommand, OptionSpec } from "../command";
+import type { ServerArgs } from "./index";
+
+/**
+ * The HTTP API's and the MCP server's commands (`catalyst serve`, `catalyst mcp`), declared with
+ * the same kit as the CLI's; their handlers live in ./index.ts and load only when run.
+ */
+
+function parsePort(text: string, flag: string): number {
+    if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new Error(`${flag}: must be a port number 0-65535, got "${text}"`);
+    return Number(text);
+}
+
+const host: OptionSpec<string> = { value: "<addr>", description: "Address to listen on (default 127.0.0.1)", default: "127.0.0.1" };
+
+/** `catalyst serve` and `catalyst mcp`. */
+export function apiCommands(): AnyCommand[] {
+    return [
+        defineCommand<ServerArgs>({
+            name: "serve",
+            summary: "HTTP API over the same library for web apps (docs/api.md).",
+            options: { port: { value: "<n>", description: "Port to listen on; 0: any free port (default 8080)", parse: parsePort, default: 8080 }, host },
+            notes: ["Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE. Runs until SIGINT or SIGTERM."],
+            run: async (input) => (await import("./index")).runServeCommand(input),
+        }),
+        defineCommand<ServerArgs>({
+            name: "mcp",
+            summary: "MCP server for AI agents, on stdio or streamable HTTP (docs/api.md).",
+            options: { port: { value: "<n>", description: "Serve streamable HTTP at /mcp on this port instead of stdio", parse: parsePort }, host },
+            notes: ["On stdio the caller is the user of CATALYST_MCP_TOKEN; over HTTP, each request's bearer token."],
+            run: async (input) => (await import("./index")).runMcpCommand(input),
+        }),
+    ];
+}

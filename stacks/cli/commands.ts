@@ -1,0 +1,310 @@
+import type { Automation, CallOptions } from "../automation/operations";
+import type { OperationResult } from "../automation/types";
+import { environmentTarget, InputError, parseBranch, parseDurationInput, parseImage, parseOwners, parsePr, parseSha, platformTarget } from "../automation/validation";
+import { AnyCommand, CommandContext, defineCommand, EXIT, OptionSpec, UsageError } from "../command";
+import { describeGc, describeRecords, describeResult, describeStatus, LiveReporter, PlainReporter, Reporter } from "./render";
+
+/**
+ * The CLI front end: the stack commands (preview, env, platform), each a typed table over the
+ * automation library. Values are validated by the library's own parsers before anything runs.
+ */
+
+/** How the commands get their automation layer; tests pass a fake. */
+export interface CliDependencies {
+    automation: (platformStack?: string) => Promise<Automation>;
+}
+
+// Options shared by several commands.
+const json: OptionSpec<boolean> = { description: "Print exactly one JSON object on stdout at the end; progress goes to stderr" };
+const duration = (description: string): OptionSpec<number> => ({ value: "<duration>", description, parse: (text, flag) => parseDurationInput(text, flag) });
+const timeout: OptionSpec<number> = {
+    value: "<duration>",
+    description: "Stop the operation after this long: SIGINT, then SIGKILL, then recovery (default 30m)",
+    parse: (text, flag) => {
+        const ms = parseDurationInput(text, flag);
+        if (ms === 0) throw new InputError(flag, "must be longer than 0");
+        return ms;
+    },
+};
+const wait = duration("How long to wait while another operation holds the stack; 0: answer busy at once (default 10m)");
+const stack: OptionSpec<string> = {
+    value: "<stack>",
+    description: "The platform stack: platform, or dev for the local default (default: CATALYST_PLATFORM_STACK, else dev)",
+    parse: (text, flag) => platformTarget(text, flag).stack,
+};
+const pr: OptionSpec<number> = { value: "<n>", description: "Pull request number", required: true, parse: (text, flag) => parsePr(text, flag) };
+const environment: OptionSpec<string> = {
+    value: "<name>",
+    positional: true,
+    description: "production, staging or dev-<user>",
+    parse: (text, flag) => environmentTarget(text, flag).stack,
+};
+const sha: OptionSpec<string> = { value: "<sha>", description: "Commit SHA (7 to 40 hex digits)", parse: (text, flag) => parseSha(text, flag) };
+const image: OptionSpec<string> = { value: "<image>", description: "Image to run, pinned by tag or digest", parse: (text, flag) => parseImage(text, flag) };
+const branch: OptionSpec<string> = { value: "<branch>", description: "Branch being deployed (git branch name, ASCII)", parse: (text, flag) => parseBranch(text, flag) };
+
+const PREVIEW = "Preview environments of pull requests: up, down, list, gc";
+const ENV = "Named environments (production, staging, dev-<user>): up, down, status";
+const PLATFORM = "The platform stack: up, down, status";
+
+/** Options of every operation that changes a stack. */
+interface OperationInput {
+    json: boolean;
+    timeout?: number;
+    wait?: number;
+}
+
+interface PreviewUpInput extends OperationInput {
+    pr: number;
+    branch: string;
+    sha?: string;
+    image?: string;
+    ttl?: number;
+    owners?: string[];
+}
+interface PreviewDownInput extends OperationInput {
+    pr: number;
+}
+interface ListInput {
+    json: boolean;
+}
+interface PreviewGcInput {
+    ttl?: number;
+    openPrs?: number[] | "github";
+    dryRun: boolean;
+    deleteOrphanNamespaces: boolean;
+    timeout?: number;
+    json: boolean;
+}
+interface EnvUpInput extends OperationInput {
+    name: string;
+    image?: string;
+    sha?: string;
+    branch?: string;
+}
+interface EnvDownInput extends OperationInput {
+    name: string;
+    yes: boolean;
+}
+interface EnvStatusInput {
+    name: string;
+    json: boolean;
+}
+interface PlatformInput extends OperationInput {
+    stack?: string;
+}
+interface PlatformStatusInput {
+    stack?: string;
+    json: boolean;
+}
+
+/** `github`, or a comma-separated list of PR numbers (possibly empty: no PR is open). */
+function parseOpenPrs(value: string, flag: string): number[] | "github" {
+    if (value.trim() === "github") {
+        return "github";
+    }
+    const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    return items.map((item) => {
+        try {
+            return parsePr(item, flag);
+        } catch {
+            throw new InputError(flag, `must be pull request numbers separated by commas, or github; got ${JSON.stringify(value)}`);
+        }
+    });
+}
+
+function exitCode(status: OperationResult["status"]): number {
+    return status === "succeeded" ? EXIT.ok : status === "failed" ? EXIT.failed : EXIT.busy;
+}
+
+/** One command's run: its automation, reporter and output helpers, and error handling. */
+async function session(
+    deps: CliDependencies,
+    context: CommandContext,
+    name: string,
+    input: { json: boolean; timeout?: number; wait?: number; stack?: string },
+    body: (automation: Automation, call: CallOptions, print: (value: unknown, human: string) => void) => Promise<number>,
+): Promise<number> {
+    const { io } = context;
+    let automation: Automation;
+    try {
+        automation = await deps.automation(input.stack);
+    } catch (err) {
+        io.stderr(`catalyst ${name}: ${(err as Error).message.split("\n")[0]}\n`);
+        return EXIT.failed;
+    }
+    const reporter: Reporter = io.tty ? new LiveReporter(io.tty) : new PlainReporter(io.stderr);
+    const call: CallOptions = { onEvent: (e) => reporter.event(e), timeoutMs: input.timeout, lockTimeoutMs: input.wait, signal: context.signal };
+    const print = (value: unknown, human: string) => {
+        reporter.close();
+        io.stdout(input.json ? `${JSON.stringify(value)}\n` : human);
+    };
+    try {
+        return await body(automation, call, print);
+    } catch (err) {
+        reporter.close();
+        io.stderr(`catalyst ${name}: ${(err as Error).message.split("\n")[0]}\n`);
+        return err instanceof UsageError || (err as Error).name === "InputError" ? EXIT.usage : EXIT.failed;
+    }
+}
+
+/** Prints an operation's result and gives its exit code. */
+function finish(print: (value: unknown, human: string) => void, result: OperationResult): number {
+    print(result, `${describeResult(result)}\n`);
+    return exitCode(result.status);
+}
+
+/** The CLI's commands over `deps`. */
+export function cliCommands(deps: CliDependencies): AnyCommand[] {
+    return [
+        defineCommand<PreviewUpInput>({
+            name: "preview up",
+            group: PREVIEW,
+            summary: "Create or update the preview environment of a pull request (stack pr-<n>) from Pulumi.pr.yaml.",
+            options: {
+                pr,
+                branch: { ...branch, description: "The pull request's head branch (git branch name, ASCII)", required: true },
+                sha: { ...sha, description: "Head commit SHA (7 to 40 hex digits)" },
+                image: { ...image, description: "Image to run, pinned by tag or digest (default: the template's catalyst:image)" },
+                ttl: duration("Time to live from this update, e.g. 72h or 7d (default 72h); gc destroys it afterwards"),
+                owners: { value: "<users>", description: "GitHub users who own the preview, comma-separated", parse: (text, flag) => parseOwners(text, flag) },
+                json,
+                timeout,
+                wait,
+            },
+            notes: ["Idempotent: running it again with the same values reports no changes. A second call for the same PR waits for the first (see --wait)."],
+            run: (input, context) => session(deps, context, "preview up", input, async (automation, call, print) =>
+                finish(print, await automation.upPreview({
+                    pr: input.pr, branch: input.branch, sha: input.sha, image: input.image, ttl: input.ttl, owners: input.owners,
+                }, call))),
+        }),
+        defineCommand<PreviewDownInput>({
+            name: "preview down",
+            group: PREVIEW,
+            summary: "Destroy the preview of a pull request and remove its stack. A preview that does not exist is a successful no-op.",
+            options: { pr, json, timeout, wait },
+            run: (input, context) => session(deps, context, "preview down", input, async (automation, call, print) =>
+                finish(print, await automation.destroyPreview(input.pr, call))),
+        }),
+        defineCommand<ListInput>({
+            name: "preview list",
+            group: PREVIEW,
+            summary: "List preview stacks with their tags (PR, branch, SHA, owner, created, expires, URL).",
+            options: { json },
+            run: (input, context) => session(deps, context, "preview list", input, async (automation, _call, print) => {
+                const previews = await automation.listPreviews();
+                print({ previews }, describeRecords(previews));
+                return EXIT.ok;
+            }),
+        }),
+        defineCommand<PreviewGcInput>({
+            name: "preview gc",
+            group: PREVIEW,
+            summary: "Destroy previews that expired or whose pull request is closed, always through Pulumi.",
+            options: {
+                ttl: duration("Also destroy previews with no update for this long (0: all previews)"),
+                openPrs: {
+                    value: "<list>",
+                    description: "Open pull requests, comma-separated (previews of other PRs are destroyed), or 'github' to ask the GitHub API (GITHUB_TOKEN, GITHUB_REPOSITORY)",
+                    parse: parseOpenPrs,
+                    allowEmpty: true,
+                },
+                dryRun: { description: "Only report what would be destroyed" },
+                deleteOrphanNamespaces: { description: "Also delete namespaces labelled catalyst.dev/type=preview that no stack owns (otherwise only reported)" },
+                timeout: { ...timeout, description: "Stop each destroy after this long: SIGINT, then SIGKILL, then recovery (default 30m)" },
+                json,
+            },
+            notes: ["A failed lookup of open pull requests changes nothing and exits 1; so does a failed delete of an orphan namespace."],
+            run: (input, context) => session(deps, context, "preview gc", input, async (automation, call, print) => {
+                const lookup = input.openPrs === "github" ? async () => (await import("./github")).openPullRequests() : input.openPrs;
+                const report = await automation.collectGarbage({
+                    ttlMs: input.ttl,
+                    openPullRequests: lookup,
+                    dryRun: input.dryRun,
+                    deleteOrphanNamespaces: input.deleteOrphanNamespaces,
+                    timeoutMs: input.timeout,
+                    onEvent: call.onEvent,
+                });
+                print(report, describeGc(report));
+                if (report.status === "succeeded") return EXIT.ok;
+                const statuses = report.destroyed.map((r) => r.status);
+                return statuses.includes("failed") || report.destroyed.length === 0 ? EXIT.failed : EXIT.busy;
+            }),
+        }),
+        defineCommand<EnvUpInput>({
+            name: "env up",
+            group: ENV,
+            summary: "Create or update a named environment: production, staging or dev-<user> (config from Pulumi.<name>.yaml when present).",
+            options: {
+                name: environment,
+                image: { ...image, description: "Image to deploy, pinned by tag or digest" },
+                sha: { ...sha, description: "Commit SHA being deployed" },
+                branch,
+                json,
+                timeout,
+                wait,
+            },
+            run: (input, context) => session(deps, context, "env up", input, async (automation, call, print) =>
+                finish(print, await automation.up(input.name, { image: input.image, sha: input.sha, branch: input.branch }, call))),
+        }),
+        defineCommand<EnvDownInput>({
+            name: "env down",
+            group: ENV,
+            summary: "Destroy a named environment's resources; the empty stack and its history are kept.",
+            options: { name: environment, yes: { description: "Required to destroy production or staging" }, json, timeout, wait },
+            run: async (input, context) => {
+                if ((input.name === "production" || input.name === "staging") && !input.yes) {
+                    throw new UsageError(`catalyst env down: destroying ${input.name} needs --yes`);
+                }
+                return session(deps, context, "env down", input, async (automation, call, print) => finish(print, await automation.destroy(input.name, call)));
+            },
+        }),
+        defineCommand<EnvStatusInput>({
+            name: "env status",
+            group: ENV,
+            summary: "Show a named environment: tags, outputs (secrets masked), last update, pending operations.",
+            options: { name: environment, json },
+            notes: ["Exits 1 when the environment does not exist."],
+            run: (input, context) => session(deps, context, "env status", input, async (automation, _call, print) => {
+                const status = await automation.status(input.name);
+                if (status === undefined) {
+                    print({ stack: input.name, exists: false }, `${input.name}: no such stack\n`);
+                    return EXIT.failed;
+                }
+                print({ ...status, exists: true }, describeStatus(status));
+                return EXIT.ok;
+            }),
+        }),
+        defineCommand<PlatformInput>({
+            name: "platform up",
+            group: PLATFORM,
+            summary: "Create or update the platform stack (config from Pulumi.<stack>.yaml, else Pulumi.dev.yaml).",
+            options: { stack, json, timeout, wait },
+            notes: ["Charts: catalyst:charts.<chart> on the stack, else CATALYST_CHART_MIRROR (a directory of <chart>-<version>.tgz), else the upstream Helm repository."],
+            run: (input, context) => session(deps, context, "platform up", input, async (automation, call, print) => finish(print, await automation.upPlatform(call))),
+        }),
+        defineCommand<PlatformInput>({
+            name: "platform down",
+            group: PLATFORM,
+            summary: "Destroy the platform; refused while any environment stack still holds resources.",
+            options: { stack, json, timeout, wait },
+            run: (input, context) => session(deps, context, "platform down", input, async (automation, call, print) => finish(print, await automation.destroyPlatform(call))),
+        }),
+        defineCommand<PlatformStatusInput>({
+            name: "platform status",
+            group: PLATFORM,
+            summary: "Show the platform stack: outputs (secrets masked), last update, pending operations.",
+            options: { stack, json },
+            notes: ["Exits 1 when the platform stack does not exist."],
+            run: (input, context) => session(deps, context, "platform status", input, async (automation, _call, print) => {
+                const status = await automation.platformStatus();
+                if (status === undefined) {
+                    print({ stack: automation.platformStack, exists: false }, `${automation.platformStack}: no such stack\n`);
+                    return EXIT.failed;
+                }
+                print({ ...status, exists: true }, describeStatus(status));
+                return EXIT.ok;
+            }),
+        }),
+    ];
+}
