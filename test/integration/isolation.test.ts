@@ -5,7 +5,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { workspaceInstanceName } from "../../components/environment/workspace-spec";
 import { HOSTS_ANNOTATION } from "../../components/environment/hosts";
 import { mergeConfigValue } from "../../stacks/automation/engine";
-import { Access, clusterEndpoint, configFromFile, entry, PLATFORM_REFERENCE, previewConfig, waitGone } from "./environment-helpers";
+import { Access, configFromFile, PLATFORM_REFERENCE, previewConfig, waitGone } from "./environment-helpers";
 import { ensurePlatform, kubectl, quietOutput, repoRoot, requireTestEnvironment, suffix } from "./harness";
 import { deploymentManifest, execFileAsync, Identity, kubectlAs, limited, personIdentity, serviceAccountIdentity } from "./security-helpers";
 
