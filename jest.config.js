@@ -19,7 +19,8 @@ const common = {
 module.exports = {
   testSequencer: "<rootDir>/test/integration/sequencer.js",
   projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    // A first import of the Pulumi SDK under mocks takes seconds on a busy 2-core machine.
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"], testTimeout: 30_000 },
     {
       ...common,
       displayName: "integration",

@@ -158,7 +158,10 @@ async function selectStack(workspace: LocalWorkspace, name: string, create: bool
         try {
             return { stack: await Stack.create(name, workspace), created: true };
         } catch (err) {
-            if (!(err instanceof StackAlreadyExistsError)) {
+            // A stack whose update was killed is still locked, and `stack init` then says it is
+            // locked rather than that it exists: select it, and the update's withBackendLock
+            // removes the lock of a holder that is gone.
+            if (!(err instanceof StackAlreadyExistsError || err instanceof ConcurrentUpdateError)) {
                 throw err;
             }
         }
