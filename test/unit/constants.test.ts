@@ -30,7 +30,8 @@ describe("one source for every constant (issue 12, 3.6)", () => {
     });
 
     it("declares the cluster-scoped kinds once, and recovery uses the same list as the app-source guard", () => {
-        expect(holding('"CustomResourceDefinition"')).toEqual(["components/naming.ts"]);
+        // A list of kinds, not one object's own `kind: "CustomResourceDefinition"` (stacks/resources/crd.ts).
+        expect(holding('"ClusterRoleBinding", "CustomResourceDefinition"')).toEqual(["components/naming.ts"]);
         const state = (kind: string) => ({ urn: `urn:x::${kind}`, type: `kubernetes:certificates.k8s.io/v1beta1:${kind}`, custom: true, inputs: { metadata: { name: "bundle" } } });
         // ClusterTrustBundle was missing from recovery's own copy: a pending create of one was never named.
         for (const kind of CLUSTER_SCOPED_KINDS) expect(kubernetesId(state(kind) as never)).toBe("bundle");
