@@ -6,13 +6,16 @@
 #   tools/postgres.sh status  exit 0 when it answers
 # Debian's postgresql 15 is used (installed with apt-get when missing). initdb refuses to run as
 # root, so as root the server runs as the `postgres` user (runuser), with its data dir and socket
-# under .catalyst/postgres (owned by that user). Trust authentication on loopback only: the
+# under /tmp (owned by that user). Trust authentication on loopback only: the
 # instance lives for one test run and listens nowhere else.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 port=${CATALYST_POSTGRES_PORT:-31310}
 dir=${CATALYST_POSTGRES_DIR:-$repo/.catalyst/postgres}
+# As root the server runs as `postgres`, which may not traverse the checkout's private folders
+# (.catalyst can be 0700): its files then live under /tmp, in a folder keyed by the asked-for one.
+if [[ $(id -u) -eq 0 ]]; then dir="/tmp/catalyst-postgres-$(printf '%s' "$dir" | sha256sum | cut -c1-12)"; fi
 data="$dir/data"
 database=catalyst
 bin=${CATALYST_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}
@@ -22,6 +25,7 @@ say() { printf 'postgres: %s\n' "$*" >&2; }
 install() {
   if [[ -x "$bin/initdb" ]]; then return; fi
   say "installing postgresql with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-15 >/dev/null
 }
 

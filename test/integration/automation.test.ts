@@ -70,7 +70,7 @@ const killable = `
 const { Automation } = require(${JSON.stringify(path.join(repoRoot, "stacks", "automation", "operations.ts"))});
 const [pr, workRoot, auditLog, platformStack] = process.argv.slice(1);
 const automation = new Automation({ workRoot, auditLog, platformStack });
-automation.upPreview({ pr, branch: "feat/killed", config: ${JSON.stringify(minimal)} }, {
+automation.upPreview({ pr, branch: "feat/killed", owners: "alice", config: ${JSON.stringify(minimal)} }, {
     onEvent: (e) => process.stdout.write(JSON.stringify(e) + "\\n"),
 });
 `;
@@ -192,11 +192,11 @@ describe("automation layer on the local cluster", () => {
         expect(finished).toBe(false);
         // The killed up wrote no audit line: its process died before it could.
 
-        const result = await counted(automation.upPreview({ pr: killed, branch: "feat/killed", config: minimal }));
+        const result = await counted(automation.upPreview({ pr: killed, branch: "feat/killed", owners: "alice", config: minimal }));
         expect(result).toMatchObject({ status: "succeeded", recovered: true });
         const status = await automation.getEnvironment(`pr-${killed}`);
         expect(status?.pendingOperations).toBe(0);
-        const again = await counted(automation.upPreview({ pr: killed, branch: "feat/killed", config: minimal }));
+        const again = await counted(automation.upPreview({ pr: killed, branch: "feat/killed", owners: "alice", config: minimal }));
         expect(again.changed).toBe(false);
         expect(inventory(killed).filter((o) => !o.startsWith("Pod/") && !o.startsWith("ReplicaSet/"))).toEqual(inventory(prs[0]));
     });
@@ -210,7 +210,7 @@ describe("automation layer on the local cluster", () => {
             [["preview", "up", "--pr", "4242", "--branch", "feat x"], expect.stringContaining('catalyst preview up: --branch: must be a git branch name') as unknown as string],
             [["preview", "up", "--pr", "4242", "--branch", "fëature"], expect.stringContaining('--branch: must be a git branch name') as unknown as string],
             [["preview", "up", "--pr", "4242", "--branch", "feat/x", "--ttl", "forever"], expect.stringContaining('catalyst preview up: --ttl: must be a duration') as unknown as string],
-            [["preview", "down", "production"], 'catalyst preview down: unexpected argument "production" (see catalyst preview down --help)'],
+            [["preview", "down", "production"], "catalyst preview down: required option '--pr <n>' not specified"],
             [["preview", "down", "--pr", "staging"], 'catalyst preview down: --pr: must be a positive whole number, got "staging"'],
         ];
         for (const [args, message] of cases) {
