@@ -33,16 +33,17 @@ describe("worker runner (child process per operation)", () => {
     });
 
     it("stops a worker at its timeout with SIGINT first; a graceful worker still answers", async () => {
-        const outcome = await runWorker(request("graceful"), { timeoutMs: 300, graceMs: 5000, workerPath });
+        // The timeout leaves a loaded machine time to start the child and install its handler.
+        const outcome = await runWorker(request("graceful"), { timeoutMs: 1500, graceMs: 5000, workerPath });
         expect(outcome).toMatchObject({ timedOut: true, killed: false, result: { status: "failed", error: "cancelled: update canceled" } });
     });
 
     it("then SIGKILLs the whole process group when SIGINT is ignored", async () => {
         const started = Date.now();
-        const outcome = await runWorker(request("ignore-sigint"), { timeoutMs: 300, graceMs: 300, workerPath, env: { FAKE_LOG: logFile } });
+        const outcome = await runWorker(request("ignore-sigint"), { timeoutMs: 1500, graceMs: 300, workerPath, env: { FAKE_LOG: logFile } });
         expect(outcome).toMatchObject({ timedOut: true, killed: true, exitSignal: "SIGKILL" });
         expect(outcome.result).toBeUndefined();
-        expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1750);
         const log = entries();
         expect(log.some((e) => e.phase === "sigint")).toBe(true);
         const grandchild = log.find((e) => e.phase === "grandchild").pid as number;
@@ -52,8 +53,11 @@ describe("worker runner (child process per operation)", () => {
 
     it("stops a worker when the caller's signal fires", async () => {
         const controller = new AbortController();
-        setTimeout(() => controller.abort(), 200);
-        const outcome = await runWorker(request("graceful"), { timeoutMs: 10_000, graceMs: 5000, workerPath, signal: controller.signal });
+        // Abort on the worker's first event: it installs its SIGINT handler before sending it, so a
+        // slow child start on a loaded machine cannot turn this into a kill before the handler exists.
+        const outcome = await runWorker(request("graceful"), {
+            timeoutMs: 10_000, graceMs: 5000, workerPath, signal: controller.signal, onEvent: () => controller.abort(),
+        });
         expect(outcome).toMatchObject({ timedOut: false, aborted: true, result: { status: "failed" } });
     });
 
