@@ -212,3 +212,35 @@ export const CLUSTER_SCOPED_KINDS: readonly string[] = [
     "MutatingAdmissionPolicyBinding", "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
     "ClusterTrustBundle", "DeviceClass",
 ];
+// --- the control plane's resources (issue 13) ------------------------------------------------
+
+/** What names an Environment resource's stack: its type, its pull request, its object name. */
+export interface EnvironmentResourceName {
+    type: "preview" | "development" | "staging" | "production";
+    pullRequest?: number;
+    /** The Environment object's `metadata.name` (names development environments). */
+    name: string;
+}
+
+/**
+ * The stack of an Environment resource: `pr-<n>` for previews, `dev-<name>` for development
+ * environments, `staging` and `production`: the same stacks the CLI and the API run.
+ */
+export function environmentResourceStackName(resource: EnvironmentResourceName): string {
+    switch (resource.type) {
+        case "preview":
+            return previewStackName(resource.pullRequest);
+        case "development":
+            return developmentStackName(resource.name.replace(/^dev-/, ""));
+        default:
+            return resource.type;
+    }
+}
+
+/**
+ * The coordination.k8s.io Lease that says which controller replica works on an Environment:
+ * `catalyst-env-<namespace>-<name>`, a DNS label (shortened with a hash when needed).
+ */
+export function environmentLeaseName(namespace: string, name: string): string {
+    return toDnsLabel(`catalyst-env-${namespace}-${name}`);
+}

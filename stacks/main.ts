@@ -4,13 +4,14 @@ import { apiCommands } from "./api/command";
 import { cliCommands } from "./cli/commands";
 import { loginCommands } from "./login/command";
 import { AnyCommand, CommandIo, EXIT, runProgram } from "./command";
+import { controllerCommands } from "./controller/command";
 
 /**
  * The `catalyst` program (bin/catalyst.js loads it): one command table composed from what each
- * front end declares (the CLI's stack commands, the HTTP API's `serve`, the MCP server's `mcp`).
- * The front ends never import each other; only this file knows them all. A new front end (the
- * controller: `stacks/controller/command.ts` exporting `controllerCommands()`) is one more entry
- * in {@link commands}.
+ * front end declares (the CLI's stack commands, the HTTP API's `serve`, the MCP server's `mcp`,
+ * the controller's `controller`).
+ * The front ends never import each other; only this file knows them all. A new front end is one
+ * more entry in {@link commands}.
  */
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -31,7 +32,7 @@ async function automation(platformStack?: string) {
 
 /** Every command of the program. */
 export function commands(): AnyCommand[] {
-    return [...cliCommands({ automation }), ...apiCommands(), ...loginCommands()];
+    return [...cliCommands({ automation }), ...apiCommands(), ...loginCommands(), ...controllerCommands()];
 }
 
 // One paragraph: commander wraps it to the terminal's width.
@@ -53,7 +54,7 @@ export function main(argv: readonly string[], io: CommandIo = defaultIo(), signa
 /**
  * Runs the program as a process: Ctrl-C once stops the running operations gracefully (SIGINT,
  * then SIGKILL after the grace period, then recovery); a second Ctrl-C kills them at once.
- * `serve` and `mcp` install their own handlers and stop on the first signal.
+ * `serve`, `mcp` and `controller` install their own handlers and stop on the first signal.
  */
 export function run(argv: readonly string[]): void {
     const controller = new AbortController();
@@ -70,7 +71,7 @@ export function run(argv: readonly string[]): void {
             });
         }
     };
-    if (argv[0] !== "serve" && argv[0] !== "mcp") {
+    if (argv[0] !== "serve" && argv[0] !== "mcp" && argv[0] !== "controller") {
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
     }

@@ -2,6 +2,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { assertChartsReachable, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART } from "../components/platform/charts";
 import { AdmissionPolicies } from "../components/platform/admissionPolicies";
+import { ControlPlane } from "../components/platform/controlPlane";
 import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
@@ -12,6 +13,8 @@ import { REGISTRY_PORT, registryHost } from "../components/platform/registryConf
 import { SharedPostgres } from "../components/platform/sharedPostgres";
 import { CONFIG_NAMESPACE, PlatformConfig, readPlatformConfig } from "./config/platform";
 import { PlatformOutputs } from "./contract";
+import { customResourceDefinitions } from "./resources/crd";
+import { API_GROUP } from "./resources/types";
 
 /** The platform stack's outputs as Pulumi outputs, one per name of the public contract. */
 export type PlatformProgramOutputs = { [K in keyof PlatformOutputs]: pulumi.Output<PlatformOutputs[K]> };
@@ -23,6 +26,7 @@ export const PLATFORM_NAMESPACES = {
     postgresOperator: "cnpg-system",
     database: "database",
     tunnel: "cloudflared",
+    controlPlane: "catalyst-system",
 } as const;
 
 /** Port of the ingress controller's HTTP listener, where the tunnel sends traffic. */
@@ -200,6 +204,16 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
             labels,
             // The platform's own hosts: no environment may route them, whatever it records.
             reservedHosts: [config.domain, registryHost(config.domain)],
+        });
+    }
+
+    if (config.controlPlane.enabled) {
+        const { image, replicas, concurrency, stateSecret, requests, limits } = config.controlPlane;
+        new ControlPlane("control-plane", {
+            image, replicas, concurrency, stateSecret, requests, limits, labels,
+            namespace: PLATFORM_NAMESPACES.controlPlane,
+            group: API_GROUP,
+            customResourceDefinitions: customResourceDefinitions(),
         });
     }
 

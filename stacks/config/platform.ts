@@ -99,6 +99,24 @@ function limitProblems(parsed: z.output<typeof platformConfigSchema>): string[] 
     return problems;
 }
 
+// --- the control plane (issue 13): `catalyst:controlPlane` ------------------------------------
+/** `catalyst:controlPlane`: the CRDs and the controller Deployment in `catalyst-system`. */
+const controlPlaneSchema = z
+    .strictObject({
+        /** Off: no CRDs and no controller (the platform without the control plane). */
+        enabled: z.boolean().default(true),
+        image: z.string().regex(/^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, "must be an image pinned by a tag or digest")
+            .refine((image) => !/:latest$/.test(image), "must not use the tag latest")
+            .default("ghcr.io/catalyst-environments/control-plane:0.1.0"),
+        replicas: z.number().int().min(1).max(10).default(2),
+        concurrency: z.number().int().min(1).max(32).default(2),
+        stateSecret: dnsLabel.default("catalyst-controller-state"),
+        requests: requests.default({ cpu: "250m", memory: "512Mi" }),
+        limits: requests.default({ cpu: "2", memory: "2Gi" }),
+    })
+    .prefault({});
+// --- end of the control plane block -----------------------------------------------------------
+
 /** The schema of the platform configuration bag (production defaults). */
 export const platformConfigSchema = z.strictObject({
     domain: domainName("the base domain of deployment environments, e.g. example.com"),
@@ -194,6 +212,7 @@ export const platformConfigSchema = z.strictObject({
         })
         .prefault({}),
     ...HARDENING_SHAPE,
+    controlPlane: controlPlaneSchema,
 });
 
 type RawPlatformConfig = z.output<typeof platformConfigSchema>;

@@ -35,7 +35,7 @@ const KINDS = [
     "validatingwebhookconfigurations",
     "mutatingwebhookconfigurations",
 ].join(",");
-const NAMESPACES = ["ingress-nginx", "registry", "cnpg-system", "database"];
+const NAMESPACES = ["ingress-nginx", "registry", "cnpg-system", "database", "catalyst-system"];
 const CNPG_CRDS = ["clusters", "backups", "scheduledbackups", "poolers", "databases"].map((plural) => `${plural}.postgresql.cnpg.io`);
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -265,6 +265,19 @@ describe("platform stack on the local cluster", () => {
         const [user, hash] = Buffer.from(auth.data.htpasswd, "base64").toString().trim().split(":");
         expect(user).toBe(entry.username);
         expect(bcrypt.compareSync(entry.password, hash)).toBe(true);
+    });
+
+    it("installs the control plane: both CRDs Established, the controller Deployment and its PDB in catalyst-system", () => {
+        for (const crd of ["projects.catalyst.dev", "environments.catalyst.dev"]) {
+            expect([crd, condition(kubectlJson<WithConditions>(["get", "crd", crd]), "Established")]).toEqual([crd, "True"]);
+        }
+        // Scheduled and reported Available by kwok; no container runs (the tests run the controller as processes).
+        const controller = deployment("catalyst-system", "catalyst-controller");
+        expect(condition(controller, "Available")).toBe("True");
+        expect(controller.status?.availableReplicas).toBe(2);
+        expect(kubectl(["get", "pdb", "catalyst-controller", "-n", "catalyst-system", "-o", "name"]).trim()).toBe("poddisruptionbudget.policy/catalyst-controller");
+        const nodes = kubectlJson<{ items: { spec: { nodeName: string } }[] }>(["get", "pods", "-n", "catalyst-system", "-l", "app.kubernetes.io/name=catalyst-controller"]).items.map((p) => p.spec.nodeName);
+        expect(new Set(nodes).size).toBe(2);
     });
 
     it("installs the CloudNativePG CRDs and operator and accepts the shared Cluster", () => {

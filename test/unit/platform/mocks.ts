@@ -74,6 +74,14 @@ export interface MockOptions {
     delayed?: string[];
 }
 
+/** The smallest valid platform config (tunnel off), as the unit tests set it. */
+export const BASE_PLATFORM_CONFIG: Record<string, string> = {
+    "catalyst:domain": "example.com",
+    "catalyst:passwordSource": "builtin",
+    "catalyst:ingress": JSON.stringify({ replicas: 1, admissionWebhooks: false }),
+    "catalyst:postgres": JSON.stringify({ operatorWebhooks: false, instances: 1 }),
+};
+
 /** Installs the mocks; call it in `beforeAll`, before importing the modules under test. */
 export function installMocks(options: MockOptions = {}): MockRecorder {
     const resources: Recorded[] = [];

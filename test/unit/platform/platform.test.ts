@@ -4,18 +4,13 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as PlatformModule from "../../../stacks/platform";
 import { PLATFORM_OUTPUT_NAMES } from "../../../stacks/contract";
-import { installMocks, isSecret, MOCK_TUNNEL_ID, MockRecorder, settle, valueOf } from "./mocks";
+import { BASE_PLATFORM_CONFIG, installMocks, isSecret, MOCK_TUNNEL_ID, MockRecorder, settle, valueOf } from "./mocks";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 // settle() waits for a quiet moment; on a loaded machine that takes longer than jest's 5 s.
 const SETTLE_TIMEOUT_MS = 60_000;
-const base = {
-    "catalyst:domain": "example.com",
-    "catalyst:passwordSource": "builtin",
-    "catalyst:ingress": JSON.stringify({ replicas: 1, admissionWebhooks: false }),
-    "catalyst:postgres": JSON.stringify({ operatorWebhooks: false, instances: 1 }),
-};
+const base = BASE_PLATFORM_CONFIG;
 
 let mocks: MockRecorder;
 let platform: typeof PlatformModule;
@@ -97,9 +92,10 @@ describe("platformProgram with the tunnel off", () => {
         expect(mocks.calls).toEqual([]);
     });
 
-    it("builds the five components and fences their namespaces", () => {
+    it("builds the six components and fences their namespaces", () => {
         expect(mocks.resources.filter((r) => r.type.startsWith("catalyst:platform:")).map((r) => r.type).sort()).toEqual([
             "catalyst:platform:AdmissionPolicies",
+            "catalyst:platform:ControlPlane",
             "catalyst:platform:ImageRegistry",
             "catalyst:platform:IngressNginx",
             "catalyst:platform:PlatformNetwork",
@@ -158,7 +154,7 @@ describe("platformProgram with the tunnel off", () => {
             expect([object.name, object.inputs.metadata.labels?.["catalyst.dev/stack"]]).toEqual([object.name, "platform"]);
         }
         const namespaces = mocks.ofType("kubernetes:core/v1:Namespace");
-        expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual(["cnpg-system", "database", "ingress-nginx", "registry"]);
+        expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual(["catalyst-system", "cnpg-system", "database", "ingress-nginx", "registry"]);
         for (const namespace of namespaces) {
             expect(namespace.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
         }

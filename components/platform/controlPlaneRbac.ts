@@ -1,0 +1,50 @@
+import { ownerRules, PolicyRule } from "../environment/rbac";
+
+/**
+ * The controller's permissions, as explicit PolicyRules (docs/security.md lists and explains
+ * each). Two parts:
+ * - namespaced, in the control plane's namespace only: its own resources, their status and
+ *   finalizers, Leases and Events;
+ * - cluster-wide, because environment namespaces are created at run time: exactly the objects an
+ *   environment stack creates, plus every permission an environment's owner role grants (the API
+ *   server lets a subject create a Role or RoleBinding only for rights it holds itself), so that
+ *   neither `escalate` nor `bind` is needed. No wildcard, no `impersonate`, no nodes, no
+ *   cluster-wide RBAC objects, no CRDs or webhooks.
+ */
+
+const READ = ["get", "list", "watch"];
+const MANAGE = [...READ, "create", "update", "patch", "delete"];
+
+/** Rules of the Role in the control plane's namespace. */
+export function controllerNamespaceRules(group: string): PolicyRule[] {
+    return [
+        { apiGroups: [group], resources: ["environments", "projects"], verbs: [...READ, "update", "patch", "delete"] },
+        { apiGroups: [group], resources: ["environments/status", "projects/status"], verbs: ["get", "update", "patch"] },
+        { apiGroups: [group], resources: ["environments/finalizers"], verbs: ["update"] },
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: [...READ, "create", "update"] },
+        { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+    ];
+}
+
+/** Rules of the ClusterRole: what environment stacks create and grant. */
+export function controllerClusterRules(): PolicyRule[] {
+    const manages: PolicyRule[] = [
+        { apiGroups: [""], resources: ["namespaces"], verbs: MANAGE },
+        {
+            apiGroups: [""],
+            resources: ["resourcequotas", "limitranges", "serviceaccounts", "services", "secrets", "configmaps", "persistentvolumeclaims"],
+            verbs: MANAGE,
+        },
+        { apiGroups: [""], resources: ["pods", "endpoints", "events"], verbs: READ },
+        { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: MANAGE },
+        { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },
+        { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies", "ingresses"], verbs: MANAGE },
+        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: MANAGE },
+        { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: MANAGE },
+        { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: MANAGE },
+        { apiGroups: ["postgresql.cnpg.io"], resources: ["clusters", "databases", "scheduledbackups"], verbs: MANAGE },
+        // Pulumi reads the API server's discovery and the CRDs' schemas to plan custom resources.
+        { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: READ },
+    ];
+    return [...manages, ...ownerRules()];
+}

@@ -1,0 +1,235 @@
+import type { Automation } from "../automation/operations";
+import type { OperationResult } from "../automation/types";
+import { EnvironmentObject, EnvironmentStatus, ENVIRONMENT_FINALIZER, LastOperation } from "../resources/types";
+import { ControlPlaneApi, EventRecord } from "./cluster";
+import { ConditionUpdate, isTrue, setConditions } from "./conditions";
+import { DesiredStack, desiredStack, SpecError } from "./desired";
+
+/**
+ * One reconcile of one Environment, level-based: read it fresh, compare what it asks for with
+ * what its status says was done, act through the automation library, write the status and an
+ * Event. Idempotent: a second reconcile of an unchanged, Ready Environment does nothing.
+ *
+ * - A new object gets the finalizer first; deleting it destroys the stack through Pulumi, and the
+ *   finalizer goes only once the destroy succeeded (never a bare namespace delete).
+ * - A spec the stack config refuses: `Ready=False` (reason InvalidSpec), no stack operation.
+ * - A failed `up`: `Ready=False` with the error, retried with exponential backoff; after
+ *   `maxFailures` in a row `Stalled=True`. A new generation starts the count again.
+ * - A passed TTL (`status.expiresAt`) deletes the Environment, which then destroys its stack.
+ */
+
+/** The automation calls a reconcile makes. */
+export type StackOperations = Pick<Automation, "upPreview" | "up" | "destroyPreview" | "destroy">;
+
+/** Settings of a {@link Reconciler}. */
+export interface ReconcilerSettings {
+    /** This replica (Events, the audit log's actor). */
+    identity: string;
+    /** Failures in a row before Stalled. */
+    maxFailures: number;
+    /** First retry delay after a failure; doubled each time. */
+    backoffBaseMs: number;
+    /** Longest retry delay. */
+    backoffMaxMs: number;
+    now?: () => number;
+}
+
+/** What the caller does next with the key. */
+export interface ReconcileOutcome {
+    /** What happened, for metrics and logs. */
+    result: "unchanged" | "reconciled" | "invalid" | "failed" | "busy" | "deleted" | "destroyed" | "gone";
+    /** Reconcile again after this many milliseconds (undefined: only on the next change). */
+    requeueAfterMs?: number;
+    /** Set when a stack operation ran. */
+    operation?: OperationResult;
+}
+
+/** The backoff after `failures` failures in a row: base * 2^(failures-1), capped. */
+export function backoffMs(failures: number, baseMs: number, maxMs: number): number {
+    return Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+}
+
+function lastOperation(result: OperationResult, started: number): LastOperation {
+    const operation: LastOperation = {
+        action: result.action === "destroy" ? "destroy" : "up",
+        result: result.status,
+        start: new Date(started).toISOString(),
+        durationMs: Math.round(result.durations.totalMs),
+    };
+    if (result.updateId !== undefined) operation.id = result.updateId;
+    if (result.changes !== undefined) operation.changes = result.changes;
+    if (result.error !== undefined) operation.message = result.error.slice(0, 4096);
+    return operation;
+}
+
+/** Reconciles Environments through the automation library. */
+export class Reconciler {
+    private readonly now: () => number;
+
+    constructor(private readonly api: ControlPlaneApi, private readonly stacks: StackOperations, private readonly settings: ReconcilerSettings) {
+        this.now = settings.now ?? Date.now;
+    }
+
+    /** Reconciles `namespace/name`; `siblings` are the cached Environments of the namespace. */
+    async reconcile(namespace: string, name: string, siblings: readonly EnvironmentObject[] = []): Promise<ReconcileOutcome> {
+        let environment = await this.api.getEnvironment(namespace, name);
+        if (environment === undefined) return { result: "gone" };
+        if (environment.metadata.deletionTimestamp !== undefined) {
+            return this.finalize(environment);
+        }
+        if (!(environment.metadata.finalizers ?? []).includes(ENVIRONMENT_FINALIZER)) {
+            environment = await this.api.setEnvironmentFinalizers(namespace, name, [...(environment.metadata.finalizers ?? []), ENVIRONMENT_FINALIZER], environment.metadata.resourceVersion);
+        }
+        const generation = environment.metadata.generation ?? 1;
+        const status = environment.status ?? {};
+        const current = status.observedGeneration === generation;
+
+        if (current && status.expiresAt !== undefined && Date.parse(status.expiresAt) <= this.now()) {
+            await this.event(environment, { type: "Normal", reason: "Expired", message: `TTL passed at ${status.expiresAt}; deleting the Environment (its stack is destroyed first)` });
+            await this.api.deleteEnvironment(namespace, name);
+            return { result: "deleted", requeueAfterMs: 0 };
+        }
+        if (current && isTrue(status.conditions, "Ready", generation)) {
+            return { result: "unchanged", requeueAfterMs: this.untilExpiry(status) };
+        }
+        const failures = current ? status.failures ?? 0 : 0;
+        if (current && failures > 0 && status.lastOperation !== undefined) {
+            const due = Date.parse(status.lastOperation.start) + status.lastOperation.durationMs + backoffMs(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
+            if (due > this.now()) return { result: "failed", requeueAfterMs: due - this.now() };
+        }
+
+        let desired: DesiredStack;
+        try {
+            const project = await this.api.getProject(namespace, environment.spec.project);
+            desired = desiredStack(environment, project, siblings);
+        } catch (err) {
+            if (!(err instanceof SpecError)) throw err;
+            if (current && status.conditions?.some((c) => c.type === "Ready" && c.reason === err.reason && c.message === err.message)) {
+                return { result: "invalid" };
+            }
+            await this.writeStatus(environment, { ...status, observedGeneration: generation, failures: 0 }, [
+                { type: "Ready", status: "False", reason: err.reason, message: err.message },
+                { type: "Progressing", status: "False", reason: err.reason, message: "nothing is done until the spec is fixed" },
+                { type: "Stalled", status: "False", reason: err.reason, message: "" },
+            ]);
+            await this.event(environment, { type: "Warning", reason: err.reason, message: err.message });
+            // A Project created later makes the spec valid without a new generation.
+            return { result: "invalid", requeueAfterMs: err.reason === "ProjectNotFound" ? 30_000 : undefined };
+        }
+
+        await this.writeStatus(environment, { ...status, stack: desired.stack }, [
+            { type: "Progressing", status: "True", reason: "Reconciling", message: `running up on stack ${desired.stack} (generation ${generation})` },
+        ]);
+        const started = this.now();
+        const result = await this.up(desired);
+        const next: EnvironmentStatus = {
+            ...status,
+            observedGeneration: generation,
+            stack: desired.stack,
+            lastOperation: lastOperation(result, started),
+        };
+        if (result.status === "busy") {
+            await this.writeStatus(environment, { ...status, stack: desired.stack }, [
+                { type: "Progressing", status: "True", reason: "Waiting", message: result.error ?? "the stack is busy" },
+            ]);
+            return { result: "busy", requeueAfterMs: 5_000, operation: result };
+        }
+        if (result.status === "succeeded") {
+            next.failures = 0;
+            next.url = result.url;
+            next.namespace = result.namespace;
+            next.expiresAt = desired.ttlMs === undefined ? undefined : new Date(started + desired.ttlMs).toISOString();
+            await this.writeStatus(environment, next, [
+                { type: "Ready", status: "True", reason: "Reconciled", message: `stack ${desired.stack} is up${result.url ? ` at ${result.url}` : ""}` },
+                { type: "Progressing", status: "False", reason: "Reconciled", message: "" },
+                { type: "Stalled", status: "False", reason: "Reconciled", message: "" },
+            ]);
+            await this.event(environment, { type: "Normal", reason: "Reconciled", message: `up of ${desired.stack} succeeded (generation ${generation}, update ${result.updateId ?? "-"})` });
+            return { result: "reconciled", requeueAfterMs: this.untilExpiry(next), operation: result };
+        }
+        next.failures = failures + 1;
+        const stalled = next.failures >= this.settings.maxFailures;
+        const retryMs = backoffMs(next.failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
+        const message = result.error ?? `up ${result.status}`;
+        await this.writeStatus(environment, next, [
+            { type: "Ready", status: "False", reason: "UpFailed", message },
+            { type: "Progressing", status: "False", reason: "RetryScheduled", message: `failure ${next.failures}; next try in ${Math.round(retryMs / 1000)}s` },
+            { type: "Stalled", status: stalled ? "True" : "False", reason: stalled ? "TooManyFailures" : "Retrying", message: stalled ? `${next.failures} failures in a row: ${message}` : "" },
+        ]);
+        await this.event(environment, { type: "Warning", reason: "UpFailed", message });
+        return { result: "failed", requeueAfterMs: retryMs, operation: result };
+    }
+
+    private async finalize(environment: EnvironmentObject): Promise<ReconcileOutcome> {
+        const { namespace, name } = environment.metadata;
+        const finalizers = environment.metadata.finalizers ?? [];
+        if (!finalizers.includes(ENVIRONMENT_FINALIZER)) return { result: "gone" };
+        const status = environment.status ?? {};
+        let stack: string | undefined;
+        try {
+            stack = desiredStack(environment, { apiVersion: "", kind: "Project", metadata: { name: environment.spec.project, namespace }, spec: {} }, []).stack;
+        } catch {
+            stack = status.stack;
+        }
+        if (stack !== undefined && status.stack !== undefined) {
+            await this.writeStatus(environment, status, [{ type: "Progressing", status: "True", reason: "Destroying", message: `destroying stack ${stack}` }]);
+            const started = this.now();
+            const result = environment.spec.type === "preview" && environment.spec.pullRequest !== undefined
+                ? await this.stacks.destroyPreview(environment.spec.pullRequest, { reason: `controller:delete ${namespace}/${name}` })
+                : await this.stacks.destroy(stack, { reason: `controller:delete ${namespace}/${name}` });
+            if (result.status !== "succeeded") {
+                const failures = (status.failures ?? 0) + 1;
+                await this.writeStatus(environment, { ...status, failures, lastOperation: lastOperation(result, started) }, [
+                    { type: "Ready", status: "False", reason: "DestroyFailed", message: result.error ?? `destroy ${result.status}` },
+                    { type: "Progressing", status: "False", reason: "RetryScheduled", message: "the finalizer stays until the destroy succeeds" },
+                ]);
+                await this.event(environment, { type: "Warning", reason: "DestroyFailed", message: result.error ?? `destroy ${result.status}` });
+                return { result: "failed", requeueAfterMs: backoffMs(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs), operation: result };
+            }
+            await this.event(environment, { type: "Normal", reason: "Destroyed", message: `stack ${stack} destroyed${result.noop ? " (it did not exist)" : ""}` });
+        }
+        // Stack never created (spec refused before any operation): nothing to destroy.
+        // Read again: the status writes above changed the resourceVersion, and another finalizer
+        // may have come or gone meanwhile.
+        const fresh = await this.api.getEnvironment(namespace, name);
+        if (fresh !== undefined) {
+            await this.api.setEnvironmentFinalizers(namespace, name, (fresh.metadata.finalizers ?? []).filter((f) => f !== ENVIRONMENT_FINALIZER), fresh.metadata.resourceVersion);
+        }
+        return { result: "destroyed" };
+    }
+
+    private up(desired: DesiredStack): Promise<OperationResult> {
+        const call = { reason: `controller:${this.settings.identity}` };
+        if (desired.type === "preview") {
+            return this.stacks.upPreview({
+                pr: desired.pr as number,
+                branch: desired.branch as string,
+                sha: desired.sha,
+                image: desired.image,
+                owners: desired.owners,
+                ttl: desired.ttlMs,
+                config: desired.config,
+            }, call).result;
+        }
+        return this.stacks.up(desired.stack, { image: desired.image, sha: desired.sha, branch: desired.branch, config: desired.config }, call).result;
+    }
+
+    private untilExpiry(status: EnvironmentStatus): number | undefined {
+        return status.expiresAt === undefined ? undefined : Math.max(0, Date.parse(status.expiresAt) - this.now());
+    }
+
+    private async writeStatus(environment: EnvironmentObject, status: EnvironmentStatus, updates: ConditionUpdate[]): Promise<void> {
+        const generation = environment.metadata.generation ?? 1;
+        const next = { ...status, conditions: setConditions(status.conditions, updates, generation, new Date(this.now())) };
+        await this.api.patchEnvironmentStatus(environment.metadata.namespace, environment.metadata.name, next);
+        environment.status = next;
+    }
+
+    private async event(environment: EnvironmentObject, event: EventRecord): Promise<void> {
+        try {
+            await this.api.recordEvent(environment, event, this.settings.identity);
+        } catch {
+            // Events are best effort: a lost Event never fails a reconcile.
+        }
+    }
+}

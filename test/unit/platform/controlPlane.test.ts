@@ -1,0 +1,69 @@
+import * as pulumi from "@pulumi/pulumi";
+import type * as PlatformModule from "../../../stacks/platform";
+import { controllerClusterRules, controllerNamespaceRules } from "../../../components/platform/controlPlaneRbac";
+import { FORBIDDEN_VERBS } from "../../../components/environment/rbac";
+import { BASE_PLATFORM_CONFIG, installMocks, MockRecorder, settle } from "./mocks";
+
+const base = BASE_PLATFORM_CONFIG;
+
+let mocks: MockRecorder;
+let platform: typeof PlatformModule;
+
+beforeAll(async () => {
+    mocks = installMocks({ stack: "platform", delayed: ["kubernetes:helm.sh/v4:Chart"] });
+    platform = await import("../../../stacks/platform");
+    mocks.reset();
+    pulumi.runtime.setAllConfig(base);
+    platform.platformProgram();
+    await settle(mocks);
+}, 60_000);
+
+afterAll(() => pulumi.runtime.setAllConfig({}));
+
+const ofType = (type: string) => mocks.resources.filter((r) => r.type === type);
+
+describe("the control plane in catalyst-system", () => {
+    it("installs both CRDs with status, printer columns and short names", () => {
+        const crds = ofType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition").map((r) => r.inputs);
+        expect(crds.map((c) => c.metadata.name).sort()).toEqual(["environments.catalyst.dev", "projects.catalyst.dev"]);
+        const env = crds.find((c) => c.metadata.name === "environments.catalyst.dev");
+        expect(env.spec.names.shortNames).toEqual(["cenv", "cenvs"]);
+        expect(env.spec.versions[0].subresources).toEqual({ status: {} });
+        // In the SDK's spelling, which the provider turns back into x-kubernetes-validations.
+        expect(env.spec.versions[0].schema.openAPIV3Schema.properties.spec.x_kubernetes_validations.length).toBeGreaterThan(3);
+        expect(env.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.overrides.x_kubernetes_preserve_unknown_fields).toBe(true);
+        expect(env.spec.versions[0].additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual(["Type", "PR", "Owner", "Ready", "URL", "Stack", "Age"]);
+    });
+
+    it("runs the controller: 2 replicas, spread, restricted, limited, with a PDB and its own ServiceAccount", () => {
+        const deployment = ofType("kubernetes:apps/v1:Deployment").find((r) => r.inputs.metadata.name === "catalyst-controller")!.inputs;
+        expect(deployment.metadata.namespace).toBe("catalyst-system");
+        expect(deployment.spec.replicas).toBe(2);
+        const pod = deployment.spec.template.spec;
+        expect(pod.serviceAccountName).toBe("catalyst-controller");
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey).toBe("kubernetes.io/hostname");
+        const container = pod.containers[0];
+        expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+        expect(container.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } });
+        expect(container.image).toBe("ghcr.io/catalyst-environments/control-plane:0.1.0");
+        expect(container.env.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"]));
+        const pdb = ofType("kubernetes:policy/v1:PodDisruptionBudget").find((r) => r.inputs.metadata.name === "catalyst-controller")!.inputs;
+        expect(pdb.spec.maxUnavailable).toBe(1);
+        const ns = ofType("kubernetes:core/v1:Namespace").find((r) => r.inputs.metadata.name === "catalyst-system")!.inputs;
+        expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    });
+
+    it("grants no wildcard, escalate, bind or impersonate, and nothing on nodes, CRD writes or cluster RBAC", () => {
+        const rules = [...controllerClusterRules(), ...controllerNamespaceRules("catalyst.dev")];
+        for (const rule of rules) {
+            expect([...rule.apiGroups, ...rule.resources, ...rule.verbs].filter((v) => v.includes("*"))).toEqual([]);
+            expect(rule.verbs.filter((v) => FORBIDDEN_VERBS.includes(v))).toEqual([]);
+            expect(rule.resources).not.toContain("nodes");
+            expect(rule.resources).not.toContain("clusterroles");
+            expect(rule.resources).not.toContain("clusterrolebindings");
+        }
+        const crdRule = rules.find((r) => r.resources.includes("customresourcedefinitions"))!;
+        expect(crdRule.verbs).toEqual(["get", "list", "watch"]);
+    });
+});
