@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as PlatformModule from "../../../stacks/platform";
 import { controllerClusterRules, controllerNamespaceRules } from "../../../components/platform/controlPlaneRbac";
@@ -9,7 +12,12 @@ const base = BASE_PLATFORM_CONFIG;
 let mocks: MockRecorder;
 let platform: typeof PlatformModule;
 
+// A chart mirror with both release tarballs, so that no test reaches for the network.
+const mirror = mkdtempSync(path.join(tmpdir(), "catalyst-mirror-"));
+
 beforeAll(async () => {
+    for (const file of ["ingress-nginx-4.15.1.tgz", "cloudnative-pg-0.29.0.tgz"]) writeFileSync(path.join(mirror, file), "");
+    process.env.CATALYST_CHART_MIRROR = mirror;
     mocks = installMocks({ stack: "platform", delayed: ["kubernetes:helm.sh/v4:Chart"] });
     platform = await import("../../../stacks/platform");
     mocks.reset();
@@ -18,7 +26,10 @@ beforeAll(async () => {
     await settle(mocks);
 }, 60_000);
 
-afterAll(() => pulumi.runtime.setAllConfig({}));
+afterAll(() => {
+    delete process.env.CATALYST_CHART_MIRROR;
+    pulumi.runtime.setAllConfig({});
+});
 
 const ofType = (type: string) => mocks.resources.filter((r) => r.type === type);
 
