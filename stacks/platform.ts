@@ -7,7 +7,7 @@ import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
 import { platformLabels } from "../components/platform/namespace";
-import { databaseFlows, FencedNamespace, ingressControllerFlows, operatorFlows, PlatformNetwork, registryFlows, tunnelFlows } from "../components/platform/platformNetwork";
+import { controlPlaneFlows, databaseFlows, FencedNamespace, ingressControllerFlows, operatorFlows, PlatformNetwork, registryFlows, tunnelFlows } from "../components/platform/platformNetwork";
 import { PostgresOperator } from "../components/platform/postgresOperator";
 import { REGISTRY_PORT, registryHost } from "../components/platform/registryConfig";
 import { SharedPostgres } from "../components/platform/sharedPostgres";
@@ -40,7 +40,10 @@ const OPERATOR_WEBHOOK_PORT = 9443;
 /** Every platform namespace with exactly the flows it needs (docs/security.md lists them with their reasons). */
 function platformFlows(
     config: PlatformConfig,
-    namespaces: { ingress: pulumi.Input<string>; registry: pulumi.Input<string>; operator: pulumi.Input<string>; database: pulumi.Input<string>; tunnel?: pulumi.Input<string> },
+    namespaces: {
+        ingress: pulumi.Input<string>; registry: pulumi.Input<string>; operator: pulumi.Input<string>; database: pulumi.Input<string>;
+        tunnel?: pulumi.Input<string>; controlPlane?: pulumi.Input<string>;
+    },
 ): FencedNamespace[] {
     const apiServer = { cidrs: config.network.apiServerCidrs };
     const objectStorage = { clusterCidrs: config.network.clusterCidrs };
@@ -73,9 +76,21 @@ function platformFlows(
         {
             key: "database",
             namespace: namespaces.database,
-            flows: databaseFlows({ apiServer, operatorNamespace: namespaces.operator, objectStorage: config.postgres.backup === undefined ? undefined : objectStorage }),
+            flows: databaseFlows({
+                apiServer,
+                operatorNamespace: namespaces.operator,
+                objectStorage: config.postgres.backup === undefined ? undefined : objectStorage,
+                controlPlaneNamespace: namespaces.controlPlane,
+            }),
         },
     ];
+    if (namespaces.controlPlane !== undefined) {
+        fenced.push({
+            key: "control-plane",
+            namespace: namespaces.controlPlane,
+            flows: controlPlaneFlows({ apiServer, databaseNamespace: namespaces.database, clusterCidrs: config.network.clusterCidrs }),
+        });
+    }
     if (namespaces.tunnel !== undefined) {
         fenced.push({
             key: "tunnel",
@@ -207,9 +222,10 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
         });
     }
 
+    let controlPlane: ControlPlane | undefined;
     if (config.controlPlane.enabled) {
         const { image, replicas, concurrency, stateSecret, requests, limits } = config.controlPlane;
-        new ControlPlane("control-plane", {
+        controlPlane = new ControlPlane("control-plane", {
             image, replicas, concurrency, stateSecret, requests, limits, labels,
             namespace: PLATFORM_NAMESPACES.controlPlane,
             group: API_GROUP,
@@ -230,6 +246,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
             operator: operator.namespace,
             database: postgres.namespace,
             tunnel: tunnel.namespace,
+            controlPlane: controlPlane?.namespace,
         }),
         labels,
     });

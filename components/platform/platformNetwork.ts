@@ -172,6 +172,8 @@ export interface DatabaseFlowInputs {
     operatorNamespace: pulumi.Input<string>;
     /** Cluster networks, excluded from object-storage egress; set when backups go to S3. */
     objectStorage?: { clusterCidrs: string[] };
+    /** The control plane's namespace, whose replicas keep their Pulumi state here; unset without the control plane. */
+    controlPlaneNamespace?: pulumi.Input<string>;
 }
 
 /** The shared Postgres: in from environments on 5432 only, the operator on the instance manager, and replication among its own pods. */
@@ -208,10 +210,54 @@ export function databaseFlows(inputs: DatabaseFlowInputs): NetworkFlow[] {
             reason: "replicas stream from the primary and instance managers talk to each other",
         },
     ];
+    if (inputs.controlPlaneNamespace !== undefined) {
+        flows.push({
+            name: "allow-control-plane",
+            direction: "in",
+            peers: [{ namespace: inputs.controlPlaneNamespace }],
+            ports: [{ port: POSTGRES_PORT }],
+            reason: "the controller's replicas share their Pulumi state backend on the shared cluster",
+        });
+    }
     if (inputs.objectStorage !== undefined) {
         flows.push(objectStorageFlow(inputs.objectStorage.clusterCidrs, "barman (WAL archive and base backups)"));
     }
     return flows;
+}
+
+/** What the control plane's flows depend on. */
+export interface ControlPlaneFlowInputs {
+    /** The API server (Leases, Projects, Environments and every object of the stacks it applies). */
+    apiServer: ApiServerPeers;
+    /** The shared Postgres's namespace, the usual home of the state backend. */
+    databaseNamespace: pulumi.Input<string>;
+    /** Cluster networks, excluded from the egress to the outside. */
+    clusterCidrs: string[];
+}
+
+/**
+ * The controller: out to the API server, to the shared Postgres (state backend), and to the outside
+ * on 443 and 5432 (Helm repositories and plugin downloads, a state backend outside the cluster).
+ * Nothing connects in: kubelet probes come from the node, which NetworkPolicy does not fence.
+ */
+export function controlPlaneFlows(inputs: ControlPlaneFlowInputs): NetworkFlow[] {
+    return [
+        apiServerFlow(inputs.apiServer, "the controller"),
+        {
+            name: "allow-state-backend",
+            direction: "out",
+            peers: [{ namespace: inputs.databaseNamespace }],
+            ports: [{ port: POSTGRES_PORT }],
+            reason: "the replicas share their Pulumi state in the platform's Postgres",
+        },
+        {
+            name: "allow-outside",
+            direction: "out",
+            peers: [{ cidr: "0.0.0.0/0", except: [...inputs.clusterCidrs, METADATA_CIDR] }],
+            ports: [{ port: 443 }, { port: POSTGRES_PORT }],
+            reason: "Helm chart repositories and plugin downloads over HTTPS, or a state backend outside the cluster",
+        },
+    ];
 }
 
 /** Cloudflare's edge ports: 7844 (QUIC over UDP, HTTP/2 over TCP) and 443 for the API. */

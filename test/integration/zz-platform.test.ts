@@ -128,8 +128,16 @@ const EXPECTED_FLOWS: Record<string, string[]> = {
         `allow-instances: out to ns/database + ${ENVIRONMENTS} on tcp/8000`,
         "default-deny: deny ingress and egress",
     ],
+    "catalyst-system": [
+        API_SERVER,
+        DNS,
+        "allow-outside: out to 0.0.0.0/0 except 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.169.254/32 on tcp/443,tcp/5432",
+        "allow-state-backend: out to ns/database on tcp/5432",
+        "default-deny: deny ingress and egress",
+    ],
     database: [
         API_SERVER,
+        "allow-control-plane: in from ns/catalyst-system on tcp/5432",
         DNS,
         `allow-environments: in from ${ENVIRONMENTS} on tcp/5432`,
         "allow-operator: in from ns/cnpg-system on tcp/8000",
@@ -142,6 +150,7 @@ const EXPECTED_FLOWS: Record<string, string[]> = {
 /** Every container of the platform's workloads (init containers included). */
 const PLATFORM_CONTAINERS = [
     "CronJob registry/registry-gc garbage-collect",
+    "Deployment catalyst-system/catalyst-controller controller",
     "Deployment cnpg-system/cloudnative-pg manager",
     "Deployment ingress-nginx/ingress-nginx-controller controller",
     "Deployment ingress-nginx/ingress-nginx-controller copy-nginx-config",

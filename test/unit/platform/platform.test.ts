@@ -99,7 +99,7 @@ describe("platformProgram with the tunnel off", () => {
             "catalyst:platform:ImageRegistry",
             "catalyst:platform:IngressNginx",
             "catalyst:platform:PlatformNetwork",
-            ...Array(4).fill("catalyst:platform:PlatformNetworkPolicies"),
+            ...Array(5).fill("catalyst:platform:PlatformNetworkPolicies"),
             "catalyst:platform:PostgresOperator",
             "catalyst:platform:SharedPostgres",
         ]);
@@ -108,14 +108,25 @@ describe("platformProgram with the tunnel off", () => {
     it("denies all traffic of every platform namespace, then opens exactly its flows", () => {
         const policies = mocks.ofType(NETWORK_POLICY).map((p) => `${p.inputs.metadata.namespace}/${p.inputs.metadata.name}`).sort();
         expect(policies).toEqual([
+            ...["allow-api-server", "allow-dns", "allow-outside", "allow-state-backend", "default-deny"].map((n) => `catalyst-system/${n}`),
             ...["allow-api-server", "allow-dns", "allow-instances", "default-deny"].map((n) => `cnpg-system/${n}`),
-            ...["allow-api-server", "allow-dns", "allow-environments", "allow-operator", "allow-replication-in", "allow-replication-out", "default-deny"].map((n) => `database/${n}`),
+            ...["allow-api-server", "allow-control-plane", "allow-dns", "allow-environments", "allow-operator", "allow-replication-in", "allow-replication-out", "default-deny"]
+                .map((n) => `database/${n}`),
             ...["allow-api-server", "allow-dns", "allow-environments", "allow-http", "allow-registry", "default-deny"].map((n) => `ingress-nginx/${n}`),
             ...["allow-dns", "allow-ingress-controller", "default-deny"].map((n) => `registry/${n}`),
         ]);
         const postgres = mocks.get(NETWORK_POLICY, "network-database-allow-environments").inputs.spec;
         expect(postgres.ingress).toEqual([{
             from: [{ namespaceSelector: { matchExpressions: [{ key: "catalyst.dev/environment", operator: "Exists" }] } }],
+            ports: [{ protocol: "TCP", port: 5432 }],
+        }]);
+        // The controller reaches the state backend in the shared Postgres, and the database lets it in.
+        expect(mocks.get(NETWORK_POLICY, "network-control-plane-allow-state-backend").inputs.spec.egress).toEqual([{
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "database" } } }],
+            ports: [{ protocol: "TCP", port: 5432 }],
+        }]);
+        expect(mocks.get(NETWORK_POLICY, "network-database-allow-control-plane").inputs.spec.ingress).toEqual([{
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "catalyst-system" } } }],
             ports: [{ protocol: "TCP", port: 5432 }],
         }]);
         for (const policy of mocks.ofType(NETWORK_POLICY)) {
