@@ -22,6 +22,18 @@ quiet=false
 [[ "${1:-}" == "--quiet" ]] && quiet=true
 
 say() { $quiet || printf 'bootstrap: %s\n' "$*" >&2; }
+
+# One build per cache at a time: a second caller (a test that starts the CLI, a second clone, CI
+# beside a developer) waits for the first, then finds the tools complete instead of building them
+# again beside it. Nested calls from a build step inherit the lock.
+if [[ -z "${CATALYST_BOOTSTRAP_LOCKED:-}" ]]; then
+  exec 9>"$cache/.bootstrap.lock"
+  if ! flock -n 9; then
+    printf 'bootstrap: waiting for another bootstrap of %s to finish\n' "$cache" >&2
+    flock 9
+  fi
+  export CATALYST_BOOTSTRAP_LOCKED=1
+fi
 fail() {
   local tool=$1 log=$2
   printf 'bootstrap: building %s failed; the last lines of %s:\n' "$tool" "$log" >&2
