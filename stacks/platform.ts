@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { assertChartsReachable, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART } from "../components/platform/charts";
 import { AdmissionPolicies } from "../components/platform/admissionPolicies";
 import { ControlPlane } from "../components/platform/controlPlane";
+import { CONTROL_PLANE_API_PORT, ControlPlaneApi } from "../components/platform/controlPlaneApi";
 import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
@@ -37,12 +38,17 @@ const INGRESS_WEBHOOK_PORT = 8443;
 /** The CloudNativePG operator's webhook port (the chart's default). */
 const OPERATOR_WEBHOOK_PORT = 9443;
 
+/** The HTTP API's public host: `controlPlane.api.host`, else `catalyst.<domain>`. */
+export function controlPlaneApiHost(config: PlatformConfig): string {
+    return config.controlPlane.api.host ?? `catalyst.${config.domain}`;
+}
+
 /** Every platform namespace with exactly the flows it needs (docs/security.md lists them with their reasons). */
 function platformFlows(
     config: PlatformConfig,
     namespaces: {
         ingress: pulumi.Input<string>; registry: pulumi.Input<string>; operator: pulumi.Input<string>; database: pulumi.Input<string>;
-        tunnel?: pulumi.Input<string>; controlPlane?: pulumi.Input<string>;
+        tunnel?: pulumi.Input<string>; controlPlane?: pulumi.Input<string>; controlPlaneApi?: boolean;
     },
 ): FencedNamespace[] {
     const apiServer = { cidrs: config.network.apiServerCidrs };
@@ -55,7 +61,12 @@ function platformFlows(
                 apiServer,
                 ports: INGRESS_PORTS,
                 webhookPort: config.ingress.admissionWebhooks ? INGRESS_WEBHOOK_PORT : undefined,
-                platformBackends: [{ name: "registry", namespace: namespaces.registry, port: REGISTRY_PORT }],
+                platformBackends: [
+                    { name: "registry", namespace: namespaces.registry, port: REGISTRY_PORT },
+                    ...(namespaces.controlPlane !== undefined && namespaces.controlPlaneApi
+                        ? [{ name: "control-plane-api", namespace: namespaces.controlPlane, port: CONTROL_PLANE_API_PORT }]
+                        : []),
+                ],
             }),
         },
         {
@@ -88,7 +99,12 @@ function platformFlows(
         fenced.push({
             key: "control-plane",
             namespace: namespaces.controlPlane,
-            flows: controlPlaneFlows({ apiServer, databaseNamespace: namespaces.database, clusterCidrs: config.network.clusterCidrs }),
+            flows: controlPlaneFlows({
+                apiServer,
+                databaseNamespace: namespaces.database,
+                clusterCidrs: config.network.clusterCidrs,
+                api: namespaces.controlPlaneApi ? { ingressNamespace: namespaces.ingress, port: CONTROL_PLANE_API_PORT } : undefined,
+            }),
         });
     }
     if (namespaces.tunnel !== undefined) {
@@ -218,7 +234,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
             validationActions: config.admission.validationActions,
             labels,
             // The platform's own hosts: no environment may route them, whatever it records.
-            reservedHosts: [config.domain, registryHost(config.domain)],
+            reservedHosts: [config.domain, registryHost(config.domain), ...(config.controlPlane.enabled && config.controlPlane.api.enabled ? [controlPlaneApiHost(config)] : [])],
         });
     }
 
@@ -231,6 +247,21 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
             group: API_GROUP,
             customResourceDefinitions: customResourceDefinitions(),
         });
+        if (config.controlPlane.api.enabled) {
+            const api = config.controlPlane.api;
+            new ControlPlaneApi("control-plane-api", {
+                namespace: controlPlane.namespace,
+                group: API_GROUP,
+                image,
+                replicas: api.replicas,
+                host: controlPlaneApiHost(config),
+                ingressClassName: ingress.className,
+                tokensSecret: api.tokensSecret,
+                requests: api.requests,
+                limits: api.limits,
+                labels,
+            }, { dependsOn: [controlPlane] });
+        }
     }
 
     const origin = pulumi.interpolate`http://${ingress.serviceHost}:${INGRESS_HTTP_PORT}`;
@@ -247,6 +278,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
             database: postgres.namespace,
             tunnel: tunnel.namespace,
             controlPlane: controlPlane?.namespace,
+            controlPlaneApi: config.controlPlane.enabled && config.controlPlane.api.enabled,
         }),
         labels,
     });

@@ -26,6 +26,19 @@ export function controllerNamespaceRules(group: string): PolicyRule[] {
     ];
 }
 
+/**
+ * Rules of the HTTP API's Role in the control plane's namespace: it writes Environments and reads
+ * them back with their status and Events; it never touches a stack's objects, so it has no rights
+ * outside this namespace and none on status (only the controller writes that).
+ */
+export function apiNamespaceRules(group: string): PolicyRule[] {
+    return [
+        { apiGroups: [group], resources: ["environments"], verbs: MANAGE },
+        { apiGroups: [group], resources: ["projects"], verbs: READ },
+        { apiGroups: [""], resources: ["events"], verbs: READ },
+    ];
+}
+
 /** Rules of the ClusterRole: what environment stacks create and grant. */
 export function controllerClusterRules(): PolicyRule[] {
     const manages: PolicyRule[] = [

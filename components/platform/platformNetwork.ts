@@ -233,15 +233,26 @@ export interface ControlPlaneFlowInputs {
     databaseNamespace: pulumi.Input<string>;
     /** Cluster networks, excluded from the egress to the outside. */
     clusterCidrs: string[];
+    /** The HTTP API's port, which the ingress controller's namespace reaches; unset without the API. */
+    api?: { ingressNamespace: pulumi.Input<string>; port: number };
 }
 
 /**
  * The controller: out to the API server, to the shared Postgres (state backend), and to the outside
  * on 443 and 5432 (Helm repositories and plugin downloads, a state backend outside the cluster).
- * Nothing connects in: kubelet probes come from the node, which NetworkPolicy does not fence.
+ * Only the HTTP API accepts connections, from the ingress controller; kubelet probes come from
+ * the node, which NetworkPolicy does not fence.
  */
 export function controlPlaneFlows(inputs: ControlPlaneFlowInputs): NetworkFlow[] {
+    const api: NetworkFlow[] = inputs.api === undefined ? [] : [{
+        name: "allow-ingress-controller",
+        direction: "in",
+        peers: [{ namespace: inputs.api.ingressNamespace }],
+        ports: [{ port: inputs.api.port }],
+        reason: "requests to the HTTP API arrive through the ingress controller",
+    }];
     return [
+        ...api,
         apiServerFlow(inputs.apiServer, "the controller"),
         {
             name: "allow-state-backend",

@@ -113,6 +113,19 @@ const controlPlaneSchema = z
         stateSecret: dnsLabel.default("catalyst-controller-state"),
         requests: requests.default({ cpu: "250m", memory: "512Mi" }),
         limits: requests.default({ cpu: "2", memory: "2Gi" }),
+        /** The HTTP API in resource mode, behind the platform's ingress. */
+        api: z
+            .strictObject({
+                enabled: z.boolean().default(true),
+                replicas: z.number().int().min(1).max(10).default(2),
+                /** Public host; `catalyst.<domain>` unless set. */
+                host: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name").optional(),
+                /** The Secret (key `tokens.json`: `{"<token>": "<user>"}`) the operator creates. */
+                tokensSecret: dnsLabel.default("catalyst-api-tokens"),
+                requests: requests.default({ cpu: "100m", memory: "192Mi" }),
+                limits: requests.default({ cpu: "1", memory: "512Mi" }),
+            })
+            .prefault({}),
     })
     .prefault({});
 // --- end of the control plane block -----------------------------------------------------------

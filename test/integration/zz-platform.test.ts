@@ -112,6 +112,7 @@ const EXPECTED_FLOWS: Record<string, string[]> = {
     "ingress-nginx": [
         API_SERVER,
         DNS,
+        "allow-control-plane-api: out to ns/catalyst-system on tcp/8080",
         `allow-environments: out to ${ENVIRONMENTS} on all ports`,
         "allow-http: in from anywhere on tcp/80,tcp/443",
         "allow-registry: out to ns/registry on tcp/5000",
@@ -131,6 +132,7 @@ const EXPECTED_FLOWS: Record<string, string[]> = {
     "catalyst-system": [
         API_SERVER,
         DNS,
+        "allow-ingress-controller: in from ns/ingress-nginx on tcp/8080",
         "allow-outside: out to 0.0.0.0/0 except 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.169.254/32 on tcp/443,tcp/5432",
         "allow-state-backend: out to ns/database on tcp/5432",
         "default-deny: deny ingress and egress",
@@ -150,6 +152,7 @@ const EXPECTED_FLOWS: Record<string, string[]> = {
 /** Every container of the platform's workloads (init containers included). */
 const PLATFORM_CONTAINERS = [
     "CronJob registry/registry-gc garbage-collect",
+    "Deployment catalyst-system/catalyst-api api",
     "Deployment catalyst-system/catalyst-controller controller",
     "Deployment cnpg-system/cloudnative-pg manager",
     "Deployment ingress-nginx/ingress-nginx-controller controller",
@@ -287,6 +290,10 @@ describe("platform stack on the local cluster", () => {
         expect(kubectl(["get", "pdb", "catalyst-controller", "-n", "catalyst-system", "-o", "name"]).trim()).toBe("poddisruptionbudget.policy/catalyst-controller");
         const nodes = kubectlJson<{ items: { spec: { nodeName: string } }[] }>(["get", "pods", "-n", "catalyst-system", "-l", "app.kubernetes.io/name=catalyst-controller"]).items.map((p) => p.spec.nodeName);
         expect(new Set(nodes).size).toBe(2);
+        // The HTTP API in resource mode, behind the platform's ingress class.
+        expect(condition(deployment("catalyst-system", "catalyst-api"), "Available")).toBe("True");
+        const ingress = kubectlJson<{ spec: { ingressClassName: string; rules: { host: string }[] } }>(["get", "ingress", "catalyst-api", "-n", "catalyst-system"]);
+        expect([ingress.spec.ingressClassName, ingress.spec.rules[0].host]).toEqual(["nginx", "catalyst.catalyst.localhost"]);
     });
 
     it("installs the CloudNativePG CRDs and operator and accepts the shared Cluster", () => {

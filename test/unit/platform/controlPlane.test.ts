@@ -3,7 +3,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as PlatformModule from "../../../stacks/platform";
-import { controllerClusterRules, controllerNamespaceRules } from "../../../components/platform/controlPlaneRbac";
+import { apiNamespaceRules, controllerClusterRules, controllerNamespaceRules } from "../../../components/platform/controlPlaneRbac";
 import { FORBIDDEN_VERBS } from "../../../components/environment/rbac";
 import { BASE_PLATFORM_CONFIG, installMocks, MockRecorder, settle } from "./mocks";
 
@@ -65,8 +65,40 @@ describe("the control plane in catalyst-system", () => {
         expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
     });
 
+    it("serves the HTTP API in resource mode behind the ingress at catalyst.<domain>, with tokens from the operator's Secret", () => {
+        const named = (type: string) => ofType(type).find((r) => r.inputs.metadata.name === "catalyst-api")!.inputs;
+        const deployment = named("kubernetes:apps/v1:Deployment");
+        expect(deployment.metadata.namespace).toBe("catalyst-system");
+        expect(deployment.spec.replicas).toBe(2);
+        const pod = deployment.spec.template.spec;
+        expect(pod.serviceAccountName).toBe("catalyst-api");
+        const container = pod.containers[0];
+        expect(container.args).toEqual(["serve", "--host", "0.0.0.0", "--port", "8080"]);
+        expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+        expect(container.resources.limits).toEqual({ cpu: "1", memory: "512Mi" });
+        const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+        expect(env).toMatchObject({ CATALYST_CONTROL_PLANE_NAMESPACE: "catalyst-system", CATALYST_API_TOKENS_FILE: "/etc/catalyst/api/tokens.json" });
+        expect(pod.volumes.find((v: { name: string }) => v.name === "tokens").secret.secretName).toBe("catalyst-api-tokens");
+        const ingress = named("kubernetes:networking.k8s.io/v1:Ingress");
+        expect(ingress.spec.rules[0].host).toBe("catalyst.example.com");
+        expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: "catalyst-api", port: { name: "http" } });
+        expect(named("kubernetes:core/v1:Service").spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http" }]);
+        // No environment may route the API's host.
+        const own = ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").map((r) => JSON.stringify(r.inputs));
+        expect(own.some((text) => text.includes("catalyst.example.com"))).toBe(true);
+    });
+
+    it("gives the API only its own namespace: Environments written, Projects and Events read, never status", () => {
+        expect(apiNamespaceRules("catalyst.dev")).toEqual([
+            { apiGroups: ["catalyst.dev"], resources: ["environments"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+            { apiGroups: ["catalyst.dev"], resources: ["projects"], verbs: ["get", "list", "watch"] },
+            { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
+        ]);
+        expect(ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").map((r) => r.inputs.metadata.name)).not.toContain("catalyst-api");
+    });
+
     it("grants no wildcard, escalate, bind or impersonate, and nothing on nodes, CRD writes or cluster RBAC", () => {
-        const rules = [...controllerClusterRules(), ...controllerNamespaceRules("catalyst.dev")];
+        const rules = [...controllerClusterRules(), ...controllerNamespaceRules("catalyst.dev"), ...apiNamespaceRules("catalyst.dev")];
         for (const rule of rules) {
             expect([...rule.apiGroups, ...rule.resources, ...rule.verbs].filter((v) => v.includes("*"))).toEqual([]);
             expect(rule.verbs.filter((v) => FORBIDDEN_VERBS.includes(v))).toEqual([]);

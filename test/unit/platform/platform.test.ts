@@ -92,10 +92,11 @@ describe("platformProgram with the tunnel off", () => {
         expect(mocks.calls).toEqual([]);
     });
 
-    it("builds the six components and fences their namespaces", () => {
+    it("builds the seven components and fences their namespaces", () => {
         expect(mocks.resources.filter((r) => r.type.startsWith("catalyst:platform:")).map((r) => r.type).sort()).toEqual([
             "catalyst:platform:AdmissionPolicies",
             "catalyst:platform:ControlPlane",
+            "catalyst:platform:ControlPlaneApi",
             "catalyst:platform:ImageRegistry",
             "catalyst:platform:IngressNginx",
             "catalyst:platform:PlatformNetwork",
@@ -108,11 +109,11 @@ describe("platformProgram with the tunnel off", () => {
     it("denies all traffic of every platform namespace, then opens exactly its flows", () => {
         const policies = mocks.ofType(NETWORK_POLICY).map((p) => `${p.inputs.metadata.namespace}/${p.inputs.metadata.name}`).sort();
         expect(policies).toEqual([
-            ...["allow-api-server", "allow-dns", "allow-outside", "allow-state-backend", "default-deny"].map((n) => `catalyst-system/${n}`),
+            ...["allow-api-server", "allow-dns", "allow-ingress-controller", "allow-outside", "allow-state-backend", "default-deny"].map((n) => `catalyst-system/${n}`),
             ...["allow-api-server", "allow-dns", "allow-instances", "default-deny"].map((n) => `cnpg-system/${n}`),
             ...["allow-api-server", "allow-control-plane", "allow-dns", "allow-environments", "allow-operator", "allow-replication-in", "allow-replication-out", "default-deny"]
                 .map((n) => `database/${n}`),
-            ...["allow-api-server", "allow-dns", "allow-environments", "allow-http", "allow-registry", "default-deny"].map((n) => `ingress-nginx/${n}`),
+            ...["allow-api-server", "allow-control-plane-api", "allow-dns", "allow-environments", "allow-http", "allow-registry", "default-deny"].map((n) => `ingress-nginx/${n}`),
             ...["allow-dns", "allow-ingress-controller", "default-deny"].map((n) => `registry/${n}`),
         ]);
         const postgres = mocks.get(NETWORK_POLICY, "network-database-allow-environments").inputs.spec;

@@ -1,0 +1,135 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { apiNamespaceRules } from "./controlPlaneRbac";
+import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./workload";
+
+/**
+ * The HTTP API (`catalyst serve`) in the control plane's namespace, in resource mode: it writes
+ * and reads Environment resources, which the controller reconciles, and never runs a stack itself,
+ * so any number of replicas serve the same state and a restart loses no operation. A Service and
+ * an Ingress on the platform's ingress class make it reachable at `api.host`. Callers' tokens come
+ * from a Secret the operator creates (`tokensSecret`, key `tokens.json`), never from this stack.
+ */
+
+/** The UID the control-plane image runs as (the Dockerfile's `USER`). */
+const API_UID = 10001;
+/** Port `catalyst serve` listens on inside the pod. */
+export const CONTROL_PLANE_API_PORT = 8080;
+/** Where the token table is mounted. */
+const TOKENS_DIR = "/etc/catalyst/api";
+/** The key of the tokens Secret that holds the table. */
+export const API_TOKENS_KEY = "tokens.json";
+
+/** Arguments of {@link ControlPlaneApi}. */
+export interface ControlPlaneApiArgs {
+    /** The control plane's namespace (holds Projects and Environments). */
+    namespace: pulumi.Input<string>;
+    /** API group of the CRDs (for the API's Role). */
+    group: string;
+    /** The control-plane image, pinned (the same image as the controller's). */
+    image: pulumi.Input<string>;
+    /** Replicas of the API. */
+    replicas: number;
+    /** Public host of the API, e.g. `catalyst.example.com`. */
+    host: string;
+    /** The platform's IngressClass. */
+    ingressClassName: pulumi.Input<string>;
+    /** The Secret with the callers' token table (created by the operator). */
+    tokensSecret: string;
+    /** Requests of a replica. */
+    requests: ResourceRequests;
+    /** Limits of a replica. */
+    limits: ResourceRequests;
+    /** Labels of every object. */
+    labels: Record<string, string>;
+}
+
+/** ServiceAccount, Role, Deployment, PodDisruptionBudget, Service and Ingress of the HTTP API. */
+export class ControlPlaneApi extends pulumi.ComponentResource {
+    /** The API's public host. */
+    public readonly host: pulumi.Output<string>;
+    /** The API's Service. */
+    public readonly serviceName: pulumi.Output<string>;
+
+    constructor(name: string, args: ControlPlaneApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("catalyst:platform:ControlPlaneApi", name, {}, opts);
+        const parent = { parent: this };
+        const selector = { "app.kubernetes.io/name": "catalyst-api", "app.kubernetes.io/instance": name };
+        const labels = { ...args.labels, ...selector };
+        const metadata = { name: "catalyst-api", namespace: args.namespace, labels };
+
+        const account = new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: false }, parent);
+        const role = new k8s.rbac.v1.Role(name, { metadata, rules: apiNamespaceRules(args.group) }, parent);
+        new k8s.rbac.v1.RoleBinding(name, {
+            metadata,
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
+        }, parent);
+
+        new k8s.apps.v1.Deployment(name, {
+            metadata,
+            spec: {
+                replicas: args.replicas,
+                selector: { matchLabels: selector },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        serviceAccountName: account.metadata.name,
+                        automountServiceAccountToken: true,
+                        securityContext: restrictedPodSecurityContext(API_UID),
+                        affinity: {
+                            podAntiAffinity: {
+                                preferredDuringSchedulingIgnoredDuringExecution: [{
+                                    weight: 100,
+                                    podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+                                }],
+                            },
+                        },
+                        containers: [{
+                            name: "api",
+                            image: args.image,
+                            args: ["serve", "--host", "0.0.0.0", "--port", String(CONTROL_PLANE_API_PORT)],
+                            env: [
+                                { name: "CATALYST_CONTROL_PLANE_NAMESPACE", value: args.namespace },
+                                { name: "CATALYST_API_TOKENS_FILE", value: `${TOKENS_DIR}/${API_TOKENS_KEY}` },
+                                { name: "HOME", value: "/tmp" },
+                            ],
+                            ports: [{ name: "http", containerPort: CONTROL_PLANE_API_PORT }],
+                            readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 10 },
+                            livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
+                            resources: { requests: args.requests, limits: args.limits },
+                            securityContext: restrictedContainerSecurityContext(),
+                            volumeMounts: [{ name: "tokens", mountPath: TOKENS_DIR, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+                        }],
+                        volumes: [
+                            { name: "tokens", secret: { secretName: args.tokensSecret, items: [{ key: API_TOKENS_KEY, path: API_TOKENS_KEY }] } },
+                            { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                        ],
+                    },
+                },
+            },
+        }, parent);
+        new k8s.policy.v1.PodDisruptionBudget(name, {
+            metadata,
+            spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+        }, parent);
+        const service = new k8s.core.v1.Service(name, {
+            metadata,
+            spec: { selector, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+        }, parent);
+        new k8s.networking.v1.Ingress(name, {
+            metadata,
+            spec: {
+                ingressClassName: args.ingressClassName,
+                rules: [{
+                    host: args.host,
+                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: "http" } } } }] },
+                }],
+            },
+        }, parent);
+
+        this.host = pulumi.output(args.host);
+        this.serviceName = service.metadata.name;
+        this.registerOutputs({ host: this.host, serviceName: this.serviceName });
+    }
+}
