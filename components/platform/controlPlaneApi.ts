@@ -92,17 +92,18 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
                             env: [
                                 { name: "CATALYST_CONTROL_PLANE_NAMESPACE", value: args.namespace },
                                 { name: "CATALYST_API_TOKENS_FILE", value: `${TOKENS_DIR}/${API_TOKENS_KEY}` },
-                                { name: "HOME", value: "/tmp" },
                             ],
                             ports: [{ name: "http", containerPort: CONTROL_PLANE_API_PORT }],
                             readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 10 },
                             livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
                             resources: { requests: args.requests, limits: args.limits },
                             securityContext: restrictedContainerSecurityContext(),
-                            volumeMounts: [{ name: "tokens", mountPath: TOKENS_DIR, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+                            // The image's HOME and work root are under /work: writable, like /tmp, on emptyDirs.
+                            volumeMounts: [{ name: "tokens", mountPath: TOKENS_DIR, readOnly: true }, { name: "work", mountPath: "/work" }, { name: "tmp", mountPath: "/tmp" }],
                         }],
                         volumes: [
                             { name: "tokens", secret: { secretName: args.tokensSecret, items: [{ key: API_TOKENS_KEY, path: API_TOKENS_KEY }] } },
+                            { name: "work", emptyDir: { sizeLimit: "256Mi" } },
                             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
                         ],
                     },
