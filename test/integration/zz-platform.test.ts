@@ -111,8 +111,8 @@ const API_SERVER = "allow-api-server: out to 0.0.0.0/0 on tcp/443,tcp/6443";
 const EXPECTED_FLOWS: Record<string, string[]> = {
     "ingress-nginx": [
         API_SERVER,
-        DNS,
         "allow-control-plane-api: out to ns/catalyst-system on tcp/8080",
+        DNS,
         `allow-environments: out to ${ENVIRONMENTS} on all ports`,
         "allow-http: in from anywhere on tcp/80,tcp/443",
         "allow-registry: out to ns/registry on tcp/5000",
