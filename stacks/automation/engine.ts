@@ -79,8 +79,8 @@ function tracked(run: Run, expectedTotal: number): { onEvent: (event: EngineEven
 
 /**
  * Runs `operation`, which takes the backend's stack lock. When the lock is held by a process of
- * this machine that is gone (a killed update), the lock is removed with `stack.cancel()` and the
- * operation retried; a live holder is waited for, polling, until the request's lock deadline.
+ * this machine that is gone (a killed update), or by one on a host the caller named dead, the lock
+ * is removed with `stack.cancel()` and the operation retried; a live holder is waited for, polling, until the request's lock deadline.
  */
 async function withBackendLock<T>(run: Run, stack: Stack, operation: () => Promise<T>): Promise<T> {
     let told = false;
@@ -93,9 +93,10 @@ async function withBackendLock<T>(run: Run, stack: Stack, operation: () => Promi
                 throw err;
             }
             const holders = parseLockHolders(err.message);
-            if (locksAreStale(holders) && staleRemovals < 3) {
+            if (locksAreStale(holders, undefined, undefined, run.request.deadLockHosts) && staleRemovals < 3) {
                 staleRemovals++;
-                step(run, "recovering", `removing the stack lock of a pulumi process that is gone (pid ${[...new Set(holders.map((h) => h.pid))].join(", ")})`);
+                const gone = [...new Set(holders.map((h) => `pid ${h.pid} on ${h.host}`))].join(", ");
+                step(run, "recovering", `removing the stack lock of a pulumi process that is gone (${gone})`);
                 await stack.cancel();
                 run.recovered = true;
                 continue;

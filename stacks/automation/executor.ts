@@ -28,6 +28,11 @@ export interface CallOptions {
     signal?: AbortSignal;
     /** Recorded in the audit line (`gc:expired`). */
     reason?: string;
+    /**
+     * Hosts whose processes the caller knows are gone (the controller: the holder of a Lease that
+     * expired). Their backend locks count as stale like those of dead processes on this machine.
+     */
+    deadLockHosts?: string[];
 }
 
 /** One stack operation, fully validated, as the executor runs it. */
@@ -107,7 +112,7 @@ export class StackExecutor {
             }
             result.durations.waitMs = Date.now() - started;
 
-            const request = this.request(job, job.workerAction, started + lockTimeoutMs);
+            const request = this.request(job, job.workerAction, started + lockTimeoutMs, call.deadLockHosts);
             const timeoutMs = call.timeoutMs ?? this.settings.timeoutMs;
             const outcome = await runWorker(request, { timeoutMs, graceMs: this.settings.graceMs, onEvent: emit, signal: call.signal, workerPath: this.settings.workerPath });
             result.durations.runMs = outcome.durationMs;
@@ -138,8 +143,9 @@ export class StackExecutor {
         }
     }
 
-    private request(job: StackJob, action: WorkerAction, lockDeadline: number): WorkerRequest {
+    private request(job: StackJob, action: WorkerAction, lockDeadline: number, deadLockHosts?: string[]): WorkerRequest {
         return {
+            ...(deadLockHosts !== undefined && deadLockHosts.length > 0 ? { deadLockHosts } : {}),
             action,
             stack: job.target.stack,
             allowedKinds: job.allowedKinds,

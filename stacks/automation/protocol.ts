@@ -31,6 +31,8 @@ export interface WorkerRequest {
     keepTags: string[];
     /** Until when (epoch ms) to wait for the backend's stack lock before answering `busy`. */
     lockDeadline: number;
+    /** Hosts whose backend locks are stale whatever their pid (executor.ts `CallOptions.deadLockHosts`). */
+    deadLockHosts?: string[];
     /** For destroy: remove the stack once it holds no resources. */
     removeStack: boolean;
 }

@@ -34,11 +34,18 @@ export function parseLockHolders(message: string): BackendLockHolder[] {
 }
 
 /**
- * True when every holder is a process of this machine that no longer runs: the lock is stale and
- * may be removed. Unknown holders (none parsed, other machines) are never stale.
+ * True when every holder is gone: a process of this machine that no longer runs, or any process
+ * of a host in `deadHosts` (one the caller knows is gone: the controller passes the holder of a
+ * Lease that expired). The lock is then stale and may be removed. Unknown holders (none parsed,
+ * other machines not named dead) are never stale.
  */
-export function locksAreStale(holders: readonly BackendLockHolder[], host = hostname(), alive: (pid: number) => boolean = processAlive): boolean {
-    return holders.length > 0 && holders.every((h) => h.host === host && !alive(h.pid));
+export function locksAreStale(
+    holders: readonly BackendLockHolder[],
+    host = hostname(),
+    alive: (pid: number) => boolean = processAlive,
+    deadHosts: readonly string[] = [],
+): boolean {
+    return holders.length > 0 && holders.every((h) => deadHosts.includes(h.host) || (h.host === host && !alive(h.pid)));
 }
 
 /** The parts of an exported resource that recovery reads and writes. */

@@ -134,9 +134,18 @@ describe("Automation operations (fake worker)", () => {
         expect(peak).toBe(2);
     });
 
+    it("hands the hosts a caller names dead to the worker, and only when named", async () => {
+        const automation = make();
+        await automation.upPreview(preview(14), { deadLockHosts: ["catalyst-controller-7d9f-abcde"] });
+        await automation.upPreview(preview(15));
+        const starts = worker().filter((e) => e.phase === "start") as unknown as { stack: string; deadLockHosts?: string[] }[];
+        expect(starts.map((e) => [e.stack, e.deadLockHosts])).toEqual([["pr-14", ["catalyst-controller-7d9f-abcde"]], ["pr-15", undefined]]);
+    });
+
     it("times out: SIGINT, SIGKILL, then a recovery worker; the result says timed-out", async () => {
-        const result = await make({ graceMs: 200 }).upPreview(preview(8, { "fake:mode": "ignore-sigint" }), { timeoutMs: 200 });
-        expect(result).toMatchObject({ status: "timed-out", recovered: true, error: "timed out after 0.2s (killed)" });
+        // A timeout a loaded machine can meet: the worker must have started and ignored SIGINT.
+        const result = await make({ graceMs: 200 }).upPreview(preview(8, { "fake:mode": "ignore-sigint" }), { timeoutMs: 2000 });
+        expect(result).toMatchObject({ status: "timed-out", recovered: true, error: "timed out after 2s (killed)" });
         expect(result.durations.recoveryMs).toBeGreaterThan(0);
         expect(worker().filter((e) => e.phase === "start").map((e) => e.action)).toEqual(["up", "recover"]);
         expect(audit()).toEqual([expect.objectContaining({ result: "timed-out", stack: "pr-8" })]);

@@ -23,6 +23,18 @@ describe("recovery after a killed update", () => {
         expect(locksAreStale([], "vm", dead)).toBe(false);
     });
 
+    it("counts a lock of a host the caller names dead as stale, alive or not, and only that host's", () => {
+        const dead = () => false;
+        const alive = () => true;
+        const holders = parseLockHolders(message);
+        // runner-7 is another machine: its pid means nothing here, only the caller's word does.
+        expect(locksAreStale([holders[1]], "vm", alive)).toBe(false);
+        expect(locksAreStale([holders[1]], "vm", alive, ["runner-7"])).toBe(true);
+        expect(locksAreStale(holders, "vm", alive, ["runner-7"])).toBe(false);
+        expect(locksAreStale(holders, "vm", dead, ["runner-7"])).toBe(true);
+        expect(locksAreStale([holders[1]], "vm", dead, ["runner-8"])).toBe(false);
+    });
+
     it("knows the id the Kubernetes provider gives an object", () => {
         const k = (type: string, metadata: Record<string, unknown>) => ({ urn: "u", type, custom: true, inputs: { metadata } });
         expect(kubernetesId(k("kubernetes:core/v1:Service", { name: "web-1a2b", namespace: "env-pr-1" }))).toBe("env-pr-1/web-1a2b");
