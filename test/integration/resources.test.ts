@@ -2,7 +2,7 @@ import { spawn } from "child_process";
 import { randomInt } from "crypto";
 import * as path from "path";
 import { ensurePlatform, kubectl, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
-import { apply, conditionOf, environments, isReady, Replica, startReplica, stopReplica, waitFor } from "./controller-helpers";
+import { apply, environments, isReady, Replica, startReplica, stopReplica, waitFor } from "./controller-helpers";
 
 /*
  * The CLI in resource mode end to end: `catalyst preview up|list|down` with
@@ -82,7 +82,7 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
         const env = environments(NS).get(name);
         expect(isReady(env)).toBe(true);
         expect(env?.status).toMatchObject({ url, namespace: `env-${name}`, stack: name });
-        expect(conditionOf(env, "Ready")?.observedGeneration).toBe(1);
+        expect(env?.status?.observedGeneration).toBe(1);
         expect(kubectl(["get", "deployment", "app", "-n", `env-${name}`, "-o", "jsonpath={.spec.template.spec.containers[0].image}"])).toBe(image);
     });
 

@@ -41,10 +41,10 @@ beforeEach(() => {
 });
 
 /** Plays the controller: Ready with a URL on the third read. */
-function readyOnThirdRead(name: string): void {
+function readyOnThirdRead(name: string, namespace = "catalyst-system"): void {
     store.onGet = (_object, n) => {
-        if (n === 2) store.setStatus(name, { conditions: [{ type: "Progressing", message: `running up on stack ${name} (generation 1)` }], observed: false });
-        if (n === 3) store.setStatus(name, { conditions: [{ type: "Ready", message: `stack ${name} is up at https://${name}.preview.example` }], url: `https://${name}.preview.example` });
+        if (n === 2) store.setStatus(name, { conditions: [{ type: "Progressing", message: `running up on stack ${name} (generation 1)` }], observed: false }, namespace);
+        if (n === 3) store.setStatus(name, { conditions: [{ type: "Ready", message: `stack ${name} is up at https://${name}.preview.example` }], url: `https://${name}.preview.example` }, namespace);
     };
 }
 
@@ -65,7 +65,7 @@ describe("catalyst preview in resource mode", () => {
     it("--control-plane and --project pick the namespace and the Project; --json prints one object", async () => {
         env = {};
         store.projects.add("other/web");
-        readyOnThirdRead("pr-8");
+        readyOnThirdRead("pr-8", "other");
         const run = await cli("preview", "up", "--pr", "8", "--branch", "b", "--control-plane", "other", "--project", "web", "--json");
         expect(run.code).toBe(EXIT.ok);
         expect(JSON.parse(run.stdout)).toMatchObject({ environment: "pr-8", namespace: "other", status: "succeeded", url: "https://pr-8.preview.example", generation: 1, pr: 8 });
