@@ -53,20 +53,15 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
  * previews become Environment resources of the Project CATALYST_CONTROL_PLANE_PROJECT
  * (default `default`). Throws naming the variable when a value is malformed.
  */
-async function previewResources(env: NodeJS.ProcessEnv = process.env): Promise<PreviewResources | undefined> {
+async function previewResources(config: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv = process.env): Promise<PreviewResources | undefined> {
     const { controlPlaneNamespace, controlPlaneProject, CONTROL_PLANE_PROJECT_ENV } = await import("../resources/client");
     const namespace = controlPlaneNamespace(undefined, env);
     if (namespace === undefined) return undefined;
+    // The operator's preview config is a guard rail: in resource mode the Project's template takes its place, so it must not be dropped silently.
+    if (config !== undefined) throw new Error("CATALYST_API_PREVIEW_CONFIG: not applied in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE); put it in the Project's spec.preview.config instead");
     const project = controlPlaneProject(undefined, env, CONTROL_PLANE_PROJECT_ENV);
     const { clusterResources } = await import("../resources/kube");
     return new PreviewResources(clusterResources(namespace), project);
-}
-
-/** The operator's preview config is a guard rail; in resource mode the Project's template takes its place, so it must not be silently dropped. */
-function refuseConfigInResourceMode(config: Record<string, unknown> | undefined, previews: PreviewResources | undefined): void {
-    if (config !== undefined && previews !== undefined) {
-        throw new Error("CATALYST_API_PREVIEW_CONFIG: not applied in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE); put it in the Project's spec.preview.config instead");
-    }
 }
 
 /** Loads the library for `command`, or writes one line and returns undefined. */
@@ -120,8 +115,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     try {
         tokens = loadTokens();
         config = previewConfig();
-        previews = await previewResources();
-        refuseConfigInResourceMode(config, previews);
+        previews = await previewResources(config);
         // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
         oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
     } catch (err) {
@@ -195,8 +189,7 @@ export async function runMcpCommand(args: ServerArgs, library?: Library): Promis
     try {
         tokens = loadTokens();
         config = previewConfig();
-        previews = await previewResources();
-        refuseConfigInResourceMode(config, previews);
+        previews = await previewResources(config);
     } catch (err) {
         stderr(`catalyst mcp: ${(err as Error).message.split("\n")[0]}`);
         return 2;

@@ -61,6 +61,7 @@ const project: OptionSpec<string> = {
     description: `Resource mode: the Project of the Environment (default: ${CONTROL_PLANE_PROJECT_ENV}, else default)`,
     parse: (text, flag) => parseResourceName(text, flag),
 };
+const resourceTimeout: OptionSpec<number> = { ...timeout, description: `${timeout.description}; in resource mode: how long to wait for the controller` };
 const RESOURCE_NOTE = `With --control-plane or ${CONTROL_PLANE_ENV} (resource mode) the command writes or reads Environment resources through KUBECONFIG and waits on their status; --timeout bounds the wait (default 30m). See docs/cli.md.`;
 
 const PREVIEW = "Preview environments of pull requests: up, down, list, gc";
@@ -223,7 +224,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                 ttl: duration("Time to live from this update, e.g. 72h or 7d (default 72h); gc destroys it afterwards"),
                 owners: { value: "<users>", description: "GitHub users who own the preview, comma-separated", parse: (text, flag) => parseOwners(text, flag) },
                 json,
-                timeout,
+                timeout: resourceTimeout,
                 wait,
                 controlPlane,
                 project,
@@ -250,7 +251,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
             name: "preview down",
             group: PREVIEW,
             summary: "Destroy the preview of a pull request and remove its stack. A preview that does not exist is a successful no-op.",
-            options: { pr, json, timeout, wait, controlPlane },
+            options: { pr, json, timeout: resourceTimeout, wait, controlPlane },
             notes: [`${RESOURCE_NOTE} Deletes Environment pr-<n> and waits until the controller destroyed its stack and the Environment is gone.`],
             run: async (input, context) => {
                 const namespace = resourceMode(deps, "preview down", input);

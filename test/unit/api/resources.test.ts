@@ -4,6 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { TokenTable } from "../../../stacks/api/auth";
 import { createHandler } from "../../../stacks/api/http";
+import { runMcpCommand, runServeCommand } from "../../../stacks/api/index";
 import { createMcpServer } from "../../../stacks/api/mcp";
 import { PreviewResources } from "../../../stacks/api/resources";
 import { CatalystService } from "../../../stacks/api/service";
@@ -107,5 +108,27 @@ describe("MCP in resource mode", () => {
         const again = await alice.callTool({ name: "create_preview", arguments: { pr: 6, branch: "b" } });
         expect([again.isError, text(again)]).toEqual([true, "failed: Stalled: 3 failures in a row: boom"]);
         await alice.close();
+    });
+});
+
+describe("serve and mcp check the resource-mode settings at start, naming the variable (exit 2)", () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+        process.env = { ...saved };
+        jest.restoreAllMocks();
+    });
+
+    it.each([
+        [{ CATALYST_CONTROL_PLANE_NAMESPACE: "Bad_NS" }, "CATALYST_CONTROL_PLANE_NAMESPACE: must be a namespace name (a DNS-1123 label: lower case letters, digits and '-', at most 63 characters), got \"Bad_NS\""],
+        [{ CATALYST_CONTROL_PLANE_NAMESPACE: "catalyst-system", CATALYST_CONTROL_PLANE_PROJECT: "-web" }, "CATALYST_CONTROL_PLANE_PROJECT: must be a namespace name"],
+        [{ CATALYST_CONTROL_PLANE_NAMESPACE: "catalyst-system", CATALYST_API_PREVIEW_CONFIG: '{"database":{"mode":"none"}}' },
+            "CATALYST_API_PREVIEW_CONFIG: not applied in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE); put it in the Project's spec.preview.config instead"],
+    ])("%j", async (settings, message) => {
+        process.env = { ...saved, CATALYST_API_TOKENS: JSON.stringify({ [ALICE]: "alice" }), ...settings };
+        const lines: string[] = [];
+        jest.spyOn(process.stderr, "write").mockImplementation((text) => (lines.push(String(text)), true));
+        expect(await runServeCommand({ host: "127.0.0.1", port: 0, localOidc: false }, new FakeLibrary())).toBe(2);
+        expect(await runMcpCommand({ host: "127.0.0.1" }, new FakeLibrary())).toBe(2);
+        expect(lines).toEqual([expect.stringContaining(`catalyst serve: ${message}`), expect.stringContaining(`catalyst mcp: ${message}`)]);
     });
 });
