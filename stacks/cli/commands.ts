@@ -199,7 +199,9 @@ async function resourceSession(deps: CliDependencies, context: CommandContext, n
         return await body(await deps.resources(namespace));
     } catch (err) {
         context.io.stderr(`catalyst ${name}: ${(err as Error).message.split("\n")[0]}\n`);
-        return (err as Error).name === "InputError" ? EXIT.usage : EXIT.failed;
+        // 422: the API server's schema or CEL rules refused the spec, naming the field: bad input too.
+        const refused = (err as { status?: number }).status === 422;
+        return (err as Error).name === "InputError" || refused ? EXIT.usage : EXIT.failed;
     }
 }
 

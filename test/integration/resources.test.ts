@@ -44,12 +44,14 @@ function namespaceExists(namespace: string): boolean {
 beforeAll(async () => {
     requireTestEnvironment();
     await ensurePlatform();
-    apply({
-        apiVersion: "catalyst.dev/v1alpha1", kind: "Project",
-        metadata: { name: project, namespace: NS, labels: { "catalyst-test-run": String(run) } },
-        // Minimal previews (no database, no Redis) keep the file within its time.
-        spec: { services: { postgres: false, redis: false } },
-    });
+    for (const name of [project, `${project}-b`]) {
+        apply({
+            apiVersion: "catalyst.dev/v1alpha1", kind: "Project",
+            metadata: { name, namespace: NS, labels: { "catalyst-test-run": String(run) } },
+            // Minimal previews (no database, no Redis) keep the file within its time.
+            spec: { services: { postgres: false, redis: false } },
+        });
+    }
     replica = startReplica(`cli-${run}`, {
         CATALYST_WORK_ROOT: path.join(repoRoot, ".catalyst", `test-resources-${run}`),
         CATALYST_AUDIT_LOG: path.join(repoRoot, ".catalyst", "test-results", `resources-audit-${run}.log`),
@@ -92,6 +94,16 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
         expect(list.stdout.split("\n").find((line) => line.startsWith(`${name} `))).toMatch(new RegExp(`^${name} +${pr} +feat/resources +alice +ready +${url.replace(/\./g, "\\.")}$`));
         const json = JSON.parse((await catalyst(["preview", "list", "--json"])).stdout) as { previews: { environment: string; status: string; url?: string }[] };
         expect(json.previews.find((p) => p.environment === name)).toMatchObject({ status: "ready", url });
+    });
+
+    it("refusals name the field and change nothing: a missing Project (checked first), an immutable field (the API server's CEL rule)", async () => {
+        const missing = await catalyst(["preview", "up", "--pr", String(pr + 1), "--branch", "b", "--project", `nope-${run}`]);
+        expect([missing.code, missing.stderr.trim()]).toEqual([2, `catalyst preview up: --project: project "nope-${run}" does not exist in namespace ${NS}; create it first (docs/controller.md)`]);
+        expect(environments(NS).has(`pr-${pr + 1}`)).toBe(false);
+        const moved = await catalyst(["preview", "up", "--pr", String(pr), "--branch", "feat/resources", "--image", image, "--owners", "alice", "--project", `${project}-b`]);
+        expect(moved.code).toBe(2);
+        expect(moved.stderr).toMatch(/catalyst preview up: patch Environment catalyst-system\/pr-[0-9]+: .*spec\.project: .*is immutable/);
+        expect(environments(NS).get(name)?.metadata.generation).toBe(1);
     });
 
     it("down deletes it and waits until the controller destroyed the stack: namespace and Environment gone", async () => {

@@ -1,7 +1,7 @@
 import { cliCommands, CliDependencies } from "../../../stacks/cli/commands";
 import { EXIT } from "../../../stacks/command";
 import { main } from "../../../stacks/main";
-import { EnvironmentResources } from "../../../stacks/resources/client";
+import { EnvironmentResources, ResourceError } from "../../../stacks/resources/client";
 import { FakeStore } from "../resources/fake-store";
 
 /*
@@ -92,6 +92,18 @@ describe("catalyst preview in resource mode", () => {
         expect(run.code).toBe(EXIT.usage);
         expect(run.stderr).toBe('catalyst preview up: --project: project "nope" does not exist in namespace catalyst-system; create it first (docs/controller.md)\n');
         expect(store.objects.size).toBe(0);
+    });
+
+    it("a spec the API server refuses (422, naming the field) exits 2; an unreachable one exits 1", async () => {
+        store.objects.set("catalyst-system/pr-14", { apiVersion: "catalyst.dev/v1alpha1", kind: "Environment", metadata: { name: "pr-14", namespace: "catalyst-system", generation: 1 }, spec: { project: "web", type: "preview", pullRequest: 14, branch: "b" } });
+        store.patch = async () => {
+            throw new ResourceError(422, 'patch Environment catalyst-system/pr-14: Environment.catalyst.dev "pr-14" is invalid: spec.project: Invalid value: "string": is immutable');
+        };
+        const refused = await cli("preview", "up", "--pr", "14", "--branch", "b");
+        expect([refused.code, refused.stderr]).toEqual([EXIT.usage, 'catalyst preview up: patch Environment catalyst-system/pr-14: Environment.catalyst.dev "pr-14" is invalid: spec.project: Invalid value: "string": is immutable\n']);
+        store.getErrors = [new ResourceError(undefined, "get Environment catalyst-system/pr-14: connect ECONNREFUSED 127.0.0.1:6443")];
+        const unreachable = await cli("preview", "up", "--pr", "14", "--branch", "b");
+        expect([unreachable.code, unreachable.stderr]).toEqual([EXIT.failed, "catalyst preview up: get Environment catalyst-system/pr-14: connect ECONNREFUSED 127.0.0.1:6443\n"]);
     });
 
     it("down deletes the Environment and waits until the controller removed it; a missing one is a no-op", async () => {
