@@ -1,14 +1,15 @@
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import { randomInt } from "crypto";
 import * as path from "path";
 import { ensurePlatform, kubectl, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 import { apply, environments, isReady, Replica, startReplica, stopReplica, waitFor } from "./controller-helpers";
 
 /*
- * The CLI in resource mode end to end: `catalyst preview up|list|down` with
+ * The front ends in resource mode end to end: `catalyst preview up|list|down` with
  * CATALYST_CONTROL_PLANE_NAMESPACE write and read Environment resources on the local API server
- * and wait on their status, while one `catalyst controller` process (no container runs on the
- * local cluster) runs the stack. The controller uses the test run's file backend, where the
+ * and wait on their status, and so does `catalyst serve` (restarted in the middle: it keeps
+ * nothing), while one `catalyst controller` process (no container runs on the local cluster)
+ * runs the stacks. The controller uses the test run's file backend, where the
  * shared platform stack already is: one machine, so no PostgreSQL is needed here
  * (controller.test.ts covers the shared PostgreSQL backend).
  */
@@ -37,6 +38,32 @@ function catalyst(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: 
     });
 }
 
+const TOKEN = "0123456789abcdef-alice";
+
+/** `catalyst serve` in resource mode on any free port; resolves with its base URL once it listens. */
+function serve(): Promise<{ child: ChildProcess; base: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(repoRoot, "bin", "catalyst.js"), "serve", "--port", "0"], {
+            cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"],
+            env: { ...process.env, CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, CATALYST_CONTROL_PLANE_PROJECT: project, CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice" }) },
+        });
+        let log = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+            log += chunk.toString();
+            const listening = /listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(log);
+            if (listening) resolve({ child, base: listening[1] });
+        });
+        child.once("exit", (code) => reject(new Error(`catalyst serve exited ${code}: ${log}`)));
+    });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+}
+
 function namespaceExists(namespace: string): boolean {
     return kubectl(["get", "namespace", namespace, "--ignore-not-found", "-o", "name"]).trim() !== "";
 }
@@ -62,9 +89,9 @@ beforeAll(async () => {
 afterAll(async () => {
     // Whatever happened above, leave no Environment behind (its finalizer would hold catalyst-system).
     try {
-        if (environments(NS).has(name)) {
-            kubectl(["delete", "environments.catalyst.dev", "-n", NS, name, "--wait=false"]);
-            await waitFor(`${name} to be gone`, () => (environments(NS).has(name) ? undefined : true), 5 * 60_000, 2000);
+        for (const left of [name, `pr-${pr + 2}`].filter((n) => environments(NS).has(n))) {
+            kubectl(["delete", "environments.catalyst.dev", "-n", NS, left, "--wait=false"]);
+            await waitFor(`${left} to be gone`, () => (environments(NS).has(left) ? undefined : true), 5 * 60_000, 2000);
         }
     } finally {
         if (replica !== undefined) await stopReplica(replica);
@@ -112,5 +139,36 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
         expect(down.stderr).toContain(`${name}: deleting Environment ${NS}/${name}; waiting for the controller to destroy its stack`);
         expect(environments(NS).has(name)).toBe(false);
         expect(namespaceExists(`env-${name}`)).toBe(false);
+    });
+});
+
+describe("catalyst serve in resource mode", () => {
+    it("POST /previews writes the Environment; a restarted server reports it Ready (nothing was kept in the first); DELETE removes it", async () => {
+        const apiName = `pr-${pr + 2}`;
+        const call = (base: string, method: string, route: string, body?: unknown) =>
+            fetch(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } });
+        const first = await serve();
+        let second: { child: ChildProcess; base: string } | undefined;
+        try {
+            const created = await call(first.base, "POST", "/previews", { pr: pr + 2, branch: "feat/api", image: "nginxinc/nginx-unprivileged:1.27.4-alpine" });
+            expect(created.status).toBe(202);
+            expect(created.headers.get("location")).toBe(`/previews/${apiName}`);
+            expect(environments(NS).get(apiName)?.metadata.generation).toBe(1);
+            await stop(first.child);
+
+            second = await serve();
+            const base = second.base;
+            const ready = await waitFor(`${apiName} ready through the API`, async () => {
+                const view = (await (await call(base, "GET", `/previews/${apiName}`)).json()) as { phase: string; url?: string; owners?: string[] };
+                return view.phase === "ready" ? view : undefined;
+            }, 5 * 60_000, 1000);
+            expect(ready).toMatchObject({ url: `https://${apiName}.preview.catalyst.localhost`, owners: ["alice"] });
+            expect((await call(base, "DELETE", `/environments/${apiName}`)).status).toBe(202);
+            await waitFor(`${apiName} gone through the API`, async () => ((await call(base, "GET", `/previews/${apiName}`)).status === 404 ? true : undefined), 5 * 60_000, 1000);
+            expect(namespaceExists(`env-${apiName}`)).toBe(false);
+        } finally {
+            await stop(first.child);
+            if (second !== undefined) await stop(second.child);
+        }
     });
 });
