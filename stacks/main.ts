@@ -30,9 +30,15 @@ async function automation(platformStack?: string) {
     return new Automation({ repoRoot: REPO_ROOT, platformStack });
 }
 
+/** The Environment resources of a control-plane namespace, through KUBECONFIG (resource mode: no toolchain needed). */
+async function resources(namespace: string) {
+    const { clusterResources } = await import("./resources/kube");
+    return clusterResources(namespace);
+}
+
 /** Every command of the program. */
 export function commands(): AnyCommand[] {
-    return [...cliCommands({ automation }), ...apiCommands(), ...loginCommands(), ...controllerCommands()];
+    return [...cliCommands({ automation, resources }), ...apiCommands(), ...loginCommands(), ...controllerCommands()];
 }
 
 // One paragraph: commander wraps it to the terminal's width.

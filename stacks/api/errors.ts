@@ -42,5 +42,10 @@ export function toApiError(err: unknown): ApiError | undefined {
     const message = ((err as Error | undefined)?.message ?? "").split("\n")[0];
     if (name === "InputError" || name === "NameError") return new ApiError("invalid", message);
     if (name === "BusyError" || name === "LockTimeoutError") return new ApiError("busy", message);
+    // The API server's answer in resource mode: a conflict is busy, a refused spec names its field.
+    if (name === "ResourceError") {
+        const status = (err as { status?: number }).status;
+        return new ApiError(status === 409 ? "busy" : status === 404 ? "not-found" : status === 422 ? "invalid" : "upstream", message);
+    }
     return undefined;
 }

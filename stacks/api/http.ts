@@ -3,6 +3,7 @@ import { PassThrough } from "stream";
 import { authenticate, bearerToken, TokenTable } from "./auth";
 import { ApiError, toApiError } from "./errors";
 import { formatSse } from "./operations";
+import type { PreviewResourceView } from "./resources";
 import { CatalystService } from "./service";
 
 /**
@@ -76,6 +77,13 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
     const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
     const accepted = (res: ServerResponse, view: { id: string }) =>
         sendJson(res, 202, { operation: view, links: { status: `/operations/${view.id}`, events: `/operations/${view.id}/events` } }, { location: `/operations/${view.id}` });
+    // Resource mode: the Environment is the operation; its status is at /previews/:name.
+    const written = (res: ServerResponse, view: PreviewResourceView) =>
+        sendJson(res, 202, { environment: view, links: { status: `/previews/${view.environment}` } }, { location: `/previews/${view.environment}` });
+    const previews = () => {
+        if (service.previews === undefined) throw new ApiError("not-found", "no Environment resources: this server runs previews itself (CATALYST_CONTROL_PLANE_NAMESPACE is not set); see /operations/:id");
+        return service.previews;
+    };
 
     const routes: Route[] = [
         { method: "GET", pattern: /^\/environments$/, handler: async (_req, res) => sendJson(res, 200, { environments: await service.listEnvironments() }) },
@@ -83,9 +91,17 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
         {
             method: "POST",
             pattern: /^\/previews$/,
-            handler: async (req, res, _p, user) => accepted(res, await service.createPreview(user, await readJson(req))),
+            handler: async (req, res, _p, user) => {
+                const body = await readJson(req);
+                return service.previews ? written(res, await service.previews.create(user, body)) : accepted(res, await service.createPreview(user, body));
+            },
         },
-        { method: "DELETE", pattern: /^\/environments\/([^/]+)$/, handler: async (_req, res, [name], user) => accepted(res, await service.destroyPreview(user, name)) },
+        { method: "GET", pattern: /^\/previews\/([^/]+)$/, handler: async (_req, res, [name]) => sendJson(res, 200, await previews().get(name)) },
+        {
+            method: "DELETE",
+            pattern: /^\/environments\/([^/]+)$/,
+            handler: async (_req, res, [name], user) => (service.previews ? written(res, await service.previews.destroy(user, name)) : accepted(res, await service.destroyPreview(user, name))),
+        },
         {
             method: "GET",
             pattern: /^\/environments\/([^/]+)\/logs$/,

@@ -7,6 +7,7 @@ import { createHandler, errorResponse, readJson, sendJson } from "./http";
 import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
 import { loadLibrary } from "./library";
 import { createMcpServer, LogLevels } from "./mcp";
+import { PreviewResources } from "./resources";
 import { CatalystService, Library } from "./service";
 import type { ServeOidc } from "../oidc/serve";
 
@@ -45,6 +46,22 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
     const value = JSON.parse(text) as unknown;
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("CATALYST_API_PREVIEW_CONFIG: must be a JSON object of config values");
     return value as Record<string, unknown>;
+}
+
+/**
+ * Resource mode, when CATALYST_CONTROL_PLANE_NAMESPACE names the control-plane namespace:
+ * previews become Environment resources of the Project CATALYST_CONTROL_PLANE_PROJECT
+ * (default `default`). Throws naming the variable when a value is malformed.
+ */
+async function previewResources(config: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv = process.env): Promise<PreviewResources | undefined> {
+    const { controlPlaneNamespace, controlPlaneProject, CONTROL_PLANE_PROJECT_ENV } = await import("../resources/client");
+    const namespace = controlPlaneNamespace(undefined, env);
+    if (namespace === undefined) return undefined;
+    // The operator's preview config is a guard rail: in resource mode the Project's template takes its place, so it must not be dropped silently.
+    if (config !== undefined) throw new Error("CATALYST_API_PREVIEW_CONFIG: not applied in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE); put it in the Project's spec.preview.config instead");
+    const project = controlPlaneProject(undefined, env, CONTROL_PLANE_PROJECT_ENV);
+    const { clusterResources } = await import("../resources/kube");
+    return new PreviewResources(clusterResources(namespace), project);
 }
 
 /** Loads the library for `command`, or writes one line and returns undefined. */
@@ -94,9 +111,11 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
     let oidc: ServeOidc | undefined;
+    let previews: PreviewResources | undefined;
     try {
         tokens = loadTokens();
         config = previewConfig();
+        previews = await previewResources(config);
         // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
         oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
     } catch (err) {
@@ -106,7 +125,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     if (tokens.size === 0) stderr("catalyst serve: warning: no tokens configured (CATALYST_API_TOKENS); every request will get 401");
     const loaded = library ?? (await libraryOrNothing("serve"));
     if (loaded === undefined) return 1;
-    const service = new CatalystService(loaded, undefined, undefined, config);
+    const service = new CatalystService(loaded, undefined, undefined, config, previews);
     const api = createHandler({ service, tokens });
     const handler = oidc ? (req: IncomingMessage, res: ServerResponse) => void (oidc.service.handle(req, res) || api(req, res)) : api;
     const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
@@ -118,7 +137,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 1;
     }
-    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}`);
+    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}${previews ? `; previews as Environment resources in ${previews.resources.namespace}` : ""}`);
     const code = await untilSignal(server);
     oidc?.service.close();
     return code;
@@ -166,9 +185,11 @@ export function mcpHttpHandler(service: CatalystService, tokens: TokenTable, all
 export async function runMcpCommand(args: ServerArgs, library?: Library): Promise<number> {
     let tokens: TokenTable;
     let config: Record<string, unknown> | undefined;
+    let previews: PreviewResources | undefined;
     try {
         tokens = loadTokens();
         config = previewConfig();
+        previews = await previewResources(config);
     } catch (err) {
         stderr(`catalyst mcp: ${(err as Error).message.split("\n")[0]}`);
         return 2;
@@ -182,7 +203,7 @@ export async function runMcpCommand(args: ServerArgs, library?: Library): Promis
     }
     const loaded = library ?? (await libraryOrNothing("mcp"));
     if (loaded === undefined) return 1;
-    const service = new CatalystService(loaded, undefined, undefined, config);
+    const service = new CatalystService(loaded, undefined, undefined, config, previews);
     if (args.port === undefined) {
         let user: string;
         try {

@@ -3,6 +3,7 @@ import { CallToolResult, ErrorCode, LoggingLevel, LoggingLevelSchema, McpError, 
 import { z } from "zod";
 import type { CatalystEvent } from "../automation";
 import { toApiError } from "./errors";
+import type { PreviewResourceView } from "./resources";
 import { CatalystService, CreatePreviewInput, EnvironmentName, ExecInput, LogsInput } from "./service";
 
 /**
@@ -82,6 +83,14 @@ async function guard(run: () => Promise<unknown>): Promise<CallToolResult> {
     }
 }
 
+/** How long a tool waits on an Environment in resource mode. */
+export const RESOURCE_WAIT_MS = 30 * 60_000;
+
+/** A view of an Environment as a tool result: an error when it failed. */
+function resourceResult(view: PreviewResourceView): CallToolResult {
+    return view.phase === "failed" ? { isError: true, content: [{ type: "text", text: `failed: ${view.message}` }, { type: "text", text: JSON.stringify(view, null, 2) }] } : ok(view);
+}
+
 const waitField = z.boolean().default(true).describe("Wait for the operation to finish (progress is sent as MCP progress notifications); false returns the operation id at once, for get_operation.");
 
 type Notification =
@@ -122,6 +131,25 @@ export function createMcpServer(service: CatalystService, user: string, levels: 
             return await service.waitForOperation(user, id);
         } finally {
             stop();
+        }
+    };
+
+    /** Resource mode: sends each new state of the Environment as progress, until it settles. */
+    const settle = async (view: PreviewResourceView, wait: boolean, extra: ProgressExtra, until: "ready" | "gone"): Promise<CallToolResult> => {
+        const previews = service.previews;
+        if (!wait || previews === undefined) return resourceResult(view);
+        const token = extra._meta?.progressToken;
+        let n = 0;
+        const progress = (state: PreviewResourceView) => {
+            const message = `${state.phase}: ${state.message}`.slice(0, 300);
+            if (token !== undefined) void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: ++n, message } }).catch(() => undefined);
+            if (levels.sends(user, "info")) void extra.sendNotification({ method: "notifications/message", params: { level: "info", logger: `catalyst/${state.environment}`, data: message } }).catch(() => undefined);
+        };
+        try {
+            const final = until === "ready" ? await previews.waitReady(view.environment, RESOURCE_WAIT_MS, progress) : await previews.waitGone(view.environment, RESOURCE_WAIT_MS, progress);
+            return resourceResult(final);
+        } catch (err) {
+            return failure(err);
         }
     };
 
@@ -169,14 +197,28 @@ export function createMcpServer(service: CatalystService, user: string, levels: 
         description: "Creates (or updates) the preview environment of a pull request, stack pr-<n>, owned by the caller. Refused when the preview belongs to someone else or another operation runs on it. Same validation, locking and timeouts as `catalyst preview up`.",
         inputSchema: { ...CreatePreviewInput.shape, wait: waitField },
         annotations: { destructiveHint: false, idempotentHint: true },
-    }, ({ wait, ...input }, extra) => guard(async () => follow((await service.createPreview(user, input)).id, wait, extra as unknown as ProgressExtra)));
+    }, async ({ wait, ...input }, extra) => {
+        if (service.previews === undefined) return guard(async () => follow((await service.createPreview(user, input)).id, wait, extra as unknown as ProgressExtra));
+        try {
+            return await settle(await service.previews.create(user, input), wait, extra as unknown as ProgressExtra, "ready");
+        } catch (err) {
+            return failure(err);
+        }
+    });
 
     server.registerTool("destroy_preview", {
         title: "Destroy a preview",
         description: "Destroys a preview environment (pr-<n>) the caller owns and removes its stack. Production and staging cannot be changed through this server.",
         inputSchema: { environment: EnvironmentName, wait: waitField },
         annotations: { destructiveHint: true },
-    }, ({ environment, wait }, extra) => guard(async () => follow((await service.destroyPreview(user, environment)).id, wait, extra as unknown as ProgressExtra)));
+    }, async ({ environment, wait }, extra) => {
+        if (service.previews === undefined) return guard(async () => follow((await service.destroyPreview(user, environment)).id, wait, extra as unknown as ProgressExtra));
+        try {
+            return await settle(await service.previews.destroy(user, environment), wait, extra as unknown as ProgressExtra, "gone");
+        } catch (err) {
+            return failure(err);
+        }
+    });
 
     server.registerTool("get_operation", {
         title: "Get an operation",

@@ -7,6 +7,7 @@ import { owns, requireOwner } from "./auth";
 import { ApiError } from "./errors";
 import * as kube from "./kube";
 import { OperationRegistry, OperationView, RunningOperation } from "./operations";
+import type { PreviewResources } from "./resources";
 
 /**
  * The operations the HTTP API and the MCP server share, over the automation library: input
@@ -91,12 +92,15 @@ export class CatalystService {
      * @param previewConfig config laid over every preview this service creates, set by the
      *   server's operator (CATALYST_API_PREVIEW_CONFIG), never by callers: callers must not
      *   reach `catalyst:access` or other guard rails through config.
+     * @param previews resource mode (CATALYST_CONTROL_PLANE_NAMESPACE): previews are created and
+     *   deleted as Environment resources that `catalyst controller` reconciles, not run here.
      */
     constructor(
         private readonly library: Library,
         readonly registry: OperationRegistry = new OperationRegistry(),
         private readonly cluster: Cluster = kube,
         private readonly previewConfig?: Record<string, unknown>,
+        readonly previews?: PreviewResources,
     ) {}
 
     /** Every environment the library knows (read-only; any authenticated caller). */

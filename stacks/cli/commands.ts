@@ -2,16 +2,24 @@ import type { Automation, CallOptions } from "../automation/operations";
 import type { OperationResult } from "../automation/types";
 import { environmentTarget, InputError, parseBranch, parseDurationInput, parseImage, parseOwners, parsePr, parseSha, platformTarget } from "../automation/validation";
 import { AnyCommand, CommandContext, defineCommand, EXIT, OptionSpec, UsageError } from "../command";
+import type { EnvironmentResources } from "../resources/client";
+import { CONTROL_PLANE_ENV, CONTROL_PLANE_PROJECT_ENV, controlPlaneNamespace, controlPlaneProject, parseResourceName } from "../resources/client";
 import { describeGc, describeRecords, describeResult, describeStatus, LiveReporter, PlainReporter, Reporter } from "./render";
+import { describeResourcePreviews, listResourcePreviews, resourcePreviewDown, resourcePreviewUp } from "./resources";
 
 /**
  * The CLI front end: the stack commands (preview, env, platform), each a typed table over the
  * automation library. Values are validated by the library's own parsers before anything runs.
+ * `preview up|down|list` have two modes: direct (the default: run the stack on this machine) and,
+ * with a control-plane namespace, resource mode (write Environment resources, ./resources.ts).
  */
 
-/** How the commands get their automation layer; tests pass a fake. */
+/** How the commands get their automation layer and Environment resources; tests pass fakes. */
 export interface CliDependencies {
     automation: (platformStack?: string) => Promise<Automation>;
+    resources: (namespace: string) => Promise<EnvironmentResources>;
+    /** Where CATALYST_CONTROL_PLANE_NAMESPACE and CATALYST_CONTROL_PLANE_PROJECT are read (default process.env). */
+    env?: NodeJS.ProcessEnv;
 }
 
 // Options shared by several commands.
@@ -43,6 +51,19 @@ const sha: OptionSpec<string> = { value: "<sha>", description: "Commit SHA (7 to
 const image: OptionSpec<string> = { value: "<image>", description: "Image to run, pinned by tag or digest", parse: (text, flag) => parseImage(text, flag) };
 const branch: OptionSpec<string> = { value: "<branch>", description: "Branch being deployed (git branch name, ASCII)", parse: (text, flag) => parseBranch(text, flag) };
 
+const controlPlane: OptionSpec<string> = {
+    value: "<namespace>",
+    description: `Resource mode: write the Environment resource in this namespace and wait for \`catalyst controller\` instead of running the stack here (default: ${CONTROL_PLANE_ENV}; unset: direct mode)`,
+    parse: (text, flag) => parseResourceName(text, flag),
+};
+const project: OptionSpec<string> = {
+    value: "<name>",
+    description: `Resource mode: the Project of the Environment (default: ${CONTROL_PLANE_PROJECT_ENV}, else default)`,
+    parse: (text, flag) => parseResourceName(text, flag),
+};
+const resourceTimeout: OptionSpec<number> = { ...timeout, description: `${timeout.description}; in resource mode: how long to wait for the controller` };
+const RESOURCE_NOTE = `With --control-plane or ${CONTROL_PLANE_ENV} (resource mode) the command writes or reads Environment resources through KUBECONFIG and waits on their status; --timeout bounds the wait (default 30m). See docs/cli.md.`;
+
 const PREVIEW = "Preview environments of pull requests: up, down, list, gc";
 const ENV = "Named environments (production, staging, dev-<user>): up, down, status";
 const PLATFORM = "The platform stack: up, down, status";
@@ -61,12 +82,16 @@ interface PreviewUpInput extends OperationInput {
     image?: string;
     ttl?: number;
     owners?: string[];
+    controlPlane?: string;
+    project?: string;
 }
 interface PreviewDownInput extends OperationInput {
     pr: number;
+    controlPlane?: string;
 }
 interface ListInput {
     json: boolean;
+    controlPlane?: string;
 }
 interface PreviewGcInput {
     ttl?: number;
@@ -148,6 +173,38 @@ async function session(
     }
 }
 
+/**
+ * The control-plane namespace of a preview command (undefined: direct mode), refusing the flags
+ * of the other mode by name.
+ */
+function resourceMode(deps: CliDependencies, name: string, input: { controlPlane?: string; project?: string; wait?: number }): string | undefined {
+    let namespace: string | undefined;
+    try {
+        namespace = controlPlaneNamespace(input.controlPlane, deps.env ?? process.env);
+    } catch (err) {
+        throw new UsageError(`catalyst ${name}: ${(err as Error).message}`);
+    }
+    if (namespace === undefined && input.project !== undefined) {
+        throw new UsageError(`catalyst ${name}: --project needs resource mode (--control-plane <namespace> or ${CONTROL_PLANE_ENV})`);
+    }
+    if (namespace !== undefined && input.wait !== undefined) {
+        throw new UsageError(`catalyst ${name}: --wait applies to direct mode only; in resource mode the controller queues the work and --timeout bounds the wait`);
+    }
+    return namespace;
+}
+
+/** One command's run in resource mode: its Environment resources and error handling. */
+async function resourceSession(deps: CliDependencies, context: CommandContext, name: string, namespace: string, body: (resources: EnvironmentResources) => Promise<number>): Promise<number> {
+    try {
+        return await body(await deps.resources(namespace));
+    } catch (err) {
+        context.io.stderr(`catalyst ${name}: ${(err as Error).message.split("\n")[0]}\n`);
+        // 422: the API server's schema or CEL rules refused the spec, naming the field: bad input too.
+        const refused = (err as { status?: number }).status === 422;
+        return (err as Error).name === "InputError" || refused ? EXIT.usage : EXIT.failed;
+    }
+}
+
 /** Prints an operation's result and gives its exit code. */
 function finish(print: (value: unknown, human: string) => void, result: OperationResult): number {
     print(result, `${describeResult(result)}\n`);
@@ -169,33 +226,65 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                 ttl: duration("Time to live from this update, e.g. 72h or 7d (default 72h); gc destroys it afterwards"),
                 owners: { value: "<users>", description: "GitHub users who own the preview, comma-separated", parse: (text, flag) => parseOwners(text, flag) },
                 json,
-                timeout,
+                timeout: resourceTimeout,
                 wait,
+                controlPlane,
+                project,
             },
-            notes: ["Idempotent: running it again with the same values reports no changes. A second call for the same PR waits for the first (see --wait)."],
-            run: (input, context) => session(deps, context, "preview up", input, async (automation, call, print) =>
-                finish(print, await automation.upPreview({
-                    pr: input.pr, branch: input.branch, sha: input.sha, image: input.image, ttl: input.ttl, owners: input.owners,
-                }, call))),
+            notes: [
+                "Idempotent: running it again with the same values reports no changes. A second call for the same PR waits for the first (see --wait).",
+                `${RESOURCE_NOTE} Creates or patches Environment pr-<n> (options left out are removed from its spec) and waits until it is Ready at its new generation (the URL is printed), Stalled, or refused.`,
+            ],
+            run: async (input, context) => {
+                const namespace = resourceMode(deps, "preview up", input);
+                if (namespace !== undefined) {
+                    return resourceSession(deps, context, "preview up", namespace, (resources) => resourcePreviewUp(resources, {
+                        pr: input.pr, branch: input.branch, sha: input.sha, image: input.image, ttlMs: input.ttl, owners: input.owners,
+                        project: controlPlaneProject(input.project, deps.env ?? process.env), timeoutMs: input.timeout, json: input.json,
+                    }, context));
+                }
+                return session(deps, context, "preview up", input, async (automation, call, print) =>
+                    finish(print, await automation.upPreview({
+                        pr: input.pr, branch: input.branch, sha: input.sha, image: input.image, ttl: input.ttl, owners: input.owners,
+                    }, call)));
+            },
         }),
         defineCommand<PreviewDownInput>({
             name: "preview down",
             group: PREVIEW,
             summary: "Destroy the preview of a pull request and remove its stack. A preview that does not exist is a successful no-op.",
-            options: { pr, json, timeout, wait },
-            run: (input, context) => session(deps, context, "preview down", input, async (automation, call, print) =>
-                finish(print, await automation.destroyPreview(input.pr, call))),
+            options: { pr, json, timeout: resourceTimeout, wait, controlPlane },
+            notes: [`${RESOURCE_NOTE} Deletes Environment pr-<n> and waits until the controller destroyed its stack and the Environment is gone.`],
+            run: async (input, context) => {
+                const namespace = resourceMode(deps, "preview down", input);
+                if (namespace !== undefined) {
+                    return resourceSession(deps, context, "preview down", namespace, (resources) => resourcePreviewDown(resources, { pr: input.pr, timeoutMs: input.timeout, json: input.json }, context));
+                }
+                return session(deps, context, "preview down", input, async (automation, call, print) =>
+                    finish(print, await automation.destroyPreview(input.pr, call)));
+            },
         }),
         defineCommand<ListInput>({
             name: "preview list",
             group: PREVIEW,
             summary: "List preview stacks with their tags (PR, branch, SHA, owner, created, expires, URL).",
-            options: { json },
-            run: (input, context) => session(deps, context, "preview list", input, async (automation, _call, print) => {
-                const previews = await automation.listPreviews();
-                print({ previews }, describeRecords(previews));
-                return EXIT.ok;
-            }),
+            options: { json, controlPlane },
+            notes: [`${RESOURCE_NOTE} Lists the preview Environments of the namespace with their status (ready, progressing, failed, ...) and URL.`],
+            run: async (input, context) => {
+                const namespace = resourceMode(deps, "preview list", input);
+                if (namespace !== undefined) {
+                    return resourceSession(deps, context, "preview list", namespace, async (resources) => {
+                        const previews = await listResourcePreviews(resources);
+                        context.io.stdout(input.json ? `${JSON.stringify({ namespace, previews })}\n` : describeResourcePreviews(previews, namespace));
+                        return EXIT.ok;
+                    });
+                }
+                return session(deps, context, "preview list", input, async (automation, _call, print) => {
+                    const previews = await automation.listPreviews();
+                    print({ previews }, describeRecords(previews));
+                    return EXIT.ok;
+                });
+            },
         }),
         defineCommand<PreviewGcInput>({
             name: "preview gc",

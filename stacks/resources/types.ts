@@ -31,6 +31,13 @@ export const ENVIRONMENT_FINALIZER = "catalyst.dev/stack";
 export const CONDITION_TYPES = ["Ready", "Progressing", "Stalled", "Drifted"] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
+/**
+ * Reasons of `Ready=False` for a spec the controller refuses before any stack operation
+ * (stacks/controller/desired.ts): it retries none of them until the spec changes, so a front end
+ * waiting on the Environment stops at them.
+ */
+export const SPEC_ERROR_REASONS = ["InvalidSpec", "ProjectNotFound", "StackTaken"] as const;
+
 /** The environment types and the stack kind each maps to. */
 export const ENVIRONMENT_TYPES = ["preview", "development", "staging", "production"] as const;
 export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];

@@ -13,7 +13,11 @@ const fake = new Proxy({}, {
         return Promise.resolve(result);
     },
 });
-const deps: CliDependencies = { automation: async (platformStack) => (calls.push(["automation", [platformStack]]), fake as never) };
+const deps: CliDependencies = {
+    automation: async (platformStack) => (calls.push(["automation", [platformStack]]), fake as never),
+    resources: async (namespace) => (calls.push(["resources", [namespace]]), fake as never),
+    env: {},
+};
 const table: AnyCommand[] = [...cliCommands(deps), ...commands().filter((c) => c.name === "serve" || c.name === "mcp")];
 
 /** Runs the program in-process with captured output and the fake automation layer. */

@@ -1,0 +1,116 @@
+import { formatDuration } from "../automation/duration";
+import { parseDurationInput } from "../automation/validation";
+import { EnvironmentResources, environmentState, previewEnvironmentName, WaitResult } from "../resources/client";
+import { EnvironmentObject } from "../resources/types";
+import { requireOwner } from "./auth";
+import { ApiError } from "./errors";
+import { CreatePreviewInput, EnvironmentName, parseInput } from "./service";
+
+/**
+ * The HTTP API's and the MCP server's previews in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE
+ * set): create, patch and delete Environment resources and report their status, which
+ * `catalyst controller` writes. Nothing is kept in this process, so a restart of the API loses
+ * no operation: the Environment is the operation.
+ */
+
+/** What the API answers about a preview Environment. */
+export interface PreviewResourceView {
+    environment: string;
+    namespace: string;
+    phase: "ready" | "failed" | "progressing" | "pending" | "deleting" | "deleted";
+    message: string;
+    generation?: number;
+    observedGeneration?: number;
+    owners?: string[];
+    url?: string;
+    stack?: string;
+    environmentNamespace?: string;
+}
+
+/** Previews as Environment resources of one namespace. */
+export class PreviewResources {
+    constructor(readonly resources: EnvironmentResources, private readonly project: string) {}
+
+    /** The view of an Environment as read. */
+    view(object: EnvironmentObject): PreviewResourceView {
+        const state = environmentState(object);
+        return {
+            environment: object.metadata.name, namespace: this.resources.namespace, phase: state.phase, message: state.message,
+            generation: state.generation, observedGeneration: state.observedGeneration, owners: object.spec.owners,
+            url: state.url, stack: state.stack, environmentNamespace: state.namespace,
+        };
+    }
+
+    private async existing(name: string): Promise<EnvironmentObject | undefined> {
+        const object = await this.resources.get(name);
+        if (object !== undefined && object.spec.type !== "preview") throw new ApiError("forbidden", `${name} is not a preview; only previews can be changed through this API`);
+        return object;
+    }
+
+    private static check(user: string, object: EnvironmentObject): void {
+        requireOwner(user, { stack: object.metadata.name, kind: object.spec.type, owners: object.spec.owners ?? [] });
+    }
+
+    /** Creates or patches the Environment of a preview owned by `user` (403 when it is someone else's). */
+    async create(user: string, body: unknown): Promise<PreviewResourceView> {
+        const input = parseInput(CreatePreviewInput, body);
+        const name = previewEnvironmentName(input.pr);
+        const existing = await this.existing(name);
+        if (existing !== undefined) PreviewResources.check(user, existing);
+        const owners = [user, ...(input.owners ?? []).filter((o) => o.toLowerCase() !== user.toLowerCase())];
+        const ttl = input.ttl === undefined ? undefined : parseDurationInput(input.ttl, "ttl");
+        const applied = await this.resources.applyPreview({
+            pr: input.pr, branch: input.branch, sha: input.sha, image: input.image, owners,
+            ttl: ttl === undefined ? undefined : ttl === 0 ? "0" : formatDuration(ttl), project: this.project, createdBy: "api",
+        }, "project (the server's CATALYST_CONTROL_PLANE_PROJECT)");
+        return this.view(applied);
+    }
+
+    /** Starts deleting the Environment of a preview `user` owns (404 when there is none). */
+    async destroy(user: string, name: string): Promise<PreviewResourceView> {
+        const environment = parseInput(EnvironmentName, name);
+        const existing = await this.existing(environment);
+        if (existing === undefined) throw new ApiError("not-found", `no Environment ${this.resources.namespace}/${environment}`);
+        PreviewResources.check(user, existing);
+        await this.resources.delete(environment);
+        const after = await this.resources.get(environment);
+        return after === undefined ? this.gone(environment) : this.view(after);
+    }
+
+    /** The current view of a preview (404 when there is none). */
+    async get(name: string): Promise<PreviewResourceView> {
+        const environment = parseInput(EnvironmentName, name);
+        const object = await this.existing(environment);
+        if (object === undefined) throw new ApiError("not-found", `no Environment ${this.resources.namespace}/${environment}`);
+        return this.view(object);
+    }
+
+    /** Waits until the preview is Ready (or failed, or `timeoutMs` passed), calling `progress` with each new state. */
+    async waitReady(name: string, timeoutMs: number, progress?: (view: PreviewResourceView) => void): Promise<PreviewResourceView> {
+        return this.settle(name, await this.resources.waitUntilReady(name, { timeoutMs, onProgress: progress && ((s) => progress(this.fromState(name, s))) }));
+    }
+
+    /** Waits until the preview is gone (or its destroy failed, or `timeoutMs` passed). */
+    async waitGone(name: string, timeoutMs: number, progress?: (view: PreviewResourceView) => void): Promise<PreviewResourceView> {
+        return this.settle(name, await this.resources.waitUntilGone(name, { timeoutMs, onProgress: progress && ((s) => progress(this.fromState(name, s))) }));
+    }
+
+    private gone(name: string): PreviewResourceView {
+        return { environment: name, namespace: this.resources.namespace, phase: "deleted", message: "deleted" };
+    }
+
+    private fromState(name: string, state: NonNullable<WaitResult["state"]>): PreviewResourceView {
+        return {
+            environment: name, namespace: this.resources.namespace, phase: state.phase, message: state.message,
+            generation: state.generation, observedGeneration: state.observedGeneration, url: state.url, stack: state.stack, environmentNamespace: state.namespace,
+        };
+    }
+
+    private settle(name: string, result: WaitResult): PreviewResourceView {
+        if (result.outcome === "gone") return this.gone(name);
+        const view = result.state === undefined ? { environment: name, namespace: this.resources.namespace, phase: "pending" as const, message: result.message } : this.fromState(name, result.state);
+        if (result.outcome === "timeout") throw new ApiError("busy", `${name}: ${result.message}`);
+        if (result.outcome === "failed") return { ...view, phase: "failed", message: result.message };
+        return view;
+    }
+}

@@ -1,0 +1,317 @@
+import { isDnsLabel } from "../../components/naming";
+import { API_GROUP_VERSION, Condition, EnvironmentObject, EnvironmentSpec, RESOURCE_KINDS, SPEC_ERROR_REASONS } from "./types";
+
+/**
+ * Environment resources as the front ends (CLI, HTTP API, MCP server) use them in resource mode:
+ * create or patch, delete, get, list, and wait on the status the controller writes. The front
+ * ends never run stacks in this mode; `catalyst controller` does. The API server calls go through
+ * {@link EnvironmentStore} (kube.ts implements it with the shared client of
+ * stacks/automation/cluster.ts; unit tests use a fake).
+ */
+
+/** The environment variable that switches the front ends to resource mode. */
+export const CONTROL_PLANE_ENV = "CATALYST_CONTROL_PLANE_NAMESPACE";
+/** The environment variable naming the Project of the Environments a front end creates. */
+export const CONTROL_PLANE_PROJECT_ENV = "CATALYST_CONTROL_PLANE_PROJECT";
+/** The Project when neither the flag nor {@link CONTROL_PLANE_PROJECT_ENV} names one. */
+export const DEFAULT_PROJECT = "default";
+/** Label of the Environments a front end created, with the front end's name. */
+export const CREATED_BY_LABEL = "catalyst.dev/created-by";
+
+const NAMESPACE_HELP = "must be a namespace name (a DNS-1123 label: lower case letters, digits and '-', at most 63 characters)";
+
+/** Bad input of resource mode; `field` is the flag or variable it came from. */
+export class ResourceInputError extends Error {
+    constructor(readonly field: string, message: string) {
+        super(`${field}: ${message}`);
+        this.name = "InputError";
+    }
+}
+
+/** `value` as a namespace or Project name; throws naming `field`. */
+export function parseResourceName(value: string, field: string): string {
+    const name = value.trim();
+    if (!isDnsLabel(name)) throw new ResourceInputError(field, `${NAMESPACE_HELP}, got ${JSON.stringify(value)}`);
+    return name;
+}
+
+/**
+ * The control-plane namespace: `flag` when given, else {@link CONTROL_PLANE_ENV}; undefined means
+ * direct mode. A set but empty or malformed variable is an error, not direct mode: a typo must
+ * not silently run stacks on this machine.
+ */
+export function controlPlaneNamespace(flag: string | undefined, env: NodeJS.ProcessEnv, flagName = "--control-plane"): string | undefined {
+    if (flag !== undefined) return parseResourceName(flag, flagName);
+    const text = env[CONTROL_PLANE_ENV];
+    if (text === undefined) return undefined;
+    return parseResourceName(text, CONTROL_PLANE_ENV);
+}
+
+/** The Project of new Environments: `flag`, else {@link CONTROL_PLANE_PROJECT_ENV}, else `default`. */
+export function controlPlaneProject(flag: string | undefined, env: NodeJS.ProcessEnv, flagName = "--project"): string {
+    if (flag !== undefined) return parseResourceName(flag, flagName);
+    const text = env[CONTROL_PLANE_PROJECT_ENV];
+    return text === undefined ? DEFAULT_PROJECT : parseResourceName(text, CONTROL_PLANE_PROJECT_ENV);
+}
+
+/** The Environment of pull request `pr`: named like its stack, `pr-<n>`. */
+export function previewEnvironmentName(pr: number): string {
+    return `pr-${pr}`;
+}
+
+/** A failed API server call; `status` is its HTTP status, undefined when it did not answer. */
+export class ResourceError extends Error {
+    constructor(readonly status: number | undefined, message: string) {
+        super(message);
+        this.name = "ResourceError";
+    }
+}
+
+/** The API server calls the client makes. Implementations throw {@link ResourceError}. */
+export interface EnvironmentStore {
+    get(namespace: string, name: string): Promise<EnvironmentObject | undefined>;
+    list(namespace: string): Promise<EnvironmentObject[]>;
+    /** ResourceError 409 when it exists already. */
+    create(namespace: string, object: EnvironmentObject): Promise<EnvironmentObject>;
+    /** A JSON merge patch (RFC 7386): null removes a field. */
+    patch(namespace: string, name: string, patch: Record<string, unknown>): Promise<EnvironmentObject>;
+    /** False when it did not exist. */
+    delete(namespace: string, name: string): Promise<boolean>;
+    projectExists(namespace: string, name: string): Promise<boolean>;
+}
+
+/** The spec fields a front end sets; those it leaves out are removed on a patch (as direct mode falls back to the template). */
+export const MANAGED_SPEC_FIELDS = ["branch", "sha", "image", "ttl", "owners"] as const;
+
+/** What a front end asks for a preview. */
+export interface PreviewRequest {
+    pr: number;
+    branch: string;
+    sha?: string;
+    image?: string;
+    /** A duration as the CRD takes it (`72h`). */
+    ttl?: string;
+    owners?: string[];
+    project: string;
+    /** Who created it (`cli`, `api`, `mcp`): the {@link CREATED_BY_LABEL} label. */
+    createdBy: string;
+}
+
+/** Where an Environment stands at its current generation, read from its status. */
+export type EnvironmentPhase = "ready" | "failed" | "progressing" | "pending" | "deleting";
+
+/** The phase of an Environment with the message that explains it. */
+export interface EnvironmentState {
+    name: string;
+    phase: EnvironmentPhase;
+    message: string;
+    generation: number;
+    observedGeneration?: number;
+    url?: string;
+    stack?: string;
+    namespace?: string;
+    /** Failed operations in a row (the controller's count). */
+    failures: number;
+}
+
+function at(conditions: readonly Condition[] | undefined, type: string, generation: number): Condition | undefined {
+    return conditions?.find((c) => c.type === type && c.observedGeneration === generation);
+}
+
+/**
+ * The state of `environment` from its conditions at its current generation (conditions of an
+ * older generation say nothing about this one): `ready` (Ready=True), `failed` (Stalled=True, or
+ * Ready=False for a spec the controller refused, which it does not retry), `deleting`,
+ * `progressing` (the controller works or retries) or `pending` (no word from a controller yet).
+ */
+export function environmentState(environment: EnvironmentObject): EnvironmentState {
+    const generation = environment.metadata.generation ?? 1;
+    const status = environment.status ?? {};
+    const conditions = status.conditions;
+    const base = {
+        name: environment.metadata.name, generation, observedGeneration: status.observedGeneration,
+        url: status.url, stack: status.stack, namespace: status.namespace, failures: status.failures ?? 0,
+    };
+    const progressing = conditions?.find((c) => c.type === "Progressing" && c.status === "True");
+    if (environment.metadata.deletionTimestamp !== undefined) {
+        const ready = conditions?.find((c) => c.type === "Ready");
+        const message = progressing?.message || (ready?.reason === "DestroyFailed" ? `destroy failed: ${ready.message}` : "waiting for the controller to destroy the stack");
+        return { ...base, phase: "deleting", message };
+    }
+    const ready = at(conditions, "Ready", generation);
+    const stalled = at(conditions, "Stalled", generation);
+    if (ready?.status === "True" && status.observedGeneration === generation) return { ...base, phase: "ready", message: ready.message };
+    if (stalled?.status === "True") return { ...base, phase: "failed", message: `Stalled: ${stalled.message}` };
+    if (ready?.status === "False" && (SPEC_ERROR_REASONS as readonly string[]).includes(ready.reason)) return { ...base, phase: "failed", message: ready.message };
+    const current = at(conditions, "Progressing", generation);
+    if (current !== undefined || ready !== undefined) {
+        const parts = [ready?.status === "False" ? `${ready.reason}: ${ready.message}` : undefined, current?.message].filter((p) => p !== undefined && p !== "");
+        return { ...base, phase: "progressing", message: parts.length === 0 ? "the controller is working on it" : parts.join("; ") };
+    }
+    return { ...base, phase: "pending", message: `waiting for a controller to pick up generation ${generation}` };
+}
+
+/** How a wait ended. */
+export type WaitOutcome = "ready" | "failed" | "timeout" | "gone";
+
+/** The end of a wait, with the last state seen (undefined once the Environment is gone). */
+export interface WaitResult {
+    outcome: WaitOutcome;
+    state?: EnvironmentState;
+    message: string;
+}
+
+/** Options of a wait. */
+export interface WaitOptions {
+    timeoutMs: number;
+    /** Between two reads (default 1 s). */
+    intervalMs?: number;
+    /** Called with each new state (phase or message changed). */
+    onProgress?: (state: EnvironmentState) => void;
+    signal?: AbortSignal;
+}
+
+const DEFAULT_INTERVAL_MS = 1_000;
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+        }
+        signal?.addEventListener("abort", done, { once: true });
+    });
+}
+
+/** The clock of the waits; tests pass their own. */
+export interface WaitClock {
+    now?: () => number;
+    /** Between two reads when the caller gives no interval (default 1 s). */
+    intervalMs?: number;
+}
+
+/** Environment resources of one control-plane namespace. */
+export class EnvironmentResources {
+    private readonly now: () => number;
+
+    constructor(private readonly store: EnvironmentStore, readonly namespace: string, private readonly clock: WaitClock = {}) {
+        this.now = clock.now ?? Date.now;
+    }
+
+    get(name: string): Promise<EnvironmentObject | undefined> {
+        return this.store.get(this.namespace, name);
+    }
+
+    /** The Environments of the namespace, optionally of one type, by name. */
+    async list(type?: EnvironmentSpec["type"]): Promise<EnvironmentObject[]> {
+        const all = await this.store.list(this.namespace);
+        return all.filter((e) => type === undefined || e.spec.type === type).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    }
+
+    /**
+     * Creates the Environment of a preview, or patches its spec when it exists (a changed spec is
+     * a new generation; an unchanged one is not). Refuses a Project that does not exist, before
+     * anything is written, naming `projectField`.
+     */
+    async applyPreview(request: PreviewRequest, projectField = "--project"): Promise<EnvironmentObject> {
+        if (!(await this.store.projectExists(this.namespace, request.project))) {
+            throw new ResourceInputError(projectField, `project "${request.project}" does not exist in namespace ${this.namespace}; create it first (docs/controller.md)`);
+        }
+        const name = previewEnvironmentName(request.pr);
+        const wanted: Partial<Record<(typeof MANAGED_SPEC_FIELDS)[number], unknown>> = {
+            branch: request.branch, sha: request.sha, image: request.image, ttl: request.ttl, owners: request.owners,
+        };
+        const existing = await this.store.get(this.namespace, name);
+        if (existing === undefined) {
+            const spec: Record<string, unknown> = { project: request.project, type: "preview", pullRequest: request.pr };
+            for (const [key, value] of Object.entries(wanted)) if (value !== undefined) spec[key] = value;
+            try {
+                return await this.store.create(this.namespace, {
+                    apiVersion: API_GROUP_VERSION, kind: RESOURCE_KINDS.environment.kind,
+                    metadata: { name, namespace: this.namespace, labels: { [CREATED_BY_LABEL]: request.createdBy } },
+                    spec: spec as EnvironmentSpec,
+                });
+            } catch (err) {
+                // Created by someone else meanwhile: patch it like any existing one.
+                if (!(err instanceof ResourceError && err.status === 409)) throw err;
+            }
+        } else if (existing.metadata.deletionTimestamp !== undefined) {
+            throw new ResourceError(409, `Environment ${this.namespace}/${name} is being deleted; wait for \`catalyst preview down\` to finish, then try again`);
+        }
+        const spec: Record<string, unknown> = { project: request.project, type: "preview", pullRequest: request.pr };
+        for (const [key, value] of Object.entries(wanted)) spec[key] = value ?? null;
+        return this.store.patch(this.namespace, name, { spec });
+    }
+
+    /** Starts deleting an Environment (the controller destroys its stack first); false when it did not exist. */
+    delete(name: string): Promise<boolean> {
+        return this.store.delete(this.namespace, name);
+    }
+
+    /** Waits until `name` is Ready at its current generation, has failed, is gone, or the time is up. */
+    async waitUntilReady(name: string, options: WaitOptions): Promise<WaitResult> {
+        return this.poll(name, options, (state) => {
+            if (state === undefined) return { outcome: "gone", message: `Environment ${this.namespace}/${name} was deleted` };
+            if (state.phase === "ready") return { outcome: "ready", state, message: state.message };
+            if (state.phase === "failed") return { outcome: "failed", state, message: state.message };
+            if (state.phase === "deleting") return { outcome: "failed", state, message: `Environment ${this.namespace}/${name} is being deleted` };
+            return undefined;
+        });
+    }
+
+    /**
+     * Waits until `name` is gone (the controller destroyed its stack and removed its finalizer). A
+     * destroy that fails after the wait began ends it as `failed`; the controller keeps retrying.
+     */
+    async waitUntilGone(name: string, options: WaitOptions): Promise<WaitResult> {
+        let failuresAtStart: number | undefined;
+        return this.poll(name, options, (state, environment) => {
+            if (state === undefined) return { outcome: "gone", message: `Environment ${this.namespace}/${name} deleted` };
+            failuresAtStart ??= state.failures;
+            const ready = environment?.status?.conditions?.find((c) => c.type === "Ready");
+            if (state.phase === "deleting" && ready?.reason === "DestroyFailed" && state.failures > failuresAtStart) {
+                return { outcome: "failed", state, message: `destroy failed: ${ready.message} (the controller retries; the Environment stays until a destroy succeeds)` };
+            }
+            return undefined;
+        });
+    }
+
+    private async poll(
+        name: string,
+        options: WaitOptions,
+        done: (state: EnvironmentState | undefined, environment: EnvironmentObject | undefined) => WaitResult | undefined,
+    ): Promise<WaitResult> {
+        const deadline = this.now() + options.timeoutMs;
+        let last: EnvironmentState | undefined;
+        let lastError: string | undefined;
+        for (;;) {
+            let environment: EnvironmentObject | undefined;
+            let read = true;
+            try {
+                environment = await this.store.get(this.namespace, name);
+                lastError = undefined;
+            } catch (err) {
+                // An API server that does not answer for a moment is waited out, not a failure.
+                if (!(err instanceof ResourceError) || (err.status !== undefined && err.status < 500)) throw err;
+                lastError = err.message;
+                read = false;
+            }
+            if (read) {
+                const state = environment === undefined ? undefined : environmentState(environment);
+                if (state !== undefined && (last === undefined || last.phase !== state.phase || last.message !== state.message)) options.onProgress?.(state);
+                if (state !== undefined) last = state;
+                const result = done(state, environment);
+                if (result !== undefined) return result;
+            }
+            if (options.signal?.aborted) return { outcome: "timeout", state: last, message: `interrupted; last status: ${last?.message ?? lastError ?? "none"}` };
+            const left = deadline - this.now();
+            if (left <= 0) {
+                const seconds = Math.round(options.timeoutMs / 1000);
+                return { outcome: "timeout", state: last, message: `not done after ${seconds} s; last status: ${lastError ?? last?.message ?? "none"}` };
+            }
+            await pause(Math.min(options.intervalMs ?? this.clock.intervalMs ?? DEFAULT_INTERVAL_MS, left), options.signal);
+        }
+    }
+}

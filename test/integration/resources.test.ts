@@ -1,0 +1,174 @@
+import { ChildProcess, spawn } from "child_process";
+import { randomInt } from "crypto";
+import * as path from "path";
+import { ensurePlatform, kubectl, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+import { apply, environments, isReady, Replica, startReplica, stopReplica, waitFor } from "./controller-helpers";
+
+/*
+ * The front ends in resource mode end to end: `catalyst preview up|list|down` with
+ * CATALYST_CONTROL_PLANE_NAMESPACE write and read Environment resources on the local API server
+ * and wait on their status, and so does `catalyst serve` (restarted in the middle: it keeps
+ * nothing), while one `catalyst controller` process (no container runs on the local cluster)
+ * runs the stacks. The controller uses the test run's file backend, where the
+ * shared platform stack already is: one machine, so no PostgreSQL is needed here
+ * (controller.test.ts covers the shared PostgreSQL backend).
+ */
+jest.setTimeout(10 * 60_000);
+
+const NS = "catalyst-system";
+const run = randomInt(100, 999);
+const pr = 9_200_000 + run * 10;
+const name = `pr-${pr}`;
+const project = `cli-${run}`;
+const label = `catalyst-test-run=${run}`;
+let replica: Replica | undefined;
+
+/** `catalyst <args>` as a process (asynchronous: the controller's output must keep flowing meanwhile). */
+function catalyst(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(repoRoot, "bin", "catalyst.js"), ...args], {
+            cwd: repoRoot, env: { ...process.env, CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, ...env }, stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once("error", reject);
+        child.once("close", (code) => resolve({ code, stdout, stderr }));
+    });
+}
+
+const TOKEN = "0123456789abcdef-alice";
+
+/** `catalyst serve` in resource mode on any free port; resolves with its base URL once it listens. */
+function serve(): Promise<{ child: ChildProcess; base: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(repoRoot, "bin", "catalyst.js"), "serve", "--port", "0"], {
+            cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"],
+            env: { ...process.env, CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, CATALYST_CONTROL_PLANE_PROJECT: project, CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice" }) },
+        });
+        let log = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+            log += chunk.toString();
+            const listening = /listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(log);
+            if (listening) resolve({ child, base: listening[1] });
+        });
+        child.once("exit", (code) => reject(new Error(`catalyst serve exited ${code}: ${log}`)));
+    });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+}
+
+function namespaceExists(namespace: string): boolean {
+    return kubectl(["get", "namespace", namespace, "--ignore-not-found", "-o", "name"]).trim() !== "";
+}
+
+beforeAll(async () => {
+    requireTestEnvironment();
+    await ensurePlatform();
+    for (const name of [project, `${project}-b`]) {
+        apply({
+            apiVersion: "catalyst.dev/v1alpha1", kind: "Project",
+            metadata: { name, namespace: NS, labels: { "catalyst-test-run": String(run) } },
+            // Minimal previews (no database, no Redis) keep the file within its time.
+            spec: { services: { postgres: false, redis: false } },
+        });
+    }
+    replica = startReplica(`cli-${run}`, {
+        CATALYST_WORK_ROOT: path.join(repoRoot, ".catalyst", `test-resources-${run}`),
+        CATALYST_AUDIT_LOG: path.join(repoRoot, ".catalyst", "test-results", `resources-audit-${run}.log`),
+        CATALYST_PLATFORM_STACK: PLATFORM_STACK,
+    }, ["--namespace", NS, "--concurrency", "1", "--lease-duration", "10s", "--backoff", "2s", "--resync", "30s"]);
+});
+
+afterAll(async () => {
+    // Whatever happened above, leave no Environment behind (its finalizer would hold catalyst-system).
+    try {
+        for (const left of [name, `pr-${pr + 2}`].filter((n) => environments(NS).has(n))) {
+            kubectl(["delete", "environments.catalyst.dev", "-n", NS, left, "--wait=false"]);
+            await waitFor(`${left} to be gone`, () => (environments(NS).has(left) ? undefined : true), 5 * 60_000, 2000);
+        }
+    } finally {
+        if (replica !== undefined) await stopReplica(replica);
+        kubectl(["delete", "projects.catalyst.dev", "-n", NS, "-l", label, "--ignore-not-found"]);
+    }
+});
+
+describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)", () => {
+    const image = "nginxinc/nginx-unprivileged:1.27.4-alpine";
+    const url = `https://${name}.preview.catalyst.localhost`;
+
+    it("up writes the Environment and waits until the controller made it Ready, printing progress and the URL", async () => {
+        const up = await catalyst(["preview", "up", "--pr", String(pr), "--branch", "feat/resources", "--image", image, "--owners", "alice", "--project", project, "--timeout", "5m"]);
+        expect([up.code, up.stdout]).toEqual([0, `${name}: ready at ${url}\n`]);
+        expect(up.stderr).toContain(`${name}: Environment ${NS}/${name} at generation 1; waiting for the controller`);
+        expect(up.stderr).toMatch(new RegExp(`${name}: progressing: running up on stack ${name}`));
+        const env = environments(NS).get(name);
+        expect(isReady(env)).toBe(true);
+        expect(env?.status).toMatchObject({ url, namespace: `env-${name}`, stack: name });
+        expect(env?.status?.observedGeneration).toBe(1);
+        expect(kubectl(["get", "deployment", "app", "-n", `env-${name}`, "-o", "jsonpath={.spec.template.spec.containers[0].image}"])).toBe(image);
+    });
+
+    it("list shows it with its status and URL", async () => {
+        const list = await catalyst(["preview", "list"]);
+        expect(list.code).toBe(0);
+        expect(list.stdout.split("\n").find((line) => line.startsWith(`${name} `))).toMatch(new RegExp(`^${name} +${pr} +feat/resources +alice +ready +${url.replace(/\./g, "\\.")}$`));
+        const json = JSON.parse((await catalyst(["preview", "list", "--json"])).stdout) as { previews: { environment: string; status: string; url?: string }[] };
+        expect(json.previews.find((p) => p.environment === name)).toMatchObject({ status: "ready", url });
+    });
+
+    it("refusals name the field and change nothing: a missing Project (checked first), an immutable field (the API server's CEL rule)", async () => {
+        const missing = await catalyst(["preview", "up", "--pr", String(pr + 1), "--branch", "b", "--project", `nope-${run}`]);
+        expect([missing.code, missing.stderr.trim()]).toEqual([2, `catalyst preview up: --project: project "nope-${run}" does not exist in namespace ${NS}; create it first (docs/controller.md)`]);
+        expect(environments(NS).has(`pr-${pr + 1}`)).toBe(false);
+        const moved = await catalyst(["preview", "up", "--pr", String(pr), "--branch", "feat/resources", "--image", image, "--owners", "alice", "--project", `${project}-b`]);
+        expect(moved.code).toBe(2);
+        expect(moved.stderr).toMatch(/catalyst preview up: patch Environment catalyst-system\/pr-[0-9]+: .*spec\.project: .*is immutable/);
+        expect(environments(NS).get(name)?.metadata.generation).toBe(1);
+    });
+
+    it("down deletes it and waits until the controller destroyed the stack: namespace and Environment gone", async () => {
+        const down = await catalyst(["preview", "down", "--pr", String(pr), "--timeout", "5m"]);
+        expect([down.code, down.stdout]).toEqual([0, `${name}: deleted\n`]);
+        expect(down.stderr).toContain(`${name}: deleting Environment ${NS}/${name}; waiting for the controller to destroy its stack`);
+        expect(environments(NS).has(name)).toBe(false);
+        expect(namespaceExists(`env-${name}`)).toBe(false);
+    });
+});
+
+describe("catalyst serve in resource mode", () => {
+    it("POST /previews writes the Environment; a restarted server reports it Ready (nothing was kept in the first); DELETE removes it", async () => {
+        const apiName = `pr-${pr + 2}`;
+        const call = (base: string, method: string, route: string, body?: unknown) =>
+            fetch(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } });
+        const first = await serve();
+        let second: { child: ChildProcess; base: string } | undefined;
+        try {
+            const created = await call(first.base, "POST", "/previews", { pr: pr + 2, branch: "feat/api", image: "nginxinc/nginx-unprivileged:1.27.4-alpine" });
+            expect(created.status).toBe(202);
+            expect(created.headers.get("location")).toBe(`/previews/${apiName}`);
+            expect(environments(NS).get(apiName)?.metadata.generation).toBe(1);
+            await stop(first.child);
+
+            second = await serve();
+            const base = second.base;
+            const ready = await waitFor(`${apiName} ready through the API`, async () => {
+                const view = (await (await call(base, "GET", `/previews/${apiName}`)).json()) as { phase: string; url?: string; owners?: string[] };
+                return view.phase === "ready" ? view : undefined;
+            }, 5 * 60_000, 1000);
+            expect(ready).toMatchObject({ url: `https://${apiName}.preview.catalyst.localhost`, owners: ["alice"] });
+            expect((await call(base, "DELETE", `/environments/${apiName}`)).status).toBe(202);
+            await waitFor(`${apiName} gone through the API`, async () => ((await call(base, "GET", `/previews/${apiName}`)).status === 404 ? true : undefined), 5 * 60_000, 1000);
+            expect(namespaceExists(`env-${apiName}`)).toBe(false);
+        } finally {
+            await stop(first.child);
+            if (second !== undefined) await stop(second.child);
+        }
+    });
+});
