@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerClusterRules, controllerNamespaceRules } from "./controlPlaneRbac";
 import { createNamespace } from "./namespace";
-import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./workload";
+import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext, spreadOverNodes } from "./workload";
 
 /**
  * The control plane in the cluster: the Project and Environment CRDs, and `catalyst controller`
@@ -118,15 +118,7 @@ export class ControlPlane extends pulumi.ComponentResource {
                         serviceAccountName: account.metadata.name,
                         automountServiceAccountToken: true,
                         securityContext: restrictedPodSecurityContext(CONTROL_PLANE_UID),
-                        affinity: {
-                            // Preferred, not required: a one-node cluster still runs every replica.
-                            podAntiAffinity: {
-                                preferredDuringSchedulingIgnoredDuringExecution: [{
-                                    weight: 100,
-                                    podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
-                                }],
-                            },
-                        },
+                        affinity: spreadOverNodes(selector),
                         containers: [{
                             name: "controller",
                             image: args.image,

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CONTROL_PLANE_UID } from "./controlPlane";
 import { apiNamespaceRules } from "./controlPlaneRbac";
-import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./workload";
+import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext, spreadOverNodes } from "./workload";
 
 /**
  * The HTTP API (`catalyst serve`) in the control plane's namespace, in resource mode: it writes
@@ -11,8 +12,8 @@ import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecu
  * from a Secret the operator creates (`tokensSecret`, key `tokens.json`), never from this stack.
  */
 
-/** The UID the control-plane image runs as (the Dockerfile's `USER`). */
-const API_UID = 10001;
+/** The UID of the control-plane image, which the API shares with the controller. */
+const API_UID = CONTROL_PLANE_UID;
 /** Port `catalyst serve` listens on inside the pod. */
 export const CONTROL_PLANE_API_PORT = 8080;
 /** Where the token table is mounted. */
@@ -77,14 +78,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
                         serviceAccountName: account.metadata.name,
                         automountServiceAccountToken: true,
                         securityContext: restrictedPodSecurityContext(API_UID),
-                        affinity: {
-                            podAntiAffinity: {
-                                preferredDuringSchedulingIgnoredDuringExecution: [{
-                                    weight: 100,
-                                    podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
-                                }],
-                            },
-                        },
+                        affinity: spreadOverNodes(selector),
                         containers: [{
                             name: "api",
                             image: args.image,

@@ -56,3 +56,18 @@ export function restrictedContainerSecurityContext(): k8s.types.input.core.v1.Se
         seccompProfile: { type: "RuntimeDefault" },
     };
 }
+
+/**
+ * Replicas spread over nodes, preferred rather than required: a one-node cluster still runs every
+ * replica, a larger one loses only one replica with a node.
+ */
+export function spreadOverNodes(matchLabels: Record<string, string>): k8s.types.input.core.v1.Affinity {
+    return {
+        podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [{
+                weight: 100,
+                podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels } },
+            }],
+        },
+    };
+}
