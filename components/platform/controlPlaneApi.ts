@@ -83,7 +83,7 @@ function oidcEnv(oidc: ControlPlaneApiOidc, namespace: pulumi.Input<string>, git
         { name: "CATALYST_OIDC_TOKEN_TTL", value: oidc.tokenTtl },
         { name: "CATALYST_OIDC_SESSION_TTL", value: oidc.sessionTtl },
         { name: "CATALYST_OIDC_KEY_ROTATION", value: oidc.keyRotation },
-        { name: "CATALYST_OIDC_KEYS_SECRET", value: pulumi.interpolate`${namespace}/${oidc.keysSecret}` },
+        { name: "CATALYST_OIDC_KEYS_SECRET_REF", value: pulumi.interpolate`${namespace}/${oidc.keysSecret}` },
         { name: "CATALYST_OIDC_GITHUB_CLIENT_ID", value: oidc.github.clientId },
         { name: "CATALYST_OIDC_GITHUB_ORG", value: oidc.github.org },
         ...optional("CATALYST_OIDC_GITHUB_URL", oidc.github.url),

@@ -6,6 +6,8 @@ import type * as PlatformModule from "../../../stacks/platform";
 import { ConfigError } from "../../../stacks/config/validate";
 import { parsePlatformConfig, readPlatformConfig } from "../../../stacks/config/platform";
 import { apiNamespaceRules } from "../../../components/platform/controlPlaneRbac";
+import { noSecretEnvValues } from "../../../policy/secrets";
+import { T, violations } from "../policy/harness";
 import { BASE_PLATFORM_CONFIG, installMocks, MockRecorder, Recorded, settle } from "./mocks";
 
 /**
@@ -147,13 +149,18 @@ describe("platformProgram with catalyst:oidc enabled", () => {
             CATALYST_OIDC_TOKEN_TTL: "10m",
             CATALYST_OIDC_SESSION_TTL: "12h",
             CATALYST_OIDC_KEY_ROTATION: "24h",
-            CATALYST_OIDC_KEYS_SECRET: "catalyst-system/catalyst-oidc-keys",
+            CATALYST_OIDC_KEYS_SECRET_REF: "catalyst-system/catalyst-oidc-keys",
             CATALYST_OIDC_GITHUB_CLIENT_ID: github.clientId,
             CATALYST_OIDC_GITHUB_ORG: "acme",
             CATALYST_OIDC_GITHUB_URL: "https://github.acme.dev",
             CATALYST_OIDC_GITHUB_API_URL: "https://github.acme.dev/api/v3",
             CATALYST_OIDC_GITHUB_CLIENT_SECRET: { secretKeyRef: { name: "catalyst-oidc-github", key: "clientSecret" } },
         });
+    });
+
+    it("passes the policy pack's no-secret-env-values (durations and the keys Secret's reference are settings)", async () => {
+        const deployment = named("kubernetes:apps/v1:Deployment", "catalyst-api").inputs;
+        expect(await violations(noSecretEnvValues, T.deployment, deployment)).toEqual([]);
     });
 
     it("lets the API get and update exactly the signing-keys Secret, by name, and no other Secret", () => {
