@@ -17,8 +17,8 @@ const SECRET_WHOLE_WORDS = ["KEY", "PWD", "PASS"];
 /** A last word that makes the value a reference, not the secret itself (`PASSWORD_FILE`). */
 const REFERENCE_SUFFIXES = ["FILE", "PATH", "DIR", "NAME", "REF", "ID"];
 
-/** Values that are settings, not credentials: booleans, numbers and nothing at all. */
-const SETTING_VALUE = /^\s*(true|false|yes|no|on|off|[0-9]+(\.[0-9]+)?)?\s*$/i;
+/** Values that are settings, not credentials: booleans, numbers, durations (`15m`, `1h30m`) and nothing at all. */
+const SETTING_VALUE = /^\s*(true|false|yes|no|on|off|[0-9]+(\.[0-9]+)?|([0-9]{1,6}(ms|s|m|h|d|w))+)?\s*$/i;
 
 /** True when a literal value could be a credential (not empty, a boolean or a number). */
 export function couldBeSecretValue(value: unknown): value is string {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { assertChartsReachable, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART } from "../components/platform/charts";
 import { AdmissionPolicies } from "../components/platform/admissionPolicies";
 import { ControlPlane } from "../components/platform/controlPlane";
-import { CONTROL_PLANE_API_PORT, ControlPlaneApi } from "../components/platform/controlPlaneApi";
+import { CONTROL_PLANE_API_PORT, ControlPlaneApi, ControlPlaneApiOidc } from "../components/platform/controlPlaneApi";
 import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
@@ -13,6 +13,8 @@ import { PostgresOperator } from "../components/platform/postgresOperator";
 import { REGISTRY_PORT, registryHost } from "../components/platform/registryConfig";
 import { SharedPostgres } from "../components/platform/sharedPostgres";
 import { CONFIG_NAMESPACE, PlatformConfig, readPlatformConfig } from "./config/platform";
+import { OIDC_GITHUB_SECRET_KEY } from "./config/platform-oidc";
+import { ISSUER_PATH } from "./oidc/settings";
 import { PlatformOutputs } from "./contract";
 import { customResourceDefinitions } from "./resources/crd";
 import { API_GROUP } from "./resources/types";
@@ -41,6 +43,35 @@ const OPERATOR_WEBHOOK_PORT = 9443;
 /** The HTTP API's public host: `controlPlane.api.host`, else `catalyst.<domain>`. */
 export function controlPlaneApiHost(config: PlatformConfig): string {
     return config.controlPlane.api.host ?? `catalyst.${config.domain}`;
+}
+
+/** The OpenID provider's issuer: `oidc.issuer`, else `https://<API host>/oidc`. */
+export function oidcIssuer(config: PlatformConfig): string {
+    return config.oidc.issuer ?? `https://${controlPlaneApiHost(config)}${ISSUER_PATH}`;
+}
+
+/**
+ * The provider the in-cluster API hosts, when `catalyst:oidc.enabled`; parsePlatformConfig has
+ * made sure that the GitHub app's id, organization and client secret are set.
+ */
+function apiOidc(config: PlatformConfig, secrets: pulumi.Config): ControlPlaneApiOidc | undefined {
+    const oidc = config.oidc;
+    if (!oidc.enabled) return undefined;
+    return {
+        issuer: oidcIssuer(config),
+        clientId: oidc.clientId,
+        tokenTtl: oidc.tokenTtl,
+        sessionTtl: oidc.sessionTtl,
+        keyRotation: oidc.keyRotation,
+        keysSecret: oidc.keysSecret,
+        github: {
+            clientId: oidc.github.clientId ?? "",
+            org: oidc.github.org ?? "",
+            url: oidc.github.url,
+            apiUrl: oidc.github.apiUrl,
+            clientSecret: secrets.requireSecret(OIDC_GITHUB_SECRET_KEY),
+        },
+    };
 }
 
 /** Every platform namespace with exactly the flows it needs (docs/security.md lists them with their reasons). */
@@ -260,6 +291,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
                 requests: api.requests,
                 limits: api.limits,
                 labels,
+                oidc: apiOidc(config, secrets),
             }, { dependsOn: [controlPlane] });
         }
     }

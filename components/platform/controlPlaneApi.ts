@@ -10,6 +10,9 @@ import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecu
  * so any number of replicas serve the same state and a restart loses no operation. A Service and
  * an Ingress on the platform's ingress class make it reachable at `api.host`. Callers' tokens come
  * from a Secret the operator creates (`tokensSecret`, key `tokens.json`), never from this stack.
+ * With `oidc`, the same process is Catalyst's OpenID provider at `/oidc` (stacks/oidc), signing
+ * people in through a GitHub OAuth app whose client secret this component keeps in a Secret of
+ * its own, and keeping its signing keys in another Secret it creates empty and the API fills.
  */
 
 /** The UID of the control-plane image, which the API shares with the controller. */
@@ -20,6 +23,31 @@ export const CONTROL_PLANE_API_PORT = 8080;
 const TOKENS_DIR = "/etc/catalyst/api";
 /** The key of the tokens Secret that holds the table. */
 export const API_TOKENS_KEY = "tokens.json";
+/** The Secret with the GitHub OAuth app's client secret, and its key. */
+export const OIDC_GITHUB_SECRET_NAME = "catalyst-oidc-github";
+export const OIDC_GITHUB_SECRET_DATA_KEY = "clientSecret";
+
+/** The OpenID provider of {@link ControlPlaneApiArgs.oidc}: what `catalyst serve` reads as CATALYST_OIDC_*. */
+export interface ControlPlaneApiOidc {
+    /** The issuer URL (https, ending in /oidc). */
+    issuer: string;
+    /** The client the cluster trusts. */
+    clientId: string;
+    /** Durations as the server reads them (`15m`, `12h`). */
+    tokenTtl: string;
+    sessionTtl: string;
+    keyRotation: string;
+    /** Name of the signing-keys Secret in the API's namespace. */
+    keysSecret: string;
+    github: {
+        clientId: string;
+        org: string;
+        url?: string;
+        apiUrl?: string;
+        /** The OAuth app's client secret: a Pulumi secret, only ever written into a Secret. */
+        clientSecret: pulumi.Output<string>;
+    };
+}
 
 /** Arguments of {@link ControlPlaneApi}. */
 export interface ControlPlaneApiArgs {
@@ -43,6 +71,26 @@ export interface ControlPlaneApiArgs {
     limits: ResourceRequests;
     /** Labels of every object. */
     labels: Record<string, string>;
+    /** Host the OpenID provider too. */
+    oidc?: ControlPlaneApiOidc;
+}
+
+/** The CATALYST_OIDC_* environment of the API container; the client secret by reference only. */
+function oidcEnv(oidc: ControlPlaneApiOidc, namespace: pulumi.Input<string>, githubSecret: pulumi.Input<string>): k8s.types.input.core.v1.EnvVar[] {
+    const optional = (name: string, value: string | undefined) => (value === undefined ? [] : [{ name, value }]);
+    return [
+        { name: "CATALYST_OIDC_ISSUER", value: oidc.issuer },
+        { name: "CATALYST_OIDC_CLIENT_ID", value: oidc.clientId },
+        { name: "CATALYST_OIDC_TOKEN_TTL", value: oidc.tokenTtl },
+        { name: "CATALYST_OIDC_SESSION_TTL", value: oidc.sessionTtl },
+        { name: "CATALYST_OIDC_KEY_ROTATION", value: oidc.keyRotation },
+        { name: "CATALYST_OIDC_KEYS_SECRET_REF", value: pulumi.interpolate`${namespace}/${oidc.keysSecret}` },
+        { name: "CATALYST_OIDC_GITHUB_CLIENT_ID", value: oidc.github.clientId },
+        { name: "CATALYST_OIDC_GITHUB_ORG", value: oidc.github.org },
+        ...optional("CATALYST_OIDC_GITHUB_URL", oidc.github.url),
+        ...optional("CATALYST_OIDC_GITHUB_API_URL", oidc.github.apiUrl),
+        { name: "CATALYST_OIDC_GITHUB_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: githubSecret, key: OIDC_GITHUB_SECRET_DATA_KEY } } },
+    ];
 }
 
 /** ServiceAccount, Role, Deployment, PodDisruptionBudget, Service and Ingress of the HTTP API. */
@@ -60,12 +108,31 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
         const metadata = { name: "catalyst-api", namespace: args.namespace, labels };
 
         const account = new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: false }, parent);
-        const role = new k8s.rbac.v1.Role(name, { metadata, rules: apiNamespaceRules(args.group) }, parent);
+        const role = new k8s.rbac.v1.Role(name, { metadata, rules: apiNamespaceRules(args.group, args.oidc?.keysSecret) }, parent);
         new k8s.rbac.v1.RoleBinding(name, {
             metadata,
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
         }, parent);
+
+        let oidc: k8s.types.input.core.v1.EnvVar[] = [];
+        const oidcSecrets: pulumi.Resource[] = [];
+        if (args.oidc !== undefined) {
+            const github = new k8s.core.v1.Secret(`${name}-oidc-github`, {
+                metadata: { name: OIDC_GITHUB_SECRET_NAME, namespace: args.namespace, labels },
+                type: "Opaque",
+                stringData: { [OIDC_GITHUB_SECRET_DATA_KEY]: pulumi.secret(args.oidc.github.clientSecret) },
+            }, parent);
+            // Created empty so that the API's Role can name it (a resourceName cannot limit
+            // `create`); the provider writes `keys.json` into it and rotates the keys there, so
+            // this stack never owns, diffs or resets the data.
+            const keys = new k8s.core.v1.Secret(`${name}-oidc-keys`, {
+                metadata: { name: args.oidc.keysSecret, namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/component": "oidc-signing-keys" } },
+                type: "Opaque",
+            }, { ...parent, ignoreChanges: ["data", "stringData"] });
+            oidcSecrets.push(github, keys);
+            oidc = oidcEnv(args.oidc, args.namespace, github.metadata.name);
+        }
 
         new k8s.apps.v1.Deployment(name, {
             metadata,
@@ -86,6 +153,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
                             env: [
                                 { name: "CATALYST_CONTROL_PLANE_NAMESPACE", value: args.namespace },
                                 { name: "CATALYST_API_TOKENS_FILE", value: `${TOKENS_DIR}/${API_TOKENS_KEY}` },
+                                ...oidc,
                             ],
                             ports: [{ name: "http", containerPort: CONTROL_PLANE_API_PORT }],
                             readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 10 },
@@ -103,7 +171,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, parent);
+        }, { ...parent, dependsOn: oidcSecrets });
         new k8s.policy.v1.PodDisruptionBudget(name, {
             metadata,
             spec: { maxUnavailable: 1, selector: { matchLabels: selector } },

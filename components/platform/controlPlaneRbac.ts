@@ -29,13 +29,17 @@ export function controllerNamespaceRules(group: string): PolicyRule[] {
 /**
  * Rules of the HTTP API's Role in the control plane's namespace: it writes Environments and reads
  * them back with their status and Events; it never touches a stack's objects, so it has no rights
- * outside this namespace and none on status (only the controller writes that).
+ * outside this namespace and none on status (only the controller writes that). With the OpenID
+ * provider (`oidcKeysSecret`), it reads and rewrites exactly the signing-keys Secret, by name: the
+ * platform creates that Secret empty, so the API needs no `create` (which a resourceName cannot
+ * limit) and can read no other Secret; its GitHub client secret arrives as an environment variable.
  */
-export function apiNamespaceRules(group: string): PolicyRule[] {
+export function apiNamespaceRules(group: string, oidcKeysSecret?: string): PolicyRule[] {
     return [
         { apiGroups: [group], resources: ["environments"], verbs: MANAGE },
         { apiGroups: [group], resources: ["projects"], verbs: READ },
         { apiGroups: [""], resources: ["events"], verbs: READ },
+        ...(oidcKeysSecret === undefined ? [] : [{ apiGroups: [""], resources: ["secrets"], resourceNames: [oidcKeysSecret], verbs: ["get", "update"] }]),
     ];
 }
 

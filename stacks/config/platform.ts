@@ -12,6 +12,7 @@ import { DEFAULT_INGRESS_LIMITS } from "../../components/platform/ingressNginx";
 import { DEFAULT_OPERATOR_LIMITS } from "../../components/platform/postgresOperator";
 import { DEFAULT_REGISTRY_GC_RESOURCES, DEFAULT_REGISTRY_LIMITS } from "../../components/platform/registryWorkload";
 import { DEFAULT_POSTGRES_CPU_LIMIT } from "../../components/platform/sharedPostgres";
+import { OIDC_GITHUB_SECRET_KEY, oidcConfigSchema, oidcProblems } from "./platform-oidc";
 
 /**
  * The platform stack's configuration: every `catalyst:` key, its type, its production default,
@@ -29,6 +30,7 @@ export const PLATFORM_SECRET_KEYS = [
     "registryS3SecretAccessKey",
     "postgresBackupAccessKeyId",
     "postgresBackupSecretAccessKey",
+    OIDC_GITHUB_SECRET_KEY,
 ] as const;
 
 /** Keys whose values are plain strings; every other key holds JSON (an object). */
@@ -117,7 +119,8 @@ const controlPlaneSchema = z
         api: z
             .strictObject({
                 enabled: z.boolean().default(true),
-                replicas: z.number().int().min(1).max(10).default(2),
+                /** 2 unless set; 1 with `catalyst:oidc` (resolved in parsePlatformConfig). */
+                replicas: z.number().int().min(1).max(10).optional(),
                 /** Public host; `catalyst.<domain>` unless set. */
                 host: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name").optional(),
                 /** The Secret (key `tokens.json`: `{"<token>": "<user>"}`) the operator creates. */
@@ -226,12 +229,13 @@ export const platformConfigSchema = z.strictObject({
         .prefault({}),
     ...HARDENING_SHAPE,
     controlPlane: controlPlaneSchema,
+    oidc: oidcConfigSchema,
 });
 
 type RawPlatformConfig = z.output<typeof platformConfigSchema>;
 
 /** The validated platform configuration, with defaults applied and chart sources resolved. */
-export type PlatformConfig = Omit<RawPlatformConfig, "previewDomain" | "charts" | "ingress" | "registry"> & {
+export type PlatformConfig = Omit<RawPlatformConfig, "previewDomain" | "charts" | "ingress" | "registry" | "controlPlane"> & {
     /** Domain of preview hosts; `preview.<domain>` unless set. */
     previewDomain: string;
     /** Where each chart comes from. */
@@ -240,6 +244,8 @@ export type PlatformConfig = Omit<RawPlatformConfig, "previewDomain" | "charts" 
     ingress: Omit<RawPlatformConfig["ingress"], "serviceType"> & { serviceType: "ClusterIP" | "LoadBalancer" };
     /** Registry settings, with storage as the component takes it. */
     registry: Omit<RawPlatformConfig["registry"], "storage" | "storageSize" | "storageClass" | "s3"> & { storage: RegistryStorage };
+    /** The control plane, with the API's replica count decided. */
+    controlPlane: Omit<RawPlatformConfig["controlPlane"], "api"> & { api: Omit<RawPlatformConfig["controlPlane"]["api"], "replicas"> & { replicas: number } };
     /** Secret keys that are set (their values are read separately, as secrets). */
     secretKeys: ReadonlySet<string>;
 };
@@ -325,6 +331,11 @@ export function parsePlatformConfig(raw: Record<string, unknown>, env: ConfigEnv
             problems.push(`${CONFIG_NAMESPACE}:${missing}: required together with ${CONFIG_NAMESPACE}:${missing === first ? second : first}`);
         }
     }
+    problems.push(...oidcProblems(CONFIG_NAMESPACE, parsed.oidc, {
+        secretKeys,
+        apiEnabled: parsed.controlPlane.enabled && parsed.controlPlane.api.enabled,
+        apiReplicas: parsed.controlPlane.api.replicas,
+    }));
     if (problems.length > 0 || isProblem(ingressNginx) || isProblem(cloudnativePg)) {
         throw new ConfigError(problems);
     }
@@ -340,6 +351,8 @@ export function parsePlatformConfig(raw: Record<string, unknown>, env: ConfigEnv
         // Behind the tunnel nothing outside the cluster needs to reach the controller.
         ingress: { ...parsed.ingress, serviceType: parsed.ingress.serviceType ?? (parsed.cloudflare.enabled ? "ClusterIP" : "LoadBalancer") },
         registry: { ...registry, storage: registryStorage },
+        // One replica holds the provider's sessions (stacks/oidc/store.ts); two spread the API otherwise.
+        controlPlane: { ...parsed.controlPlane, api: { ...parsed.controlPlane.api, replicas: parsed.controlPlane.api.replicas ?? (parsed.oidc.enabled ? 1 : 2) } },
         secretKeys,
     };
 }

@@ -6,7 +6,9 @@ import { KeySet, KeyStore, parseKeySet } from "./keys";
  * every replica reads the same keys, and a write carries the resourceVersion it read, so two
  * replicas rotating at once cannot overwrite each other (the loser rereads and finds the new key).
  * Through kubectl with the process's KUBECONFIG or in-cluster credentials, as the automation
- * layer reaches the cluster; the provider's ServiceAccount needs get/create/update on this Secret.
+ * layer reaches the cluster; the provider's ServiceAccount needs get/create/update on this Secret
+ * (get/update when the Secret exists beforehand, as the platform stack creates it). A write keeps
+ * the labels and annotations the Secret already has, so its creator's metadata is not replaced.
  */
 
 const DATA_KEY = "keys.json";
@@ -21,6 +23,7 @@ function kubectl(args: string[], input?: string): Promise<{ ok: boolean; stdout:
 
 export class SecretKeyStore implements KeyStore {
     private resourceVersion: string | undefined;
+    private metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {};
 
     constructor(private readonly namespace: string, private readonly name: string) {}
 
@@ -33,10 +36,15 @@ export class SecretKeyStore implements KeyStore {
         if (!got.ok) throw new Error(`${this.describe()}: ${got.stderr.trim().split("\n")[0]}`);
         if (got.stdout.trim() === "") {
             this.resourceVersion = undefined;
+            this.metadata = {};
             return { keys: [] };
         }
-        const secret = JSON.parse(got.stdout) as { metadata: { resourceVersion: string }; data?: Record<string, string> };
+        const secret = JSON.parse(got.stdout) as {
+            metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+            data?: Record<string, string>;
+        };
         this.resourceVersion = secret.metadata.resourceVersion;
+        this.metadata = { labels: secret.metadata.labels, annotations: secret.metadata.annotations };
         const data = secret.data?.[DATA_KEY];
         return data === undefined ? { keys: [] } : parseKeySet(Buffer.from(data, "base64").toString("utf8"), this.describe());
     }
@@ -49,7 +57,8 @@ export class SecretKeyStore implements KeyStore {
             metadata: {
                 name: this.name,
                 namespace: this.namespace,
-                labels: { "app.kubernetes.io/managed-by": "catalyst", "app.kubernetes.io/component": "oidc-signing-keys" },
+                labels: this.metadata.labels ?? { "app.kubernetes.io/managed-by": "catalyst", "app.kubernetes.io/component": "oidc-signing-keys" },
+                ...(this.metadata.annotations ? { annotations: this.metadata.annotations } : {}),
                 ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
             },
             data: { [DATA_KEY]: Buffer.from(JSON.stringify(set)).toString("base64") },

@@ -133,7 +133,7 @@ export function parseIssuer(text: string | undefined, name = "CATALYST_OIDC_ISSU
  * The provider's settings from the environment of `catalyst serve`:
  * CATALYST_OIDC_ISSUER (required), CATALYST_OIDC_CLIENT_ID, CATALYST_OIDC_TOKEN_TTL,
  * CATALYST_OIDC_SESSION_TTL, CATALYST_OIDC_KEY_ROTATION, CATALYST_OIDC_KEY_RELOAD,
- * CATALYST_OIDC_KEYS_FILE or CATALYST_OIDC_KEYS_SECRET, CATALYST_OIDC_USERS_FILE, and
+ * CATALYST_OIDC_KEYS_FILE or CATALYST_OIDC_KEYS_SECRET_REF, CATALYST_OIDC_USERS_FILE, and
  * CATALYST_OIDC_GITHUB_{CLIENT_ID,CLIENT_SECRET,ORG,URL,API_URL}. `defaults` fill unset ones
  * (the embedded default's files).
  */
@@ -147,18 +147,18 @@ export function providerSettings(env: NodeJS.ProcessEnv, defaults: Partial<Recor
     const keyRotationMs = duration(env, "CATALYST_OIDC_KEY_ROTATION", DEFAULT_KEY_ROTATION_MS, 60_000);
     const keyReloadMs = duration(env, "CATALYST_OIDC_KEY_RELOAD", DEFAULT_KEY_RELOAD_MS, 1_000);
     const keysFile = get("CATALYST_OIDC_KEYS_FILE");
-    const keysSecret = get("CATALYST_OIDC_KEYS_SECRET");
+    const keysSecret = get("CATALYST_OIDC_KEYS_SECRET_REF");
     let keys: KeyStoreLocation;
     if (keysFile !== undefined && keysSecret !== undefined) {
-        throw new SettingsError("CATALYST_OIDC_KEYS_FILE and CATALYST_OIDC_KEYS_SECRET: set one, not both");
+        throw new SettingsError("CATALYST_OIDC_KEYS_FILE and CATALYST_OIDC_KEYS_SECRET_REF: set one, not both");
     } else if (keysSecret !== undefined) {
         const match = /^([a-z0-9-]{1,63})\/([a-z0-9.-]{1,253})$/.exec(keysSecret);
-        if (!match) throw new SettingsError(`CATALYST_OIDC_KEYS_SECRET: must be <namespace>/<secret name>, got "${keysSecret}"`);
+        if (!match) throw new SettingsError(`CATALYST_OIDC_KEYS_SECRET_REF: must be <namespace>/<secret name>, got "${keysSecret}"`);
         keys = { kind: "secret", namespace: match[1], name: match[2] };
     } else if (keysFile !== undefined) {
         keys = { kind: "file", file: path.resolve(keysFile) };
     } else {
-        throw new SettingsError("CATALYST_OIDC_KEYS_FILE or CATALYST_OIDC_KEYS_SECRET: one is required (where the signing keys live)");
+        throw new SettingsError("CATALYST_OIDC_KEYS_FILE or CATALYST_OIDC_KEYS_SECRET_REF: one is required (where the signing keys live)");
     }
     const usersFile = get("CATALYST_OIDC_USERS_FILE");
     const github = githubSettings(get);

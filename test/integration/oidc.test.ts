@@ -2,10 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { apiNamespaceRules } from "../../components/platform/controlPlaneRbac";
 import { SecretKeyStore } from "../../stacks/oidc/key-secret";
 import { FileKeyStore, rotate, signingKey } from "../../stacks/oidc/keys";
 import { LocalIssuer, readLocalIssuer } from "../../stacks/oidc/settings";
 import { hashPassword } from "../../stacks/oidc/users";
+import { API_GROUP } from "../../stacks/resources/types";
 import { PLATFORM_REFERENCE, previewConfig, waitGone } from "./environment-helpers";
 import { ensurePlatform, kubectl, quietOutput, repoRoot, requireTestEnvironment, suffix } from "./harness";
 import { browse, catalyst, decodeJwt, https, keyFromJwk, Serve, signJwt, startLogin, startServe, strangerKey, unsignedJwt, waitFor, whoAmI } from "./oidc-helpers";
@@ -319,6 +321,55 @@ describe("Catalyst as the cluster's OpenID provider", () => {
             expect((await store.load()).keys).toHaveLength(2);
         } finally {
             kubectl(["delete", "secret", name, "-n", "default", "--ignore-not-found"]);
+        }
+    });
+
+    it("rotates keys in a Secret created beforehand with only the in-cluster API's Role: get and update on that one name", async () => {
+        // As the platform stack with catalyst:oidc: the Secret exists empty, the Role names it.
+        const name = `catalyst-oidc-keys-api-${run}`;
+        const account = `catalyst-api-${run}`;
+        const namespace = "default";
+        const metadata = { name: account, namespace };
+        const saKubeconfig = path.join(dir, "api.kubeconfig");
+        const saved = process.env.KUBECONFIG;
+        try {
+            kubectl(["apply", "-f", "-"], JSON.stringify({
+                apiVersion: "v1", kind: "List", items: [
+                    { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name, namespace, labels: { "app.kubernetes.io/part-of": "catalyst-platform" } } },
+                    { apiVersion: "v1", kind: "ServiceAccount", metadata },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata, rules: apiNamespaceRules(API_GROUP, name) },
+                    {
+                        apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata,
+                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: account },
+                        subjects: [{ kind: "ServiceAccount", name: account, namespace }],
+                    },
+                ],
+            }));
+            const config = JSON.parse(kubectl(["config", "view", "--raw", "--minify", "-o", "json"])) as { users: { user: object }[] };
+            config.users[0].user = { token: kubectl(["create", "token", account, "-n", namespace, "--duration=10m"]).trim() };
+            writeFileSync(saKubeconfig, JSON.stringify(config), { mode: 0o600 });
+            const as = `system:serviceaccount:${namespace}:${account}`;
+            // `can-i` exits 1 when the answer is no.
+            const can = async (verb: string, what: string) => (await execFileAsync("kubectl", ["auth", "can-i", verb, what, "-n", namespace, "--as", as])).stdout.trim();
+            expect(await Promise.all([can("get", `secrets/${name}`), can("update", `secrets/${name}`)])).toEqual(["yes", "yes"]);
+            expect(await Promise.all([can("get", "secrets/catalyst-oidc-github"), can("list", "secrets"), can("create", "secrets"), can("delete", `secrets/${name}`)]))
+                .toEqual(["no", "no", "no", "no"]);
+
+            process.env.KUBECONFIG = saKubeconfig;
+            const store = new SecretKeyStore(namespace, name);
+            expect(await store.load()).toEqual({ keys: [] });
+            const first = rotate({ keys: [] }, new Date(), { rotateAfterMs: 3_600_000, tokenTtlMs: 900_000 });
+            await store.save(first);
+            await store.save(rotate(await store.load(), new Date(), { rotateAfterMs: 3_600_000, tokenTtlMs: 900_000 }, true));
+            expect((await new SecretKeyStore(namespace, name).load()).keys).toHaveLength(2);
+            process.env.KUBECONFIG = saved;
+            // The creator's labels survive the provider's writes (no drift for the platform stack).
+            expect(JSON.parse(kubectl(["get", "secret", name, "-n", namespace, "-o", "jsonpath={.metadata.labels}"]))).toEqual({ "app.kubernetes.io/part-of": "catalyst-platform" });
+        } finally {
+            process.env.KUBECONFIG = saved;
+            for (const kind of ["secret", "rolebinding", "role", "serviceaccount"]) {
+                kubectl(["delete", kind, kind === "secret" ? name : account, "-n", namespace, "--ignore-not-found"]);
+            }
         }
     });
 

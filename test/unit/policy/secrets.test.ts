@@ -10,6 +10,8 @@ describe("no-secret-env-values", () => {
                 { name: "API_TOKEN_FILE", value: "/run/secrets/token" },
                 { name: "SECRET_NAME", value: "database" },
                 { name: "REQUIRE_TOKEN", value: "true" },
+                { name: "TOKEN_TTL", value: "15m" },
+                { name: "KEY_ROTATION", value: "1h30m" },
             ],
         });
         expect(await violations(noSecretEnvValues, T.deployment, deployment(spec))).toEqual([]);
