@@ -377,7 +377,13 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     ]);
     const repaired = state === undefined ? 0 : await repairIfNeeded(run, stack, false, state);
     const resourceCount = await convergeCluster(run, stack, tags[CLUSTER_TAG], cluster, repaired);
-    step(run, "updating", "pulumi up");
+    step(run, "updating", request.refresh ? "pulumi up --refresh" : "pulumi up");
+    if (request.refresh) {
+        // A repair takes back fields that another field manager took over (`kubectl scale` owns
+        // spec.replicas afterwards), which server-side apply refuses as a conflict unless forced.
+        // The worker is one process per operation: this reaches only this up's provider.
+        process.env.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
+    }
     const { onEvent } = tracked(run, resourceCount);
     // The security baseline checks every update this layer runs: CLI, HTTP API, MCP and CI alike.
     const policy = policyPackOptions();

@@ -180,7 +180,7 @@ describe("one controller", () => {
             return found?.status === "True" ? found : undefined;
         }, 120_000);
         expect(drifted).toMatchObject({ reason: "Drifted", observedGeneration: 2 });
-        expect(drifted.message).toMatch(/^1 resource drifted: Deployment app \(update: .*spec.*\); not repaired: set spec\.drift\.repair on Project/);
+        expect(drifted.message).toBe(`1 resource drifted: Deployment ${name}-app-deployment (update: spec.replicas); not repaired: set spec.drift.repair on Project ${project} to have the controller run up`);
         expect(replicasOf()).toBe(String(Number(declared) + 2));
         kubectl(["patch", "projects.catalyst.dev", "-n", NS, project, "--type=merge", "-p", JSON.stringify({ spec: { drift: { repair: true } } })]);
         try {
@@ -188,7 +188,7 @@ describe("one controller", () => {
                 const found = conditionOf(environments(NS).get(name), "Drifted");
                 return found?.status === "False" && found.reason === "Repaired" ? found : undefined;
             }, 180_000);
-            expect(repaired.message).toMatch(/^repaired by up \(update [0-9]+\): 1 resource drifted: Deployment app/);
+            expect(repaired.message).toMatch(new RegExp(`^repaired by up \\(update [0-9]+\\): 1 resource drifted: Deployment ${name}-app-deployment \\(update: spec\\.replicas\\)$`));
             expect(replicasOf()).toBe(declared);
             expect(isReady(environments(NS).get(name))).toBe(true);
         } finally {
