@@ -258,10 +258,11 @@ export class Reconciler {
         const project = await this.api.getProject(namespace, environment.spec.project);
         const drifted = { ...status, drift: check };
         if (project?.spec.drift?.repair !== true) {
-            await this.writeStatus(environment, drifted, [
-                { type: "Drifted", status: "True", reason: "Drifted", message: `${summary}; not repaired: set spec.drift.repair on Project ${environment.spec.project} to have the controller run up` },
-            ]);
-            await this.event(environment, { type: "Warning", reason: "Drifted", message: summary });
+            const message = `${summary}; not repaired: set spec.drift.repair on Project ${environment.spec.project} to have the controller run up`;
+            const before = condition(status.conditions, "Drifted");
+            await this.writeStatus(environment, drifted, [{ type: "Drifted", status: "True", reason: "Drifted", message }]);
+            // One Event per change, not one per check while the same drift stays.
+            if (before?.status !== "True" || before.message !== message) await this.event(environment, { type: "Warning", reason: "Drifted", message: summary });
             return { result: "drifted", requeueAfterMs: next(drifted), operation: result };
         }
         let desired: DesiredStack;

@@ -83,6 +83,12 @@ describe("drift checks of Ready Environments", () => {
         });
         expect(api.events.map((e) => `${e.type} ${e.reason}`)).toEqual(["Warning Drifted"]);
         expect(stacks.calls.map((c) => c.action)).toEqual(["drift"]);
+        // The same drift at the next check: the status is written again (the schedule), no new Event.
+        clock.now += 11 * MINUTE;
+        stacks.results.push({ drift: [scaled] });
+        expect(await reconciler.reconcile(NS, "pr-7")).toMatchObject({ result: "drifted" });
+        expect(api.events).toHaveLength(1);
+        expect(stacks.calls.map((c) => c.action)).toEqual(["drift", "drift"]);
     });
 
     it("a Project that asks for repair: the drifted Environment is checked at once and repaired by an up with a refresh first", async () => {
