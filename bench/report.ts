@@ -1,3 +1,4 @@
+import type { ControllerResults } from "./controller";
 import type { BenchResults, Profile } from "./run";
 import { mib, seconds, summarize, Summary } from "./stats";
 
@@ -58,6 +59,28 @@ export function renderMarkdown(r: BenchResults): string {
         "| phase | min s | median s | max s |",
         "|---|---|---|---|",
         ...profileRows(r.noopProfiles),
+        "",
+    ];
+    if (r.controller !== undefined) lines.push(renderControllerMarkdown(r.controller));
+    return lines.join("\n");
+}
+
+/** The controller section's tables: direct mode and the controllers, side by side, and the ratios. */
+export function renderControllerMarkdown(c: ControllerResults): string {
+    const cpu = (ms: number) => (ms / 1000).toFixed(1);
+    const lines = [
+        `Controller: \`kubectl apply\` of N Environments to all Ready, ${c.settings.concurrencyPerReplica} reconciles at once per replica, ` +
+            `state backend ${c.settings.backend}; direct mode is N \`upPreview\` calls at once in one process, same run, same previews.`,
+        "",
+        "| mode | N | to all Ready s | per preview p50 s | CPU s | peak RSS orchestrator(s) MiB | largest replica MiB | replica idle MiB | peak RSS tree MiB | delete s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        ...c.direct.map((d) => `| direct | ${d.n} | ${seconds(d.wallMs)} | ${seconds(d.perPreview.median)} | ${cpu(d.cpuMs)} | ${mib(d.memory.selfBytes)} | - | - | ${mib(d.memory.treeBytes)} | ${seconds(d.downMs)} |`),
+        ...c.controller.map((m) => `| controller, ${m.replicas} replica${m.replicas === 1 ? "" : "s"} | ${m.n} | ${seconds(m.wallMs)} | ${seconds(m.perPreview.median)} | ${cpu(m.cpuMs)} | ${mib(m.memory.selfBytes)} | ` +
+            `${mib(m.replicaPeakBytes)} | ${m.idleRssBytes.map(mib).join(", ")} | ${mib(m.memory.treeBytes)} | ${seconds(m.downMs)} |`),
+        "",
+        "| ratio (same run) | value |",
+        "|---|---|",
+        ...Object.entries(c.ratios).map(([name, value]) => `| ${name} | ${value.toFixed(2)} |`),
         "",
     ];
     return lines.join("\n");

@@ -5,7 +5,13 @@
  *   BENCH_REPS        repetitions of each serial measurement (default 3)
  *   BENCH_N           concurrency levels, comma-separated (default 1,2,4,8)
  *   BENCH_PR_BASE     first PR number used; previews pr-<base>.. are created and destroyed (default 9100)
- *   CATALYST_CONCURRENCY  the library's own cap on operations at once (default: number of cores)
+ *   CATALYST_CONCURRENCY  the library's own cap on operations at once (default: number of cores),
+ *                     and each controller replica's (--concurrency)
+ *   BENCH_CONTROLLER_N        Environments applied at once in the controller section (default 1,12)
+ *   BENCH_CONTROLLER_REPLICAS controller replicas (default 1,3)
+ *   BENCH_CONTROLLER_PR_BASE  first PR number of the controller section (default 9400)
+ *   BENCH_ONLY=controller     only the controller section (with its own direct-mode baseline);
+ *   BENCH_ONLY=direct         everything but the controller section
  * Run it through tools/bench.sh, which sets up the toolchain, cluster and platform stack.
  */
 import { execFile } from "child_process";
@@ -16,7 +22,8 @@ import { promisify } from "util";
 import { Automation, CatalystEvent, OperationResult } from "../stacks/automation";
 import { floorApply, floorDelete, KubeObject, stackObjects } from "./floor";
 import { renderChart } from "./chart";
-import { renderMarkdown } from "./report";
+import { benchController, ControllerResults } from "./controller";
+import { renderControllerMarkdown, renderMarkdown } from "./report";
 import { RssPeaks, RssSampler } from "./sampler";
 import { summarize, Summary } from "./stats";
 
@@ -81,6 +88,40 @@ export interface BenchResults {
     memory: Record<string, RssPeaks>;
     ratios: Record<string, number>;
     aims: { name: string; value: string; aim: string; met: boolean }[];
+    /** The controller section (bench/controller.ts), unless BENCH_ONLY=direct. */
+    controller?: ControllerResults;
+}
+
+const SECTIONS = ["all", "direct", "controller"];
+
+function sectionsToRun(): string {
+    const only = process.env.BENCH_ONLY ?? "all";
+    if (!SECTIONS.includes(only)) throw new Error(`BENCH_ONLY must be one of ${SECTIONS.join(", ")}, got "${only}"`);
+    return only;
+}
+
+/** The controller section alone: its tables and JSON as results/bench-controller-<time>.*. */
+async function controllerOnly(automation: Automation, startedAt: string, log: (line: string) => void): Promise<void> {
+    const results = await runControllerSection(automation, log);
+    const dir = path.join(automation.repoRoot, "results");
+    mkdirSync(dir, { recursive: true });
+    const base = path.join(dir, `bench-controller-${startedAt.replace(/[:.]/g, "-")}`);
+    const markdown = `### Benchmark ${startedAt}: controller section only\n\nMachine: ${availableParallelism()} cores, Node ${process.version}.\n\n${renderControllerMarkdown(results)}`;
+    writeFileSync(`${base}.json`, JSON.stringify({ startedAt, machine: { cores: availableParallelism(), node: process.version }, controller: results }, null, 2) + "\n");
+    writeFileSync(`${base}.md`, markdown);
+    process.stdout.write(markdown);
+    log(`wrote ${base}.{json,md}`);
+}
+
+function runControllerSection(automation: Automation, log: (line: string) => void): Promise<ControllerResults> {
+    return benchController({
+        automation,
+        counts: envList("BENCH_CONTROLLER_N", [1, 12]),
+        replicas: envList("BENCH_CONTROLLER_REPLICAS", [1, 3]),
+        prBase: envList("BENCH_CONTROLLER_PR_BASE", [9400])[0],
+        namespace: process.env.CATALYST_CONTROLLER_NAMESPACE ?? "catalyst-system",
+        log,
+    });
 }
 
 async function main(): Promise<void> {
@@ -92,6 +133,11 @@ async function main(): Promise<void> {
     const memory: Record<string, RssPeaks> = {};
     const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
     const startedAt = new Date().toISOString();
+    const only = sectionsToRun();
+    if (only === "controller") {
+        sampler.stop();
+        return controllerOnly(automation, startedAt, log);
+    }
 
     // 2. catalyst, serially: new preview, no-op up, image update, down.
     const previewUp: number[] = [], noopUp: number[] = [], update: number[] = [], previewDown: number[] = [];
@@ -139,6 +185,9 @@ async function main(): Promise<void> {
     }
     memory.concurrency = sampler.takePeaks();
 
+    // 4. The controller: kubectl apply to Ready through 1 and 3 replicas, against direct mode.
+    const controller = only === "all" ? await runControllerSection(automation, log) : undefined;
+
     // 5. `pulumi preview` of the platform stack.
     const platform: number[] = [];
     for (let rep = 0; rep < reps; rep++) {
@@ -153,6 +202,7 @@ async function main(): Promise<void> {
     const results = assemble({
         startedAt, reps, levels, objects: objects.length, applies, deletes, previewUp, noopUp, update, previewDown, noopProfiles, concurrency, platform, memory,
     });
+    results.controller = controller;
     const dir = path.join(automation.repoRoot, "results");
     mkdirSync(dir, { recursive: true });
     const base = path.join(dir, `bench-${startedAt.replace(/[:.]/g, "-")}`);

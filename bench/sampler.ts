@@ -1,3 +1,4 @@
+import { execFileSync } from "child_process";
 import { readdirSync, readFileSync } from "fs";
 
 /** Peak resident set sizes seen by a {@link RssSampler}, in bytes. */
@@ -10,16 +11,25 @@ export interface RssPeaks {
 
 const PAGE_SIZE = 4096;
 
-/** ppid and RSS (bytes) of every process, from /proc/<pid>/stat. */
-function readProcesses(): Map<number, { ppid: number; rss: number }> {
-    const processes = new Map<number, { ppid: number; rss: number }>();
+/** What /proc/<pid>/stat says about one process: parent, RSS, and CPU ticks (own and of reaped children). */
+interface ProcessStat {
+    ppid: number;
+    rss: number;
+    ticks: number;
+}
+
+/** ppid, RSS (bytes) and CPU ticks of every process, from /proc/<pid>/stat. */
+function readProcesses(): Map<number, ProcessStat> {
+    const processes = new Map<number, ProcessStat>();
     for (const entry of readdirSync("/proc")) {
         if (!/^[0-9]+$/.test(entry)) continue;
         try {
             const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
             // The command name (field 2) may hold spaces and parentheses: split after the last ")".
             const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-            processes.set(Number(entry), { ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE_SIZE });
+            // utime, stime, cutime, cstime (fields 14-17): a reaped child's time is in its parent's c-times.
+            const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+            processes.set(Number(entry), { ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE_SIZE, ticks });
         } catch {
             // The process ended between readdir and read.
         }
@@ -27,35 +37,65 @@ function readProcesses(): Map<number, { ppid: number; rss: number }> {
     return processes;
 }
 
-/** RSS of `root` alone and of `root` with all its descendants. */
-export function treeRss(root: number): RssPeaks {
-    const processes = readProcesses();
+/** `root` and its live descendants. */
+function treeOf(root: number, processes: Map<number, ProcessStat>): number[] {
     const children = new Map<number, number[]>();
     for (const [pid, { ppid }] of processes) {
         children.set(ppid, [...(children.get(ppid) ?? []), pid]);
     }
-    let treeBytes = 0;
+    const tree: number[] = [];
     const stack = [root];
     while (stack.length > 0) {
         const pid = stack.pop() as number;
-        treeBytes += processes.get(pid)?.rss ?? 0;
+        if (processes.has(pid)) tree.push(pid);
         stack.push(...(children.get(pid) ?? []));
     }
+    return tree;
+}
+
+/** RSS of `root` alone and of `root` with all its descendants. */
+export function treeRss(root: number): RssPeaks {
+    const processes = readProcesses();
+    const treeBytes = treeOf(root, processes).reduce((sum, pid) => sum + (processes.get(pid)?.rss ?? 0), 0);
     return { selfBytes: processes.get(root)?.rss ?? 0, treeBytes };
 }
 
-/** Samples the RSS of this process and its process tree every `intervalMs`, keeping the peaks. */
+let clockTicks: number | undefined;
+
+/**
+ * CPU time (user + system, ms) `root` and its descendants used so far: the live processes' own
+ * and reaped-children times. Processes that ended were reaped by their parents, so their time is
+ * counted once, in the parent's. The difference of two readings is a phase's CPU.
+ */
+export function treeCpuMs(root: number): number {
+    if (clockTicks === undefined) {
+        try {
+            const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+            clockTicks = ticks > 0 ? ticks : 100;
+        } catch {
+            clockTicks = 100;
+        }
+    }
+    const processes = readProcesses();
+    const ticks = treeOf(root, processes).reduce((sum, pid) => sum + (processes.get(pid)?.ticks ?? 0), 0);
+    return (ticks * 1000) / clockTicks;
+}
+
+/**
+ * Samples the RSS of this process (or of `roots`, summed: several controller replicas) and of
+ * their process trees every `intervalMs`, keeping the peaks.
+ */
 export class RssSampler {
     private peaks: RssPeaks = { selfBytes: 0, treeBytes: 0 };
     private readonly timer: NodeJS.Timeout;
 
-    constructor(intervalMs = 250) {
+    constructor(intervalMs = 250, private readonly roots: () => number[] = () => [process.pid]) {
         this.timer = setInterval(() => this.sample(), intervalMs);
         this.timer.unref();
     }
 
     private sample(): void {
-        const now = treeRss(process.pid);
+        const now = this.roots().map(treeRss).reduce((a, b) => ({ selfBytes: a.selfBytes + b.selfBytes, treeBytes: a.treeBytes + b.treeBytes }), { selfBytes: 0, treeBytes: 0 });
         this.peaks = {
             selfBytes: Math.max(this.peaks.selfBytes, now.selfBytes),
             treeBytes: Math.max(this.peaks.treeBytes, now.treeBytes),

@@ -4,7 +4,7 @@ import * as path from "path";
 import { Action, OperationResult } from "./types";
 
 /**
- * The audit log: one JSON line per operation (up, destroy, gc), appended. It records who did
+ * The audit log: one JSON line per operation (up, destroy, drift, gc), appended. It records who did
  * what to which stack and how it ended, never configuration values, outputs or secrets.
  */
 
@@ -27,6 +27,8 @@ export interface AuditRecord {
     /** Destroy of an absent stack, up with no changes. */
     noop?: boolean;
     changed?: boolean;
+    /** Drift checks: how many resources drifted. */
+    drifted?: number;
     /** First line of the error, redacted and shortened. */
     error?: string;
 }
@@ -78,6 +80,7 @@ export function auditRecord(result: OperationResult, actor: string, reason?: str
     if (reason !== undefined) record.reason = reason;
     if (result.noop) record.noop = true;
     if (result.changed !== undefined) record.changed = result.changed;
+    if (result.drift !== undefined) record.drifted = result.drift.length;
     if (result.error !== undefined) record.error = redact(result.error);
     return record;
 }

@@ -12,6 +12,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import type { Deployment } from "@pulumi/pulumi/automation";
 import { policyPackOptions } from "../../policy/options";
+import { DriftCollector } from "./drift";
 import { logEvent, ProgressTracker, stepEvent } from "./events";
 import { ADOPT_CLUSTER_VARIABLE, checkCluster, CLUSTER_TAG, isLocalCluster, readClusterIdentity } from "./identity";
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
@@ -377,13 +378,21 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     ]);
     const repaired = state === undefined ? 0 : await repairIfNeeded(run, stack, false, state);
     const resourceCount = await convergeCluster(run, stack, tags[CLUSTER_TAG], cluster, repaired);
-    step(run, "updating", "pulumi up");
+    step(run, "updating", request.refresh ? "pulumi up --refresh" : "pulumi up");
+    if (request.refresh) {
+        // A repair takes back fields that another field manager took over (`kubectl scale` owns
+        // spec.replicas afterwards), which server-side apply refuses as a conflict unless forced.
+        // The worker is one process per operation: this reaches only this up's provider.
+        process.env.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
+    }
     const { onEvent } = tracked(run, resourceCount);
     // The security baseline checks every update this layer runs: CLI, HTTP API, MCP and CI alike.
     const policy = policyPackOptions();
     let result: Awaited<ReturnType<Stack["up"]>>;
     try {
-        result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", ...policy }));
+        // `refresh` (a drift repair) reads every object back first, so the up also reverts what
+        // was changed in the cluster behind the stack's back.
+        result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", refresh: request.refresh, ...policy }));
     } catch (err) {
         if (created) await removeIfNothingCreated(workspace, stack);
         throw err;
@@ -440,6 +449,37 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
     };
 }
 
+/**
+ * A drift check: `pulumi refresh --preview-only`, which reads every object of the stack back
+ * from the cluster and reports what a refresh would change, writing nothing. A stack with
+ * interrupted operations is repaired first (as before any operation), since its state would
+ * otherwise report objects that were never finished as drift.
+ */
+async function runDrift(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
+    const stack = (await selectStack(workspace, run.request.stack, false))?.stack;
+    if (stack === undefined) {
+        return { status: "failed", error: `stack ${run.request.stack} does not exist: nothing to compare the cluster with` };
+    }
+    const resourceCount = await repairIfNeeded(run, stack, false);
+    step(run, "refreshing", "pulumi refresh --preview-only: comparing the state with the cluster");
+    const { onEvent } = tracked(run, resourceCount);
+    const drift = new DriftCollector();
+    const result = await withBackendLock(run, stack, () => stack.previewRefresh({
+        onEvent: (event) => {
+            drift.handle(event);
+            onEvent(event);
+        },
+        signal: run.signal,
+        color: "never",
+    }));
+    return {
+        status: "succeeded",
+        changes: result.changeSummary as Record<string, number> | undefined,
+        drift: drift.resources,
+        recovered: run.recovered || undefined,
+    };
+}
+
 async function runRecover(run: Run, workspace: LocalWorkspace): Promise<WorkerResult> {
     const stack = (await selectStack(workspace, run.request.stack, false))?.stack;
     if (stack === undefined) {
@@ -475,6 +515,8 @@ export async function runRequest(request: WorkerRequest, emit: (event: CatalystE
                 return await runDestroy(run, workspace);
             case "recover":
                 return await runRecover(run, workspace);
+            case "drift":
+                return await runDrift(run, workspace);
         }
     } catch (err) {
         if (err instanceof BusyError) {

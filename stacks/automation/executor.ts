@@ -38,7 +38,7 @@ export interface CallOptions {
 /** One stack operation, fully validated, as the executor runs it. */
 export interface StackJob {
     target: StackTarget;
-    action: Extract<Action, "up" | "destroy">;
+    action: Extract<Action, "up" | "destroy" | "drift">;
     workerAction: WorkerAction;
     configTemplate?: string;
     config: Record<string, unknown>;
@@ -46,6 +46,8 @@ export interface StackJob {
     keepTags: string[];
     removeStack: boolean;
     allowedKinds: StackKind[];
+    /** For up: refresh from the cluster first (a drift repair). */
+    refresh?: boolean;
 }
 
 /** Settings of the executor (see AutomationOptions for their meaning and defaults). */
@@ -157,6 +159,7 @@ export class StackExecutor {
             keepTags: job.keepTags,
             lockDeadline,
             removeStack: job.removeStack,
+            refresh: job.refresh,
         };
     }
 
@@ -175,6 +178,7 @@ export class StackExecutor {
             if (answer.updateId !== undefined) result.updateId = answer.updateId;
             if (answer.outputs) result.outputs = answer.outputs;
             if (answer.recovered) result.recovered = true;
+            if (answer.drift) result.drift = answer.drift;
             if (answer.error !== undefined) result.error = answer.error;
             Object.assign(result, endpoints(answer.outputs));
         }

@@ -12,6 +12,7 @@ export { Automation, collectGarbage, defaultAutomation, destroy, destroyPreview,
 export type { AutomationOptions, CallOptions, CollectGarbageOptions, EnvironmentUpArgs, PreviewUpArgs } from "./operations";
 export { Operation } from "./events";
 export { InputError } from "./validation";
+export { driftSummary } from "./drift";
 export { parseDuration, formatDuration } from "./duration";
 export type { GcCandidate, GcReport } from "./gc";
 export * from "./types";

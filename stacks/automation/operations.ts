@@ -10,6 +10,7 @@ import { GcOptions, GcReport, runGarbageCollection } from "./gc";
 import { TAGS, tagValue } from "./tags";
 import { EnvironmentRecord, EnvironmentStatus, OperationResult } from "./types";
 import {
+    assertKind,
     environmentTarget,
     parseBranch,
     parseDurationInput,
@@ -79,6 +80,8 @@ export interface PreviewUpArgs {
     owners?: string | string[];
     /** Extra config values laid over the template, e.g. `{ "catalyst:redis": { enabled: false } }`. */
     config?: Record<string, unknown>;
+    /** Read every object back from the cluster first, so that the up also reverts drift. */
+    refresh?: boolean;
 }
 
 /** Arguments of {@link Automation.up} for named environments. */
@@ -89,6 +92,8 @@ export interface EnvironmentUpArgs {
     branch?: string;
     /** Extra config values laid over the stack file's. */
     config?: Record<string, unknown>;
+    /** Read every object back from the cluster first, so that the up also reverts drift. */
+    refresh?: boolean;
 }
 
 /** Options of {@link Automation.collectGarbage}. */
@@ -190,6 +195,7 @@ export class Automation {
             keepTags: [TAGS.createdAt],
             removeStack: false,
             allowedKinds: ["preview"],
+            refresh: args.refresh,
         }, call);
     }
 
@@ -268,12 +274,26 @@ export class Automation {
             keepTags: [TAGS.createdAt],
             removeStack: false,
             allowedKinds: ["production", "staging", "development"],
+            refresh: args.refresh,
         }, call);
     }
 
     /** Destroys a named environment's resources; the empty stack (and its history) is kept. */
     destroy(name: string, call: CallOptions = {}): Operation<OperationResult> {
         return this.operation(this.destroyJob(environmentTarget(name), ["production", "staging", "development"], false), call);
+    }
+
+    /**
+     * Checks a preview's or a named environment's stack for drift: a refresh in preview mode
+     * (`pulumi refresh --preview-only`) under the same queue, locks, slots, timeout and audit
+     * as up and destroy, which reads every object back from the cluster and changes nothing.
+     * The result's `drift` lists the resources that differ from the state (empty: none);
+     * repair it with an up that sets `refresh`.
+     */
+    checkDrift(stack: string, call: CallOptions = {}): Operation<OperationResult> {
+        const kinds: StackKind[] = ["preview", "production", "staging", "development"];
+        const target = assertKind(stack, kinds);
+        return this.operation({ target, action: "drift", workerAction: "drift", config: {}, tags: {}, keepTags: [], removeStack: false, allowedKinds: kinds }, call);
     }
 
     /** Status of a named environment, or undefined when its stack does not exist. */

@@ -1,5 +1,5 @@
 import { StackKind } from "../../components/naming";
-import { CatalystEvent, ChangeCounts } from "./types";
+import { CatalystEvent, ChangeCounts, DriftedResource } from "./types";
 
 /**
  * The messages between the automation layer and its worker processes (runner.ts starts them,
@@ -7,8 +7,11 @@ import { CatalystEvent, ChangeCounts } from "./types";
  * channel as JSON.
  */
 
-/** What the worker does to the stack. `recover` repairs a stack after a killed operation. */
-export type WorkerAction = "up" | "destroy" | "recover";
+/**
+ * What the worker does to the stack. `recover` repairs a stack after a killed operation; `drift`
+ * compares the state with the cluster (a refresh in preview mode) and changes nothing.
+ */
+export type WorkerAction = "up" | "destroy" | "recover" | "drift";
 
 /** One stack operation for a worker. */
 export interface WorkerRequest {
@@ -35,6 +38,8 @@ export interface WorkerRequest {
     deadLockHosts?: string[];
     /** For destroy: remove the stack once it holds no resources. */
     removeStack: boolean;
+    /** For up: refresh the state from the cluster first, so that the up also reverts drift. */
+    refresh?: boolean;
 }
 
 /** What a worker reports back. */
@@ -49,6 +54,8 @@ export interface WorkerResult {
     recovered?: boolean;
     /** Resources left in the stack after a destroy. */
     resourceCount?: number;
+    /** For drift: the resources whose objects differ from the state. */
+    drift?: DriftedResource[];
     error?: string;
 }
 

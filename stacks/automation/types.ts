@@ -8,11 +8,24 @@ import { StackKind } from "../../components/naming";
 /** What became of an operation. `busy` and `timed-out` map to CLI exit code 3. */
 export type OperationStatus = "succeeded" | "failed" | "busy" | "timed-out";
 
-/** The stack operations the layer runs. */
-export type Action = "up" | "destroy" | "status" | "gc";
+/** The stack operations the layer runs; `drift` is a refresh in preview mode (changes nothing). */
+export type Action = "up" | "destroy" | "drift" | "status" | "gc";
 
 /** Counts of resource operations by kind (`create`, `update`, `same`, `delete`, ...). */
 export type ChangeCounts = Record<string, number>;
+
+/** A resource whose object in the cluster no longer matches the stack's state (drift checks). */
+export interface DriftedResource {
+    urn: string;
+    /** Resource type, `kubernetes:apps/v1:Deployment`. */
+    type: string;
+    /** The resource's name in the stack (the URN's last part). */
+    name: string;
+    /** What a refresh would do to the state: `update` (it differs) or `delete` (it is gone). */
+    op: string;
+    /** The properties that differ, when the engine names them (`spec.replicas`). */
+    properties?: string[];
+}
 
 /** Wall-clock durations of one operation, in milliseconds. */
 export interface Durations {
@@ -50,6 +63,8 @@ export interface OperationResult {
     recovered?: boolean;
     /** Stack outputs; secret values are replaced by "[secret]". */
     outputs?: Record<string, unknown>;
+    /** Drift checks: the resources that drifted (empty: none did). */
+    drift?: DriftedResource[];
     durations: Durations;
     /** One line saying what went wrong, for failed, busy and timed-out results. */
     error?: string;

@@ -1,6 +1,6 @@
 import { AnyCommand, defineCommand } from "../command";
 import type { ControllerInput } from "./index";
-import { parseNamespace, parseSeconds, parseWhole } from "./index";
+import { parseDriftInterval, parseNamespace, parseSeconds, parseWhole } from "./index";
 
 /**
  * `catalyst controller`, declared with the command kit of the other front ends; the controller
@@ -19,6 +19,7 @@ export function controllerCommands(): AnyCommand[] {
                 resync: { value: "<duration>", description: "Look at every Environment again after this long (default 5m)", parse: parseSeconds },
                 maxFailures: { value: "<n>", description: "Failures in a row before Stalled (default 3)", parse: (t, f) => parseWhole(t, f, 1, 100) },
                 backoff: { value: "<duration>", description: "First retry delay after a failure, doubled each time up to 10m (default 10s)", parse: parseSeconds },
+                driftInterval: { value: "<duration>", description: "Drift check (a refresh in preview mode) of each Ready Environment this often, jittered by ±10%; 0: none; at least 5s (default 10m; CATALYST_CONTROLLER_DRIFT_INTERVAL)", parse: parseDriftInterval },
                 metricsPort: { value: "<port>", description: "/metrics, /healthz and /readyz on this port; 0: any free port (default 9090)", parse: (t, f) => parseWhole(t, f, 0, 65535) },
                 metricsHost: { value: "<addr>", description: "Address of that endpoint (default 127.0.0.1; 0.0.0.0 in a pod)" },
                 platformStack: { value: "<stack>", description: "The platform stack environments read (default: CATALYST_PLATFORM_STACK, else dev)" },

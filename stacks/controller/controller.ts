@@ -1,7 +1,7 @@
 import { environmentLeaseName } from "../../components/naming";
 import { EnvironmentObject, ProjectObject } from "../resources/types";
 import { ControlPlaneApi, LeaseRecord, Watch } from "./cluster";
-import { isTrue } from "./conditions";
+import { condition, isTrue } from "./conditions";
 import { LeaseManager } from "./leases";
 import { ControllerMetrics } from "./metrics";
 import { WorkQueue } from "./queue";
@@ -28,6 +28,8 @@ export interface ControllerSettings {
     maxFailures: number;
     backoffBaseMs: number;
     backoffMaxMs: number;
+    /** Drift check of each Ready Environment this often (jittered); 0: never. */
+    driftIntervalMs: number;
     /** One JSON line per call. */
     log: (record: Record<string, unknown>) => void;
 }
@@ -62,6 +64,7 @@ export class Controller {
             maxFailures: settings.maxFailures,
             backoffBaseMs: settings.backoffBaseMs,
             backoffMaxMs: settings.backoffMaxMs,
+            driftIntervalMs: settings.driftIntervalMs,
         });
     }
 
@@ -81,9 +84,10 @@ export class Controller {
             error: onError("environments"),
         });
         this.projects = await this.api.watchProjects(namespace, {
-            // A Project that appears or changes may make its Environments valid or change them.
+            // A Project that appears or changes may make its Environments valid or change them,
+            // or ask for the repair of those that drifted.
             changed: (project) => this.environments?.list()
-                .filter((env) => env.spec.project === project.metadata.name && needsWork(env))
+                .filter((env) => env.spec.project === project.metadata.name && (needsWork(env) || condition(env.status?.conditions, "Drifted")?.status === "True"))
                 .forEach((env) => this.queue.add(key(env.metadata.namespace, env.metadata.name))),
             // Deleting a Project deletes its Environments, each destroyed through its finalizer.
             deleted: (project) => {
@@ -96,7 +100,7 @@ export class Controller {
             },
             error: onError("projects"),
         });
-        log({ level: "info", msg: "controller started", identity: this.settings.identity, namespace, concurrency: this.settings.concurrency });
+        log({ level: "info", msg: "controller started", identity: this.settings.identity, namespace, concurrency: this.settings.concurrency, driftIntervalMs: this.settings.driftIntervalMs });
         this.loop = this.run();
     }
 

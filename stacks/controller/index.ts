@@ -26,6 +26,7 @@ export interface ControllerInput {
     resync?: number;
     maxFailures?: number;
     backoff?: number;
+    driftInterval?: number;
     metricsPort?: number;
     metricsHost?: string;
     platformStack?: string;
@@ -46,6 +47,20 @@ export function parseSeconds(text: string, flag: string): number {
     return ms;
 }
 
+/** The shortest drift interval: a check is a refresh of every object, seconds of work. */
+export const MIN_DRIFT_INTERVAL_MS = 5_000;
+/** The default drift interval. */
+export const DEFAULT_DRIFT_INTERVAL_MS = 10 * 60_000;
+
+/** A drift interval: `0` (no drift checks) or a duration of at least 5s, in milliseconds. */
+export function parseDriftInterval(text: string, flag: string): number {
+    const ms = parseDuration(text);
+    if (ms === undefined || (ms !== 0 && ms < MIN_DRIFT_INTERVAL_MS)) {
+        throw new Error(`${flag}: must be 0 (no drift checks) or a duration of at least 5s such as 10m or 1h, got ${JSON.stringify(text)}`);
+    }
+    return ms;
+}
+
 /** A namespace name. */
 export function parseNamespace(text: string, flag: string): string {
     if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) throw new Error(`${flag}: must be a namespace name, got ${JSON.stringify(text)}`);
@@ -63,6 +78,9 @@ export function controllerOptions(input: ControllerInput, env: NodeJS.ProcessEnv
         resyncMs: input.resync ?? 5 * 60_000,
         maxFailures: input.maxFailures ?? 3,
         backoffBaseMs: input.backoff ?? 10_000,
+        driftIntervalMs: input.driftInterval ?? (env.CATALYST_CONTROLLER_DRIFT_INTERVAL === undefined
+            ? DEFAULT_DRIFT_INTERVAL_MS
+            : parseDriftInterval(env.CATALYST_CONTROLLER_DRIFT_INTERVAL, "CATALYST_CONTROLLER_DRIFT_INTERVAL")),
         metricsPort: input.metricsPort ?? 9090,
         metricsHost: input.metricsHost ?? "127.0.0.1",
         platformStack: input.platformStack ?? env.CATALYST_PLATFORM_STACK,

@@ -17,9 +17,9 @@ export async function start(options: ControllerOptions): Promise<number> {
 
     const automation = new Automation({ repoRoot: REPO_ROOT, actor: options.identity, concurrency: options.concurrency, platformStack: options.platformStack });
     const metrics = new ControllerMetrics();
-    const { namespace, identity, concurrency, leaseDurationSeconds, resyncMs, maxFailures, backoffBaseMs } = options;
+    const { namespace, identity, concurrency, leaseDurationSeconds, resyncMs, maxFailures, backoffBaseMs, driftIntervalMs } = options;
     const controller = new Controller(new KubeControlPlane(), automation, metrics, {
-        namespace, identity, concurrency, leaseDurationSeconds, resyncMs, maxFailures, backoffBaseMs, backoffMaxMs: 10 * 60_000, log,
+        namespace, identity, concurrency, leaseDurationSeconds, resyncMs, maxFailures, backoffBaseMs, backoffMaxMs: 10 * 60_000, driftIntervalMs, log,
     });
     let server;
     try {

@@ -1,9 +1,11 @@
+import { driftSummary } from "../automation/drift";
 import type { Automation } from "../automation/operations";
 import type { OperationResult } from "../automation/types";
-import { EnvironmentObject, EnvironmentStatus, ENVIRONMENT_FINALIZER, LastOperation } from "../resources/types";
+import { DriftCheck, EnvironmentObject, EnvironmentStatus, ENVIRONMENT_FINALIZER, LastOperation } from "../resources/types";
 import { ControlPlaneApi, EventRecord } from "./cluster";
-import { ConditionUpdate, isTrue, setConditions } from "./conditions";
+import { condition, ConditionUpdate, isTrue, setConditions } from "./conditions";
 import { DesiredStack, desiredStack, SpecError } from "./desired";
+import { driftDueAt } from "./drift";
 
 /**
  * One reconcile of one Environment, level-based: read it fresh, compare what it asks for with
@@ -16,10 +18,13 @@ import { DesiredStack, desiredStack, SpecError } from "./desired";
  * - A failed `up`: `Ready=False` with the error, retried with exponential backoff; after
  *   `maxFailures` in a row `Stalled=True`. A new generation starts the count again.
  * - A passed TTL (`status.expiresAt`) deletes the Environment, which then destroys its stack.
+ * - A Ready Environment gets a drift check (a refresh in preview mode) every `driftIntervalMs`,
+ *   jittered (drift.ts): `Drifted` says whether its objects still match the stack's state; with
+ *   the Project's `spec.drift.repair` an up with a refresh first puts them back.
  */
 
 /** The automation calls a reconcile makes. */
-export type StackOperations = Pick<Automation, "upPreview" | "up" | "destroyPreview" | "destroy">;
+export type StackOperations = Pick<Automation, "upPreview" | "up" | "destroyPreview" | "destroy" | "checkDrift">;
 
 /** Settings of a {@link Reconciler}. */
 export interface ReconcilerSettings {
@@ -31,13 +36,15 @@ export interface ReconcilerSettings {
     backoffBaseMs: number;
     /** Longest retry delay. */
     backoffMaxMs: number;
+    /** Drift check of each Ready Environment this often (jittered); 0 or unset: never. */
+    driftIntervalMs?: number;
     now?: () => number;
 }
 
 /** What the caller does next with the key. */
 export interface ReconcileOutcome {
     /** What happened, for metrics and logs. */
-    result: "unchanged" | "reconciled" | "invalid" | "failed" | "busy" | "deleted" | "destroyed" | "gone";
+    result: "unchanged" | "reconciled" | "invalid" | "failed" | "busy" | "deleted" | "destroyed" | "gone" | "clean" | "drifted" | "repaired";
     /** Reconcile again after this many milliseconds (undefined: only on the next change). */
     requeueAfterMs?: number;
     /** Set when a stack operation ran. */
@@ -90,7 +97,7 @@ export class Reconciler {
             return { result: "deleted", requeueAfterMs: 0 };
         }
         if (current && isTrue(status.conditions, "Ready", generation)) {
-            return { result: "unchanged", requeueAfterMs: this.untilExpiry(status) };
+            return this.driftCheckIfDue(environment, siblings);
         }
         const failures = current ? status.failures ?? 0 : 0;
         if (current && failures > 0 && status.lastOperation !== undefined) {
@@ -198,8 +205,102 @@ export class Reconciler {
         return { result: "destroyed" };
     }
 
-    private up(desired: DesiredStack): Promise<OperationResult> {
-        const call = { reason: `controller:${this.settings.identity}` };
+    /**
+     * A Ready Environment: its drift check when one is due (or at once when it drifted and its
+     * Project now asks for repair), else nothing until the check or the TTL comes.
+     */
+    private async driftCheckIfDue(environment: EnvironmentObject, siblings: readonly EnvironmentObject[]): Promise<ReconcileOutcome> {
+        const status = environment.status ?? {};
+        const intervalMs = this.settings.driftIntervalMs ?? 0;
+        const untilExpiry = this.untilExpiry(status);
+        if (intervalMs <= 0 || status.stack === undefined) return { result: "unchanged", requeueAfterMs: untilExpiry };
+        const due = driftDueAt(status, environment.metadata.uid ?? environment.metadata.name, intervalMs);
+        const now = this.now();
+        let repairAsked = false;
+        if (due > now && condition(status.conditions, "Drifted")?.reason === "Drifted") {
+            repairAsked = (await this.api.getProject(environment.metadata.namespace, environment.spec.project))?.spec.drift?.repair === true;
+        }
+        if (due > now && !repairAsked) {
+            return { result: "unchanged", requeueAfterMs: Math.min(due - now, untilExpiry ?? Infinity) };
+        }
+        return this.checkDrift(environment, status.stack, siblings, intervalMs);
+    }
+
+    /** Runs the drift check, writes `Drifted`, and repairs when the Project asks for it. */
+    private async checkDrift(environment: EnvironmentObject, stack: string, siblings: readonly EnvironmentObject[], intervalMs: number): Promise<ReconcileOutcome> {
+        const { namespace } = environment.metadata;
+        const status = environment.status ?? {};
+        const uid = environment.metadata.uid ?? environment.metadata.name;
+        // lockTimeoutMs 0: a stack that is busy is being changed anyway; look again later.
+        const result = await this.stacks.checkDrift(stack, { reason: `controller:drift ${namespace}/${environment.metadata.name}`, lockTimeoutMs: 0 }).result;
+        if (result.status === "busy") return { result: "busy", requeueAfterMs: 30_000, operation: result };
+        const check: DriftCheck = { checkedAt: new Date(this.now()).toISOString(), result: result.status, durationMs: Math.round(result.durations.totalMs) };
+        const next = (s: EnvironmentStatus) => Math.max(1000, driftDueAt(s, uid, intervalMs) - this.now());
+        if (result.status !== "succeeded") {
+            const failed = { ...status, drift: check };
+            const message = `drift check of ${stack} failed: ${result.error ?? result.status}; next try at the next check`;
+            await this.writeStatus(environment, failed, [{ type: "Drifted", status: "Unknown", reason: "CheckFailed", message }]);
+            await this.event(environment, { type: "Warning", reason: "DriftCheckFailed", message });
+            return { result: "failed", requeueAfterMs: next(failed), operation: result };
+        }
+        const drift = result.drift ?? [];
+        check.resources = drift.length;
+        if (drift.length === 0) {
+            const clean = { ...status, drift: check };
+            const checked = Object.values(result.changes ?? {}).reduce((sum, n) => sum + n, 0);
+            await this.writeStatus(environment, clean, [
+                { type: "Drifted", status: "False", reason: "NoDrift", message: `the objects of stack ${stack} match its state (${checked} resources checked)` },
+            ]);
+            return { result: "clean", requeueAfterMs: next(clean), operation: result };
+        }
+
+        const summary = driftSummary(drift);
+        const project = await this.api.getProject(namespace, environment.spec.project);
+        const drifted = { ...status, drift: check };
+        if (project?.spec.drift?.repair !== true) {
+            const message = `${summary}; not repaired: set spec.drift.repair on Project ${environment.spec.project} to have the controller run up`;
+            const before = condition(status.conditions, "Drifted");
+            await this.writeStatus(environment, drifted, [{ type: "Drifted", status: "True", reason: "Drifted", message }]);
+            // One Event per change, not one per check while the same drift stays.
+            if (before?.status !== "True" || before.message !== message) await this.event(environment, { type: "Warning", reason: "Drifted", message: summary });
+            return { result: "drifted", requeueAfterMs: next(drifted), operation: result };
+        }
+        let desired: DesiredStack;
+        try {
+            desired = desiredStack(environment, project, siblings);
+        } catch (err) {
+            if (!(err instanceof SpecError)) throw err;
+            await this.writeStatus(environment, drifted, [{ type: "Drifted", status: "True", reason: "RepairFailed", message: `${summary}; not repaired: ${err.message}` }]);
+            return { result: "drifted", requeueAfterMs: next(drifted), operation: result };
+        }
+        await this.writeStatus(environment, drifted, [
+            { type: "Drifted", status: "True", reason: "Repairing", message: `${summary}; repairing with up (refresh first)` },
+            { type: "Progressing", status: "True", reason: "Repairing", message: `running up on stack ${stack} to revert drift` },
+        ]);
+        await this.event(environment, { type: "Warning", reason: "Drifted", message: `${summary}; repairing` });
+        const started = this.now();
+        const repair = await this.up(desired, `controller:${this.settings.identity} drift repair`, true);
+        if (repair.status !== "succeeded") {
+            const message = `${summary}; repair failed: ${repair.error ?? repair.status}; tried again at the next check`;
+            await this.writeStatus(environment, drifted, [
+                { type: "Drifted", status: "True", reason: "RepairFailed", message },
+                { type: "Progressing", status: "False", reason: "RepairFailed", message: "" },
+            ]);
+            await this.event(environment, { type: "Warning", reason: "RepairFailed", message });
+            return { result: "failed", requeueAfterMs: next(drifted), operation: repair };
+        }
+        const repaired: EnvironmentStatus = { ...drifted, lastOperation: lastOperation(repair, started), drift: { ...check, repairedAt: new Date(this.now()).toISOString() } };
+        if (repair.url !== undefined) repaired.url = repair.url;
+        await this.writeStatus(environment, repaired, [
+            { type: "Drifted", status: "False", reason: "Repaired", message: `repaired by up (update ${repair.updateId ?? "-"}): ${summary}` },
+            { type: "Progressing", status: "False", reason: "Repaired", message: "" },
+        ]);
+        await this.event(environment, { type: "Normal", reason: "Repaired", message: `up of ${stack} reverted the drift (update ${repair.updateId ?? "-"}): ${summary}` });
+        return { result: "repaired", requeueAfterMs: next(repaired), operation: repair };
+    }
+
+    private up(desired: DesiredStack, reason = `controller:${this.settings.identity}`, refresh = false): Promise<OperationResult> {
+        const call = { reason };
         if (desired.type === "preview") {
             return this.stacks.upPreview({
                 pr: desired.pr as number,
@@ -209,9 +310,10 @@ export class Reconciler {
                 owners: desired.owners,
                 ttl: desired.ttlMs,
                 config: desired.config,
+                refresh: refresh || undefined,
             }, call).result;
         }
-        return this.stacks.up(desired.stack, { image: desired.image, sha: desired.sha, branch: desired.branch, config: desired.config }, call).result;
+        return this.stacks.up(desired.stack, { image: desired.image, sha: desired.sha, branch: desired.branch, config: desired.config, refresh: refresh || undefined }, call).result;
     }
 
     private untilExpiry(status: EnvironmentStatus): number | undefined {

@@ -95,6 +95,9 @@ export const projectSpecSchema = z.strictObject({
     access: z.strictObject({ groups: z.array(z.string().max(200)).max(50).optional() }).optional(),
     defaults: z.strictObject({ ttl: duration.optional().meta({ description: "TTL of previews that set none." }) }).optional(),
     limits: z.strictObject({ previewsPerOwner: z.number().int().min(1).max(1000).optional() }).optional(),
+    drift: z.strictObject({
+        repair: z.boolean().default(false).meta({ description: "Run up (with a refresh first) when the periodic drift check finds an Environment's objects changed in the cluster; false: only report it (condition Drifted)." }),
+    }).optional().meta({ description: "What the controller does about drift of this project's Environments." }),
 });
 
 /** The spec of an Environment. */
@@ -141,6 +144,18 @@ export const lastOperationSchema = z.strictObject({
     message: z.string().max(4096).optional(),
 });
 
+/** The last drift check of an Environment (a refresh in preview mode), which schedules the next. */
+export const driftCheckSchema = z.strictObject({
+    /** When the check ended. */
+    checkedAt: time,
+    result: z.string().max(32),
+    durationMs: z.number().int().min(0),
+    /** Resources that differed from the stack's state (0: none). */
+    resources: z.number().int().min(0).optional(),
+    /** Set when the drift was repaired by an up. */
+    repairedAt: time.optional(),
+});
+
 /** The status the controller writes. */
 export const environmentStatusSchema = z.strictObject({
     observedGeneration: z.number().int().min(0).optional(),
@@ -152,6 +167,7 @@ export const environmentStatusSchema = z.strictObject({
     /** Failed reconciles in a row of the current generation: drives the backoff and Stalled. */
     failures: z.number().int().min(0).optional(),
     lastOperation: lastOperationSchema.optional(),
+    drift: driftCheckSchema.optional(),
 });
 
 export const projectStatusSchema = z.strictObject({
@@ -164,6 +180,7 @@ export type ProjectSpec = z.infer<typeof projectSpecSchema>;
 export type EnvironmentSpec = z.infer<typeof environmentSpecSchema>;
 export type EnvironmentStatus = z.infer<typeof environmentStatusSchema>;
 export type LastOperation = z.infer<typeof lastOperationSchema>;
+export type DriftCheck = z.infer<typeof driftCheckSchema>;
 
 /** Object metadata the controller reads. */
 export interface ObjectMeta {

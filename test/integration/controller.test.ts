@@ -50,8 +50,8 @@ function replicaEnv(name: string): NodeJS.ProcessEnv {
     };
 }
 
-function replica(name: string): Replica {
-    const started = startReplica(`${name}-${run}`, replicaEnv(name), ["--namespace", NS, "--concurrency", "2", "--lease-duration", `${LEASE}s`, "--backoff", "2s", "--resync", "30s"]);
+function replica(name: string, flags: string[] = []): Replica {
+    const started = startReplica(`${name}-${run}`, replicaEnv(name), ["--namespace", NS, "--concurrency", "2", "--lease-duration", `${LEASE}s`, "--backoff", "2s", "--resync", "30s", ...flags]);
     replicas.push(started);
     return started;
 }
@@ -127,7 +127,8 @@ describe("CRDs: bad specs are refused by the API server, naming the field", () =
 describe("one controller", () => {
     let r0: Replica;
     beforeAll(() => {
-        r0 = replica("r0");
+        // Drift checks every 5 s: the drift steps below wait seconds, not the default 10 minutes.
+        r0 = replica("r0", ["--drift-interval", "5s"]);
     });
     afterAll(async () => stopReplica(r0));
 
@@ -144,7 +145,7 @@ describe("one controller", () => {
         expect(auditRecords(auditLog).filter((a) => a.stack === `pr-${pr(91)}`)).toEqual([]);
     });
 
-    it("apply: Ready with status.url and the namespace; a new image: observedGeneration follows; delete: stack destroyed, namespace gone", async () => {
+    it("apply: Ready with status.url and the namespace; a new image: observedGeneration follows; drift reported, then repaired; delete: stack destroyed, namespace gone", async () => {
         const name = `pr-${pr(1)}`;
         apply(preview(1));
         kubectl(["wait", "environments.catalyst.dev", "-n", NS, name, "--for=condition=Ready", "--timeout=600s"]);
@@ -169,10 +170,39 @@ describe("one controller", () => {
         expect(metrics).toMatch(/catalyst_controller_reconciles_total\{result="reconciled"\} [1-9]/);
         expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
+        // Drift: the Deployment scaled behind the stack's back is reported by the periodic check
+        // (without repair the object is left as it is); once the Project asks, an up puts it back.
+        const replicasOf = () => kubectl(["get", "deployment", "app", "-n", `env-${name}`, "-o", "jsonpath={.spec.replicas}"]).trim();
+        const declared = replicasOf();
+        kubectl(["scale", "deployment", "app", "-n", `env-${name}`, `--replicas=${Number(declared) + 2}`]);
+        const drifted = await waitFor("Drifted=True", () => {
+            const found = conditionOf(environments(NS).get(name), "Drifted");
+            return found?.status === "True" ? found : undefined;
+        }, 120_000);
+        expect(drifted).toMatchObject({ reason: "Drifted", observedGeneration: 2 });
+        expect(drifted.message).toBe(`1 resource drifted: Deployment ${name}-app-deployment (update: spec.replicas); not repaired: set spec.drift.repair on Project ${project} to have the controller run up`);
+        expect(replicasOf()).toBe(String(Number(declared) + 2));
+        kubectl(["patch", "projects.catalyst.dev", "-n", NS, project, "--type=merge", "-p", JSON.stringify({ spec: { drift: { repair: true } } })]);
+        try {
+            const repaired = await waitFor("Drifted=False after the repair", () => {
+                const found = conditionOf(environments(NS).get(name), "Drifted");
+                return found?.status === "False" && found.reason === "Repaired" ? found : undefined;
+            }, 180_000);
+            expect(repaired.message).toMatch(new RegExp(`^repaired by up \\(update [0-9]+\\): 1 resource drifted: Deployment ${name}-app-deployment \\(update: spec\\.replicas\\)$`));
+            expect(replicasOf()).toBe(declared);
+            expect(isReady(environments(NS).get(name))).toBe(true);
+        } finally {
+            kubectl(["patch", "projects.catalyst.dev", "-n", NS, project, "--type=merge", "-p", JSON.stringify({ spec: { drift: null } })]);
+        }
+
         kubectl(["delete", "environments.catalyst.dev", "-n", NS, name, "--timeout=600s"]);
         expect(namespaceExists(`env-${name}`)).toBe(false);
         const audit = auditRecords(auditLog).filter((a) => a.stack === name);
-        expect(audit.map((a) => `${a.action} ${a.result}`)).toEqual(["up succeeded", "up succeeded", "destroy succeeded"]);
+        // Two generations and the repair: three ups; the drift checks in between changed nothing.
+        expect(audit.filter((a) => a.action !== "drift").map((a) => `${a.action} ${a.result}`)).toEqual(["up succeeded", "up succeeded", "up succeeded", "destroy succeeded"]);
+        const checks = audit.filter((a) => a.action === "drift");
+        expect(checks.length).toBeGreaterThanOrEqual(2);
+        expect(checks.filter((a) => a.result !== "succeeded" && a.result !== "busy")).toEqual([]);
         expect(pulumiIn(stateDir, backend, ["stack", "ls", "--json"])).not.toContain(`"${name}"`);
     });
 });
@@ -220,7 +250,7 @@ describe("three controllers sharing the PostgreSQL backend", () => {
     const names = Array.from({ length: count }, (_, i) => `pr-${pr(10 + i)}`);
 
     it("12 Environments at once: all Ready, one successful up each, work spread; kill -9 of a replica mid-update is recovered", async () => {
-        const live = ["r1", "r2", "r3"].map(replica);
+        const live = ["r1", "r2", "r3"].map((name) => replica(name));
         const start = Date.now();
         apply({ apiVersion: "v1", kind: "List", items: names.map((_, i) => preview(10 + i)) });
 

@@ -4,7 +4,7 @@ import { FakeApi, FakeStacks } from "./fakes";
 
 const settings = {
     namespace: "catalyst-system", identity: "r1", concurrency: 2, leaseDurationSeconds: 10, resyncMs: 60_000,
-    maxFailures: 3, backoffBaseMs: 1000, backoffMaxMs: 10_000, log: () => undefined,
+    maxFailures: 3, backoffBaseMs: 1000, backoffMaxMs: 10_000, driftIntervalMs: 0, log: () => undefined,
 };
 
 describe("Controller", () => {

@@ -116,12 +116,13 @@ export class FakeStacks implements StackOperations {
     calls: { action: string; stack: string; args?: unknown }[] = [];
     results: Partial<OperationResult>[] = [];
 
-    private answer(action: "up" | "destroy", stack: string, args?: unknown): Operation<OperationResult> {
+    private answer(action: "up" | "destroy" | "drift", stack: string, args?: unknown): Operation<OperationResult> {
         this.calls.push({ action, stack, args });
         const next = this.results.shift() ?? {};
         const result: OperationResult = {
             action, stack, kind: "preview", status: "succeeded",
             url: action === "up" ? `http://${stack}.preview.example.com` : undefined,
+            drift: action === "drift" ? [] : undefined,
             namespace: `env-${stack}`, updateId: String(this.calls.length),
             durations: { totalMs: 10, waitMs: 0, runMs: 10 }, ...next,
         };
@@ -131,4 +132,5 @@ export class FakeStacks implements StackOperations {
     up = ((name: string, args?: unknown) => this.answer("up", name, args)) as StackOperations["up"];
     destroyPreview = ((pr: number | string) => this.answer("destroy", `pr-${pr}`)) as StackOperations["destroyPreview"];
     destroy = ((name: string) => this.answer("destroy", name)) as StackOperations["destroy"];
+    checkDrift = ((stack: string, call?: unknown) => this.answer("drift", stack, call)) as StackOperations["checkDrift"];
 }
