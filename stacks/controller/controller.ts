@@ -5,7 +5,8 @@ import { condition, isTrue } from "./conditions";
 import { LeaseManager } from "./leases";
 import { ControllerMetrics } from "./metrics";
 import { WorkQueue } from "./queue";
-import { Reconciler, StackOperations } from "./reconcile";
+import { Reconciler, ReconcilerSettings, StackOperations } from "./reconcile";
+import { leaseBound, mustStop } from "./takeover";
 
 /**
  * `catalyst controller`: watches Projects and Environments of one namespace (informers, with a
@@ -50,22 +51,22 @@ export function needsWork(environment: EnvironmentObject): boolean {
 export class Controller {
     private readonly queue = new WorkQueue();
     private readonly leases: LeaseManager;
-    private readonly reconciler: Reconciler;
+    private readonly reconcilerSettings: ReconcilerSettings;
     private environments?: Watch<EnvironmentObject>;
     private projects?: Watch<ProjectObject>;
     private stopped = false;
     private readonly running = new Set<Promise<void>>();
     private loop?: Promise<void>;
 
-    constructor(private readonly api: ControlPlaneApi, stacks: StackOperations, readonly metrics: ControllerMetrics, private readonly settings: ControllerSettings) {
+    constructor(private readonly api: ControlPlaneApi, private readonly stacks: StackOperations, readonly metrics: ControllerMetrics, private readonly settings: ControllerSettings) {
         this.leases = new LeaseManager(api, { namespace: settings.namespace, identity: settings.identity, durationSeconds: settings.leaseDurationSeconds });
-        this.reconciler = new Reconciler(api, stacks, {
+        this.reconcilerSettings = {
             identity: settings.identity,
             maxFailures: settings.maxFailures,
             backoffBaseMs: settings.backoffBaseMs,
             backoffMaxMs: settings.backoffMaxMs,
             driftIntervalMs: settings.driftIntervalMs,
-        });
+        };
     }
 
     /** True once both watches listed their objects. */
@@ -144,6 +145,7 @@ export class Controller {
         const { log } = this.settings;
         const leaseName = environmentLeaseName(namespace, name);
         let lease: LeaseRecord;
+        let takenFrom: string | undefined;
         try {
             const acquired = await this.leases.tryAcquire(leaseName);
             if (!acquired.held) {
@@ -152,6 +154,7 @@ export class Controller {
                 return;
             }
             lease = acquired.lease;
+            takenFrom = acquired.takenFrom;
         } catch (err) {
             log({ level: "warning", msg: "could not read or take the lease", environment: item, error: (err as Error).message });
             this.queue.add(item, 5_000);
@@ -160,22 +163,40 @@ export class Controller {
         this.metrics.leasesHeld.inc();
         const renewEvery = Math.max(1000, (this.settings.leaseDurationSeconds * 1000) / 3);
         let renewing = Promise.resolve();
+        const stop = new AbortController();
+        let renewedAt = Date.now();
         const renewal = setInterval(() => {
             renewing = renewing.then(async () => {
                 try {
                     const renewed = await this.leases.renew(lease);
-                    if (renewed === undefined) log({ level: "error", msg: "lost the lease while working; the backend lock still guards the stack", environment: item });
-                    else lease = renewed;
+                    if (renewed === undefined) {
+                        log({ level: "error", msg: "lost the lease while working; stopping the operation", environment: item });
+                        stop.abort();
+                    } else {
+                        lease = renewed;
+                        renewedAt = Date.now();
+                    }
                 } catch (err) {
                     log({ level: "warning", msg: "lease renewal failed; retrying", environment: item, error: (err as Error).message });
+                    if (!stop.signal.aborted && mustStop(renewedAt, this.settings.leaseDurationSeconds, Date.now())) {
+                        log({ level: "error", msg: "could not renew the lease in time; stopping the operation before another replica may take it", environment: item });
+                        stop.abort();
+                    }
                 }
             });
         }, renewEvery);
+        if (takenFrom !== undefined) {
+            log({ level: "info", msg: `took over the expired lease of ${takenFrom}; its backend locks count as stale`, environment: item });
+        }
+        const reconciler = new Reconciler(this.api, leaseBound(this.stacks, {
+            signal: stop.signal,
+            ...(takenFrom !== undefined ? { deadLockHosts: [takenFrom] } : {}),
+        }), this.reconcilerSettings);
         const started = Date.now();
         let result = "error";
         try {
             const siblings = this.environments?.list() ?? [];
-            const outcome = await this.reconciler.reconcile(namespace, name, siblings);
+            const outcome = await reconciler.reconcile(namespace, name, siblings);
             result = outcome.result;
             if (outcome.operation !== undefined) {
                 log({ level: outcome.operation.status === "succeeded" ? "info" : "warning", msg: `${outcome.operation.action} ${outcome.operation.status}`, environment: item, stack: outcome.operation.stack, error: outcome.operation.error });

@@ -12,7 +12,8 @@ import { ApiCallError, ControlPlaneApi, LeaseRecord } from "./cluster";
 
 /** The result of {@link LeaseManager.tryAcquire}. */
 export type Acquired =
-    | { held: true; lease: LeaseRecord }
+    /** `takenFrom`: the holder whose lease had expired without being given back (it is gone). */
+    | { held: true; lease: LeaseRecord; takenFrom?: string }
     /** Held by `holder` until about `retryInMs` from now. */
     | { held: false; holder: string; retryInMs: number };
 
@@ -64,7 +65,9 @@ export class LeaseManager {
         };
         try {
             const lease = current === undefined ? await this.api.createLease(namespace, next) : await this.api.replaceLease(namespace, next);
-            return { held: true, lease };
+            // A replica gives its leases back (no holder) when done; one still named here let it expire.
+            const previous = current?.holderIdentity;
+            return previous !== undefined && previous !== "" && previous !== identity ? { held: true, lease, takenFrom: previous } : { held: true, lease };
         } catch (err) {
             if (err instanceof ApiCallError && (err.status === 409 || err.status === 422)) {
                 return lost("another replica", 1000);

@@ -17,12 +17,20 @@ describe("per-Environment Leases", () => {
         expect((await b.tryAcquire("env-1")).held).toBe(false);
         now += 2_000;
         const taken = await b.tryAcquire("env-1");
-        expect(taken).toMatchObject({ held: true, lease: { holderIdentity: "b", leaseTransitions: 2 } });
+        // a let its lease expire without giving it back: b names it, so that a's backend lock counts as stale.
+        expect(taken).toMatchObject({ held: true, takenFrom: "a", lease: { holderIdentity: "b", leaseTransitions: 2 } });
         // a's stale record no longer renews: its resourceVersion is old.
         expect(await a.renew(renewed!)).toBeUndefined();
         await b.release(taken.held ? taken.lease : (undefined as never));
         expect(leaseValid(api.leases.get("env-1")!, now)).toBe(false);
-        expect((await a.tryAcquire("env-1")).held).toBe(true);
+        // A lease given back names nobody; a first lease and one's own neither.
+        const again = await a.tryAcquire("env-1");
+        expect(again.held && again.takenFrom).toBeUndefined();
+        expect(again.held).toBe(true);
+        const own = await a.tryAcquire("env-1");
+        expect(own.held && own.takenFrom).toBeUndefined();
+        const fresh = await a.tryAcquire("env-9");
+        expect(fresh.held && fresh.takenFrom).toBeUndefined();
     });
 
     it("of two replicas racing for a free lease exactly one wins", async () => {
