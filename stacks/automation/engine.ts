@@ -81,7 +81,8 @@ function tracked(run: Run, expectedTotal: number): { onEvent: (event: EngineEven
 /**
  * Runs `operation`, which takes the backend's stack lock. When the lock is held by a process of
  * this machine that is gone (a killed update), or by one on a host the caller named dead, the lock
- * is removed with `stack.cancel()` and the operation retried; a live holder is waited for, polling, until the request's lock deadline.
+ * is removed with `stack.cancel()` and the operation retried; a live holder is waited for,
+ * polling, until the request's lock deadline.
  */
 async function withBackendLock<T>(run: Run, stack: Stack, operation: () => Promise<T>): Promise<T> {
     let told = false;
