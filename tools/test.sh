@@ -59,6 +59,21 @@ node -e '
   times.sort((a, b) => b[0] - a[0]);
   console.log("\nslowest test files:");
   for (const [seconds, file] of times.slice(0, 5)) console.log(`  ${seconds.toFixed(1).padStart(7)} s  ${file}`);
+  // The first lines of each failure (no colours, code frames or stack), so that the tail of a
+  // CI log says what broke even when the log is cut.
+  const plain = (text) => text.replace(/\u001b\[[0-9;]*m/g, "");
+  const gist = (message) => plain(message).split("\n").map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "" && !/^\s*(>?\s*[0-9]+ \||\|)/.test(l) && !/^\s+at /.test(l)).slice(0, 8);
+  const failures = [];
+  for (const f of files) {
+    for (const t of require(f).testResults) {
+      const file = require("path").relative(process.cwd(), t.name);
+      if (t.status === "failed" && t.assertionResults.every((a) => a.status !== "failed")) failures.push([file, gist(t.message)]);
+      for (const a of t.assertionResults.filter((a) => a.status === "failed")) failures.push([`${file} › ${a.fullName}`, gist(a.failureMessages.join("\n"))]);
+    }
+  }
+  if (failures.length > 0) console.log("\nfailed:");
+  for (const [name, lines] of failures) console.log(`  ${name}\n${lines.map((l) => `      ${l}`).join("\n")}`);
   console.log(`\ntests: ${passed} passed, ${failed} failed`);
 ' "$results/unit.json" "$results/integration.json"
 exit $status
