@@ -1,6 +1,7 @@
 import { CommandError, LocalWorkspace, PulumiCommand, Stack, StackNotFoundError, StackSummary } from "@pulumi/pulumi/automation";
 import { namespaceName } from "../../components/naming";
 import { DeploymentState, rootStackUrn } from "./recovery";
+import { fileBackendRoot, removeEmptySidecars } from "./sidecars";
 import { recordFromTags } from "./tags";
 import { EnvironmentRecord, EnvironmentStatus } from "./types";
 import { prepareWorkDir } from "./workspace";
@@ -77,7 +78,11 @@ export class Catalog {
 
     /** The project's stacks as the backend lists them. */
     async stacks(): Promise<StackSummary[]> {
-        return (await this.read("list stacks", (ws) => ws.listStacks())) ?? [];
+        return (await this.read("list stacks", async (ws) => {
+            // One stack left unreadable by a killed write would fail the listing of all of them.
+            removeEmptySidecars(fileBackendRoot(process.env.PULUMI_BACKEND_URL), (await ws.projectSettings()).name);
+            return ws.listStacks();
+        })) ?? [];
     }
 
     /** A stack's tags, or undefined when the stack does not exist. */

@@ -17,6 +17,7 @@ import { logEvent, ProgressTracker, stepEvent } from "./events";
 import { ADOPT_CLUSTER_VARIABLE, checkCluster, CLUSTER_TAG, isLocalCluster, readClusterIdentity } from "./identity";
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
 import { DeploymentState, locksAreStale, parseLockHolders, repairPendingOperations, rootStackUrn } from "./recovery";
+import { fileBackendRoot, removeEmptySidecars } from "./sidecars";
 import { TAGS, tagValue } from "./tags";
 import { CatalystEvent, StepName } from "./types";
 import { assertKind } from "./validation";
@@ -491,6 +492,16 @@ async function runRecover(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
     return { status: "succeeded", recovered: run.recovered || undefined };
 }
 
+/** Makes the stack's objects in a file backend readable again after a killed write (sidecars.ts). */
+async function removeKilledWriteLeftovers(run: Run, workspace: LocalWorkspace): Promise<void> {
+    const project = (await workspace.projectSettings()).name;
+    const removed = removeEmptySidecars(fileBackendRoot(process.env.PULUMI_BACKEND_URL), project, run.request.stack);
+    if (removed.length > 0) {
+        step(run, "recovering", `removed ${removed.length} empty metadata file(s) that a killed write left in the backend: ${removed.join(", ")}`);
+        run.recovered = true;
+    }
+}
+
 /** One line out of an Automation API error: the engine's last error, else the CLI's `error:` line. */
 export function errorLine(err: unknown, lastError?: string): string {
     if (lastError) {
@@ -509,6 +520,7 @@ export async function runRequest(request: WorkerRequest, emit: (event: CatalystE
         run.emit({ ...stepEvent(request.stack, "preparing", `work dir ${request.workRoot}/${request.stack}, worker pid ${process.pid}`), pid: process.pid });
         const workDir = await prepareWorkDir(request.repoRoot, request.workRoot, request.stack, await pulumiCli());
         const workspace = await LocalWorkspace.create({ workDir, pulumiCommand: await pulumiCli() });
+        await removeKilledWriteLeftovers(run, workspace);
         switch (request.action) {
             case "up":
                 return await runUp(run, workspace);

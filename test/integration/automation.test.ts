@@ -1,9 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { randomInt } from "crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "fs";
 import * as path from "path";
 import { Automation } from "../../stacks/automation/operations";
 import { descendants } from "../../stacks/automation/runner";
+import { fileBackendRoot } from "../../stacks/automation/sidecars";
 import { OperationResult } from "../../stacks/automation/types";
 import { ensurePlatform, kubectl, kubectlJson, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 
@@ -132,6 +133,33 @@ describe("automation layer on the local cluster", () => {
         expect(Object.keys(result.changes ?? {})).toEqual(["same"]);
         const after = (await automation.listPreviews()).find((p) => p.pr === prs[0]);
         expect(after?.createdAt).toBe(before?.createdAt);
+    });
+
+    it("reads and updates a stack again after a killed write left an empty metadata file in the backend", async () => {
+        // What a pulumi process killed inside a write leaves (sidecars.ts); until it is removed,
+        // every read of the object fails with "failed to load checkpoint: EOF".
+        const root = fileBackendRoot(process.env.PULUMI_BACKEND_URL) as string;
+        const stack = `pr-${prs[1]}`;
+        const history = path.join(root, ".pulumi", "history", "catalyst", stack);
+        const checkpoint = path.join(root, ".pulumi", "stacks", "catalyst", `${stack}.json.attrs`);
+        const entry = path.join(history, readdirSync(history).find((f) => f.endsWith(".attrs")) as string);
+        const empty = (files: string[]) => {
+            const past = (Date.now() - 60_000) / 1000;
+            for (const file of files) {
+                writeFileSync(file, "");
+                utimesSync(file, past, past);
+            }
+        };
+        empty([checkpoint, entry]);
+        const result = await counted(automation.upPreview({ pr: prs[1], branch: `feat/auto-${prs[1]}`, sha, ttl: "2h", owners: "alice", config: minimal }));
+        expect({ status: result.status, changed: result.changed, recovered: result.recovered, error: result.error }).toEqual({ status: "succeeded", changed: false, recovered: true, error: undefined });
+        // The up wrote the checkpoint anew, sidecar and all; the history entry's empty one is gone.
+        expect(statSync(checkpoint).size).toBeGreaterThan(0);
+        expect(existsSync(entry)).toBe(false);
+        // One unreadable stack would fail the listing of every stack.
+        empty([checkpoint]);
+        expect((await automation.listPreviews()).map((p) => p.stack)).toContain(stack);
+        expect(existsSync(checkpoint)).toBe(false);
     });
 
     it("serializes two concurrent ups of one PR (the second waits), answers busy to a caller that will not wait, and the stack stays healthy", async () => {
