@@ -11,11 +11,10 @@ import * as path from "path";
  * `failed to load checkpoint: EOF`: the stack cannot be updated, destroyed or even listed, and
  * `pulumi stack ls` fails for every stack of the project. A missing sidecar is read as "no
  * attributes", which Pulumi does not use, so removing the empty one makes the object readable
- * again, holding its last complete write.
+ * again, holding its last complete write. That is safe even while a write is in progress, with no
+ * wait for one: the writer fills the unlinked file and the object simply ends up without sidecar.
+ * The removal runs first thing in every worker, right after a killed operation too.
  */
-
-/** A sidecar younger than this may belong to a write in progress (it takes microseconds). */
-export const SIDECAR_GRACE_MS = 5_000;
 
 const SIDECAR_SUFFIX = ".attrs";
 
@@ -42,11 +41,10 @@ function folders(root: string, project: string, stack?: string): string[] {
 }
 
 /**
- * Removes the empty sidecars older than {@link SIDECAR_GRACE_MS} beside the stack objects of a
- * project (and, with `stack`, beside that stack's locks and history entries). Returns the removed
+ * Removes the empty sidecars beside the stack objects of a project (and, with `stack`, beside that stack's locks and history entries). Returns the removed
  * files, relative to the backend's directory.
  */
-export function removeEmptySidecars(root: string | undefined, project: string, stack?: string, now = Date.now()): string[] {
+export function removeEmptySidecars(root: string | undefined, project: string, stack?: string): string[] {
     if (root === undefined) {
         return [];
     }
@@ -62,7 +60,7 @@ export function removeEmptySidecars(root: string | undefined, project: string, s
             const file = path.join(folder, name);
             try {
                 const stat = statSync(file);
-                if (stat.isFile() && stat.size === 0 && now - stat.mtimeMs >= SIDECAR_GRACE_MS) {
+                if (stat.isFile() && stat.size === 0) {
                     unlinkSync(file);
                     removed.push(path.relative(root, file));
                 }

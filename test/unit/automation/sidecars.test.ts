@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { homedir, tmpdir } from "os";
 import * as path from "path";
-import { fileBackendRoot, removeEmptySidecars, SIDECAR_GRACE_MS } from "../../../stacks/automation/sidecars";
+import { fileBackendRoot, removeEmptySidecars } from "../../../stacks/automation/sidecars";
 
 describe("fileBackendRoot", () => {
     it.each([
@@ -21,14 +21,11 @@ describe("fileBackendRoot", () => {
 
 describe("removeEmptySidecars", () => {
     let root: string;
-    const now = Date.now();
-    const old = (now - SIDECAR_GRACE_MS - 1000) / 1000;
 
-    function file(relative: string, content: string, mtimeSeconds = old): string {
+    function file(relative: string, content: string): string {
         const full = path.join(root, relative);
         mkdirSync(path.dirname(full), { recursive: true });
         writeFileSync(full, content);
-        utimesSync(full, mtimeSeconds, mtimeSeconds);
         return full;
     }
 
@@ -48,7 +45,7 @@ describe("removeEmptySidecars", () => {
         const otherLock = file(".pulumi/locks/catalyst/pr-2/def.json.attrs", "");
         const emptyData = file(".pulumi/stacks/catalyst/pr-3.json", "");
 
-        expect(removeEmptySidecars(root, "catalyst", "pr-1", now).sort()).toEqual([
+        expect(removeEmptySidecars(root, "catalyst", "pr-1").sort()).toEqual([
             ".pulumi/history/catalyst/pr-1/pr-1-1.history.json.attrs",
             ".pulumi/locks/catalyst/pr-1/abc.json.attrs",
             ".pulumi/stacks/catalyst/pr-1.json.attrs",
@@ -59,19 +56,13 @@ describe("removeEmptySidecars", () => {
         for (const kept of [goodBackup, otherLock, emptyData]) expect(existsSync(kept)).toBe(true);
     });
 
-    it("leaves an empty sidecar that a write in progress may still fill", () => {
-        const fresh = file(".pulumi/stacks/catalyst/pr-1.json.attrs", "", now / 1000);
-        expect(removeEmptySidecars(root, "catalyst", "pr-1", now)).toEqual([]);
-        expect(existsSync(fresh)).toBe(true);
-    });
-
     it("only looks at the stacks folder without a stack, and does nothing without a file backend", () => {
         const lock = file(".pulumi/locks/catalyst/pr-1/abc.json.attrs", "");
         const legacy = file(".pulumi/stacks/pr-9.json.attrs", "");
-        expect(removeEmptySidecars(root, "catalyst", undefined, now)).toEqual([".pulumi/stacks/pr-9.json.attrs"]);
+        expect(removeEmptySidecars(root, "catalyst", undefined)).toEqual([".pulumi/stacks/pr-9.json.attrs"]);
         expect(existsSync(lock)).toBe(true);
         expect(existsSync(legacy)).toBe(false);
-        expect(removeEmptySidecars(undefined, "catalyst", "pr-1", now)).toEqual([]);
-        expect(removeEmptySidecars(path.join(root, "missing"), "catalyst", "pr-1", now)).toEqual([]);
+        expect(removeEmptySidecars(undefined, "catalyst", "pr-1")).toEqual([]);
+        expect(removeEmptySidecars(path.join(root, "missing"), "catalyst", "pr-1")).toEqual([]);
     });
 });
