@@ -18,6 +18,8 @@ export interface StackIdentity {
     pr?: number;
     /** The user slug, for development environments. */
     user?: string;
+    /** The Project, for the stacks of every Project but {@link DEFAULT_PROJECT} (`pr-5--web`). */
+    project?: string;
 }
 
 /** Thrown for a name that breaks the rules; `field` names the input that was wrong. */
@@ -36,8 +38,26 @@ export const RESERVED_NAMES: readonly string[] = ["production", "staging", "plat
 /** Stack names of the platform: `dev` is the local embedded default. */
 export const PLATFORM_STACKS: readonly string[] = ["platform", "dev"];
 
+/**
+ * The Project whose stacks keep the names of a one-app platform (`pr-5`, `dev-alice`, `staging`,
+ * `production`): today's app is this Project, and the CLI, CI and the API work on it by default.
+ */
+export const DEFAULT_PROJECT = "default";
+/**
+ * Joins an environment's own name and its Project in the stacks of every other Project:
+ * `pr-5--web`, `dev-alice--web`, `staging--web`. No name of the default Project holds it (pull
+ * request numbers are digits, {@link toDnsLabel} collapses runs of '-'), so a stack name splits
+ * at its first `--` without doubt, and two Projects' PR 5 never share a stack, namespace or host.
+ * It never stands at a host label's 3rd and 4th characters, which IDNA reserves (`xn--`).
+ */
+export const PROJECT_SEPARATOR = "--";
+/** Longest Project name: leaves a development environment's user 23 characters of its namespace. */
+export const MAX_PROJECT_LENGTH = 30;
+
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_PR = 99_999_999;
+/** Longest stack of an environment: its namespace, `env-<stack>`, is a DNS label. */
+const MAX_ENVIRONMENT_STACK = MAX_LABEL_LENGTH - NAMESPACE_PREFIX.length;
 
 /** True when `value` is a DNS-1123 label (lower case alphanumerics and '-', <= 63 chars). */
 export function isDnsLabel(value: string): boolean {
@@ -99,18 +119,41 @@ export function parsePullRequestNumber(value: unknown, field = "pr"): number {
     return pr;
 }
 
-/** The stack name of the preview environment of pull request `pr`: `pr-<n>`. */
-export function previewStackName(pr: unknown): string {
-    return `pr-${parsePullRequestNumber(pr)}`;
+/**
+ * Checks a Project's name: a DNS-1123 label of at most {@link MAX_PROJECT_LENGTH} characters
+ * without `--`, so that it can stand in its stacks' names, namespaces and hosts.
+ */
+export function parseProjectName(value: unknown, field = "project"): string {
+    if (typeof value !== "string" || !isDnsLabel(value) || value.length > MAX_PROJECT_LENGTH || value.includes(PROJECT_SEPARATOR)) {
+        throw new NameError(field, `must be a project name: lower case letters, digits and single '-', at most ${MAX_PROJECT_LENGTH} characters, ` +
+            `got ${JSON.stringify(value)}`);
+    }
+    return value;
 }
 
-/** The stack name of the development environment of `user`: `dev-<slug>`. */
-export function developmentStackName(user: string): string {
+/** The characters `project` adds to its stacks' names: none for the default Project. */
+function projectSuffix(project: string): string {
+    return project === DEFAULT_PROJECT ? "" : `${PROJECT_SEPARATOR}${parseProjectName(project)}`;
+}
+
+/** The stack name of the preview of pull request `pr`: `pr-<n>`, or `pr-<n>--<project>` for another Project. */
+export function previewStackName(pr: unknown, project: string = DEFAULT_PROJECT): string {
+    return `pr-${parsePullRequestNumber(pr)}${projectSuffix(project)}`;
+}
+
+/** The stack name of the development environment of `user`: `dev-<slug>`, or `dev-<slug>--<project>`. */
+export function developmentStackName(user: string, project: string = DEFAULT_PROJECT): string {
     if (user.trim() === "") {
         throw new NameError("user", "must not be empty");
     }
+    const suffix = projectSuffix(project);
     // Leaves room for the namespace prefix so that the namespace is a label too.
-    return `dev-${toDnsLabel(user, MAX_LABEL_LENGTH - NAMESPACE_PREFIX.length - "dev-".length)}`;
+    return `dev-${toDnsLabel(user, MAX_ENVIRONMENT_STACK - "dev-".length - suffix.length)}${suffix}`;
+}
+
+/** The stack of `production` or `staging`: the name itself, or `<name>--<project>`. */
+export function namedStackName(name: "production" | "staging", project: string = DEFAULT_PROJECT): string {
+    return `${name}${projectSuffix(project)}`;
 }
 
 /**
@@ -118,6 +161,10 @@ export function developmentStackName(user: string): string {
  * `dev-<user>`. Anything else is refused with the list of allowed forms.
  */
 export function parseStackName(stack: string): StackIdentity {
+    const separator = stack.indexOf(PROJECT_SEPARATOR);
+    if (separator >= 0) {
+        return projectStack(stack, stack.slice(0, separator), stack.slice(separator + PROJECT_SEPARATOR.length));
+    }
     if (PLATFORM_STACKS.includes(stack)) {
         return { stack, kind: "platform" };
     }
@@ -133,7 +180,7 @@ export function parseStackName(stack: string): StackIdentity {
         return { stack, kind: "preview", pr };
     }
     const development = /^dev-(.+)$/.exec(stack);
-    if (development && isDnsLabel(stack) && stack.length <= MAX_LABEL_LENGTH - NAMESPACE_PREFIX.length) {
+    if (development && isDnsLabel(stack) && stack.length <= MAX_ENVIRONMENT_STACK) {
         const user = development[1];
         if (isReservedName(user)) {
             throw new NameError("stack", `"${user}" is a reserved name`);
@@ -144,8 +191,25 @@ export function parseStackName(stack: string): StackIdentity {
         "stack",
         `"${stack}" is not a stack name this project runs; allowed: platform, dev, production, staging, ` +
             `pr-<n> (n a positive whole number), dev-<user> (lower case letters, digits and '-', ` +
-            `at most ${MAX_LABEL_LENGTH - NAMESPACE_PREFIX.length} characters in all)`,
+            `at most ${MAX_ENVIRONMENT_STACK} characters in all), each of the last four with ` +
+            `${PROJECT_SEPARATOR}<project> for a Project other than ${DEFAULT_PROJECT}`,
     );
+}
+
+/** `<base>--<project>`: the stack `base` would be in the default Project, of Project `project`. */
+function projectStack(stack: string, base: string, project: string): StackIdentity {
+    parseProjectName(project, "stack");
+    if (project === DEFAULT_PROJECT) {
+        throw new NameError("stack", `"${stack}": the ${DEFAULT_PROJECT} project's stacks carry no project suffix; use "${base}"`);
+    }
+    const identity = parseStackName(base);
+    if (identity.kind === "platform") {
+        throw new NameError("stack", `"${stack}": the platform stack "${base}" belongs to no project`);
+    }
+    if (stack.length > MAX_ENVIRONMENT_STACK) {
+        throw new NameError("stack", `"${stack}" is longer than ${MAX_ENVIRONMENT_STACK} characters, so its namespace would not be a DNS label`);
+    }
+    return { ...identity, stack, project };
 }
 
 /**
@@ -175,11 +239,12 @@ export function namespaceName(stack: string): string {
 
 /**
  * The public host of an environment: previews and development environments get
- * `<stack>.<previewDomain>`; production gets `<app>.<domain>` and staging `<app>-staging.<domain>`.
+ * `<stack>.<previewDomain>`; production gets `<app>.<domain>` and staging `<app>-staging.<domain>`,
+ * where a Project other than the default one is the app (`web.<domain>` for `production--web`).
  */
 export function hostName(stack: string, domains: { domain: string; previewDomain: string }, app = "app"): string {
     const identity = parseStackName(stack);
-    const appLabel = toDnsLabel(app, MAX_LABEL_LENGTH - "-staging".length);
+    const appLabel = toDnsLabel(identity.project ?? app, MAX_LABEL_LENGTH - "-staging".length);
     switch (identity.kind) {
         case "production":
             return `${appLabel}.${domains.domain}`;
@@ -214,8 +279,10 @@ export const CLUSTER_SCOPED_KINDS: readonly string[] = [
 ];
 // --- the control plane's resources (issue 13) ------------------------------------------------
 
-/** What names an Environment resource's stack: its type, its pull request, its object name. */
+/** What names an Environment resource's stack: its Project, type, pull request and object name. */
 export interface EnvironmentResourceName {
+    /** `spec.project`. */
+    project: string;
     type: "preview" | "development" | "staging" | "production";
     pullRequest?: number;
     /** The Environment object's `metadata.name` (names development environments). */
@@ -224,16 +291,17 @@ export interface EnvironmentResourceName {
 
 /**
  * The stack of an Environment resource: `pr-<n>` for previews, `dev-<name>` for development
- * environments, `staging` and `production`: the same stacks the CLI and the API run.
+ * environments, `staging` and `production`, each with `--<project>` for a Project other than the
+ * default one: the same stacks the CLI and the API run.
  */
 export function environmentResourceStackName(resource: EnvironmentResourceName): string {
     switch (resource.type) {
         case "preview":
-            return previewStackName(resource.pullRequest);
+            return previewStackName(resource.pullRequest, resource.project);
         case "development":
-            return developmentStackName(resource.name.replace(/^dev-/, ""));
+            return developmentStackName(resource.name.replace(/^dev-/, ""), resource.project);
         default:
-            return resource.type;
+            return namedStackName(resource.type, resource.project);
     }
 }
 

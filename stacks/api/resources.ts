@@ -54,7 +54,7 @@ export class PreviewResources {
     /** Creates or patches the Environment of a preview owned by `user` (403 when it is someone else's). */
     async create(user: string, body: unknown): Promise<PreviewResourceView> {
         const input = parseInput(CreatePreviewInput, body);
-        const name = previewEnvironmentName(input.pr);
+        const name = previewEnvironmentName(input.pr, this.project);
         const existing = await this.existing(name);
         if (existing !== undefined) PreviewResources.check(user, existing);
         const owners = [user, ...(input.owners ?? []).filter((o) => o.toLowerCase() !== user.toLowerCase())];

@@ -55,8 +55,10 @@ export function selectGarbage(selection: GcSelection): GcCandidate[] {
     const now = selection.now.getTime();
     const open = selection.openPullRequests ? new Set(selection.openPullRequests) : undefined;
     const candidates: GcCandidate[] = [];
+    // Only the default Project's previews: another Project's pull requests are of its own
+    // repository (not the open ones given here), and its Environments expire in the controller.
     const previews = selection.stacks
-        .filter((s): s is EnvironmentRecord & { pr: number } => s.kind === "preview" && s.pr !== undefined)
+        .filter((s): s is EnvironmentRecord & { pr: number } => s.kind === "preview" && s.pr !== undefined && s.project === undefined)
         .sort((a, b) => a.pr - b.pr);
     for (const preview of previews) {
         const base = { stack: preview.stack, pr: preview.pr };

@@ -68,6 +68,8 @@ export interface AutomationOptions {
 export interface PreviewUpArgs {
     /** Pull request number. */
     pr: number | string;
+    /** The Project (default: `default`, whose previews are `pr-<n>`; another's are `pr-<n>--<project>`). */
+    project?: string;
     /** The pull request's head branch. */
     branch: string;
     /** Head commit SHA. */
@@ -157,7 +159,7 @@ export class Automation {
      * Throws {@link InputError} at once for bad input, before anything is created.
      */
     upPreview(args: PreviewUpArgs, call: CallOptions = {}): Operation<OperationResult> {
-        const target = previewTarget(args.pr);
+        const target = previewTarget(args.pr, "pr", args.project);
         const branch = parseBranch(args.branch);
         const sha = args.sha === undefined ? undefined : parseSha(args.sha);
         const image = args.image === undefined ? undefined : parseImage(args.image);
@@ -203,8 +205,8 @@ export class Automation {
      * Destroys the preview of a pull request and removes its stack once empty. A preview that does
      * not exist is a successful no-op; a failed destroy keeps the stack, so it can be retried.
      */
-    destroyPreview(pr: number | string, call: CallOptions = {}): Operation<OperationResult> {
-        return this.operation(this.destroyJob(previewTarget(pr), ["preview"], true), call);
+    destroyPreview(pr: number | string, call: CallOptions = {}, project?: string): Operation<OperationResult> {
+        return this.operation(this.destroyJob(previewTarget(pr, "pr", project), ["preview"], true), call);
     }
 
     /** The project's previews with their tags. */
@@ -402,7 +404,7 @@ export function defaultAutomation(): Automation {
 /** {@link Automation.upPreview} on the default instance. */
 export const upPreview = (args: PreviewUpArgs, call?: CallOptions) => defaultAutomation().upPreview(args, call);
 /** {@link Automation.destroyPreview} on the default instance. */
-export const destroyPreview = (pr: number | string, call?: CallOptions) => defaultAutomation().destroyPreview(pr, call);
+export const destroyPreview = (pr: number | string, call?: CallOptions, project?: string) => defaultAutomation().destroyPreview(pr, call, project);
 /** {@link Automation.listEnvironments} on the default instance. */
 export const listEnvironments = () => defaultAutomation().listEnvironments();
 /** {@link Automation.getEnvironment} on the default instance. */

@@ -49,6 +49,7 @@ export function recordFromTags(
     }
     const record: EnvironmentRecord = { stack, kind: identity.kind };
     if (identity.pr !== undefined) record.pr = identity.pr;
+    if (identity.project !== undefined) record.project = identity.project;
     const copy = (key: keyof typeof TAGS, field: keyof EnvironmentRecord) => {
         const value = tags[TAGS[key]];
         if (value !== undefined && value !== "") {

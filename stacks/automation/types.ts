@@ -74,6 +74,8 @@ export interface OperationResult {
 export interface EnvironmentRecord {
     stack: string;
     kind: StackKind;
+    /** The Project, for stacks of a Project other than the default one (`pr-5--web`). */
+    project?: string;
     pr?: number;
     branch?: string;
     sha?: string;

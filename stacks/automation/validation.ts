@@ -1,4 +1,5 @@
 import {
+    DEFAULT_PROJECT,
     NameError,
     PLATFORM_STACKS,
     StackIdentity,
@@ -49,10 +50,16 @@ export function parsePr(value: unknown, field = "pr"): number {
     }
 }
 
-/** The stack of pull request `pr`'s preview: always `pr-<n>`, never anything else. */
-export function previewTarget(pr: unknown, field = "pr"): StackTarget {
+/** The stack of pull request `pr`'s preview: always `pr-<n>` (`pr-<n>--<project>` in another Project), never anything else. */
+export function previewTarget(pr: unknown, field = "pr", project: string = DEFAULT_PROJECT): StackTarget {
     const number = parsePr(pr, field);
-    return { stack: previewStackName(number), kind: "preview", pr: number };
+    let stack: string;
+    try {
+        stack = previewStackName(number, project);
+    } catch (err) {
+        return rethrow(err, "project");
+    }
+    return project === DEFAULT_PROJECT ? { stack, kind: "preview", pr: number } : { stack, kind: "preview", pr: number, project };
 }
 
 const ENVIRONMENT_FORMS = "production, staging or dev-<user> (lower case letters, digits and '-')";

@@ -58,8 +58,8 @@ const controlPlane: OptionSpec<string> = {
 };
 const project: OptionSpec<string> = {
     value: "<name>",
-    description: `Resource mode: the Project of the Environment (default: ${CONTROL_PLANE_PROJECT_ENV}, else default)`,
-    parse: (text, flag) => parseResourceName(text, flag),
+    description: `Resource mode: the Project of the Environment (default: ${CONTROL_PLANE_PROJECT_ENV}, else default); another Project's preview is Environment pr-<n>--<project>`,
+    parse: (text, flag) => controlPlaneProject(text, {}, flag),
 };
 const resourceTimeout: OptionSpec<number> = { ...timeout, description: `${timeout.description}; in resource mode: how long to wait for the controller` };
 const RESOURCE_NOTE = `With --control-plane or ${CONTROL_PLANE_ENV} (resource mode) the command writes or reads Environment resources through KUBECONFIG and waits on their status; --timeout bounds the wait (default 30m). See docs/cli.md.`;
@@ -88,6 +88,7 @@ interface PreviewUpInput extends OperationInput {
 interface PreviewDownInput extends OperationInput {
     pr: number;
     controlPlane?: string;
+    project?: string;
 }
 interface ListInput {
     json: boolean;
@@ -233,7 +234,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
             },
             notes: [
                 "Idempotent: running it again with the same values reports no changes. A second call for the same PR waits for the first (see --wait).",
-                `${RESOURCE_NOTE} Creates or patches Environment pr-<n> (options left out are removed from its spec) and waits until it is Ready at its new generation (the URL is printed), Stalled, or refused.`,
+                `${RESOURCE_NOTE} Creates or patches Environment pr-<n> (pr-<n>--<project> for a Project other than default; options left out are removed from its spec) and waits until it is Ready at its new generation (the URL is printed), Stalled, or refused.`,
             ],
             run: async (input, context) => {
                 const namespace = resourceMode(deps, "preview up", input);
@@ -253,12 +254,14 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
             name: "preview down",
             group: PREVIEW,
             summary: "Destroy the preview of a pull request and remove its stack. A preview that does not exist is a successful no-op.",
-            options: { pr, json, timeout: resourceTimeout, wait, controlPlane },
-            notes: [`${RESOURCE_NOTE} Deletes Environment pr-<n> and waits until the controller destroyed its stack and the Environment is gone.`],
+            options: { pr, json, timeout: resourceTimeout, wait, controlPlane, project },
+            notes: [`${RESOURCE_NOTE} Deletes Environment pr-<n> (pr-<n>--<project> with --project) and waits until the controller destroyed its stack and the Environment is gone.`],
             run: async (input, context) => {
                 const namespace = resourceMode(deps, "preview down", input);
                 if (namespace !== undefined) {
-                    return resourceSession(deps, context, "preview down", namespace, (resources) => resourcePreviewDown(resources, { pr: input.pr, timeoutMs: input.timeout, json: input.json }, context));
+                    return resourceSession(deps, context, "preview down", namespace, (resources) => resourcePreviewDown(resources, {
+                        pr: input.pr, project: controlPlaneProject(input.project, deps.env ?? process.env), timeoutMs: input.timeout, json: input.json,
+                    }, context));
                 }
                 return session(deps, context, "preview down", input, async (automation, call, print) =>
                     finish(print, await automation.destroyPreview(input.pr, call)));

@@ -71,7 +71,7 @@ function finish(context: CommandContext, json: boolean, result: EnvironmentSumma
 
 /** Creates or patches the preview's Environment and waits until it is Ready (or failed, or the time is up). */
 export async function resourcePreviewUp(resources: EnvironmentResources, input: ResourcePreviewUp, context: CommandContext): Promise<number> {
-    const name = previewEnvironmentName(input.pr);
+    const name = previewEnvironmentName(input.pr, input.project);
     const applied = await resources.applyPreview({
         pr: input.pr, branch: input.branch, sha: input.sha, image: input.image, owners: input.owners,
         ttl: input.ttlMs === undefined ? undefined : ttlText(input.ttlMs), project: input.project, createdBy: "cli",
@@ -85,8 +85,8 @@ export async function resourcePreviewUp(resources: EnvironmentResources, input: 
 }
 
 /** Deletes the preview's Environment and waits until the controller destroyed its stack and it is gone. */
-export async function resourcePreviewDown(resources: EnvironmentResources, input: { pr: number; timeoutMs?: number; json: boolean }, context: CommandContext): Promise<number> {
-    const name = previewEnvironmentName(input.pr);
+export async function resourcePreviewDown(resources: EnvironmentResources, input: { pr: number; project: string; timeoutMs?: number; json: boolean }, context: CommandContext): Promise<number> {
+    const name = previewEnvironmentName(input.pr, input.project);
     if (!(await resources.delete(name))) {
         return finish(context, input.json, summary(resources, name, "deleted", "no such Environment: nothing to do"), `${name}: no such Environment: nothing to do\n`, EXIT.ok);
     }

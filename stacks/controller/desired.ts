@@ -14,6 +14,8 @@ import { EnvironmentObject, ProjectObject } from "../resources/types";
 /** The automation call an Environment maps to. */
 export interface DesiredStack {
     stack: string;
+    /** `spec.project`: its stacks are `pr-<n>--<project>` and so on, except the default Project's. */
+    project: string;
     type: EnvironmentObject["spec"]["type"];
     pr?: number;
     branch?: string;
@@ -59,7 +61,7 @@ export function desiredStack(environment: EnvironmentObject, project: ProjectObj
         throw new SpecError("ProjectNotFound", `spec.project: project "${spec.project}" does not exist in namespace ${metadata.namespace}; create it first`);
     }
     try {
-        const stack = environmentResourceStackName({ type: spec.type, pullRequest: spec.pullRequest, name: metadata.name });
+        const stack = environmentResourceStackName({ project: spec.project, type: spec.type, pullRequest: spec.pullRequest, name: metadata.name });
         const owner = siblings.find((other) => other.metadata.uid !== metadata.uid && other.metadata.deletionTimestamp === undefined &&
             safeStack(other) === stack && (other.metadata.creationTimestamp ?? "") < (metadata.creationTimestamp ?? ""));
         if (owner !== undefined) {
@@ -68,6 +70,7 @@ export function desiredStack(environment: EnvironmentObject, project: ProjectObj
         const image = spec.image ?? project.spec.source?.image;
         const desired: DesiredStack = {
             stack,
+            project: spec.project,
             type: spec.type,
             pr: spec.pullRequest,
             branch: spec.branch === undefined ? undefined : parseBranch(spec.branch, "spec.branch"),
@@ -102,7 +105,7 @@ export function desiredStack(environment: EnvironmentObject, project: ProjectObj
 
 function safeStack(environment: EnvironmentObject): string | undefined {
     try {
-        return environmentResourceStackName({ type: environment.spec.type, pullRequest: environment.spec.pullRequest, name: environment.metadata.name });
+        return environmentResourceStackName({ project: environment.spec.project, type: environment.spec.type, pullRequest: environment.spec.pullRequest, name: environment.metadata.name });
     } catch {
         return undefined;
     }

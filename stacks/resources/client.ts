@@ -1,4 +1,4 @@
-import { isDnsLabel } from "../../components/naming";
+import { DEFAULT_PROJECT, isDnsLabel, NameError, parseProjectName, previewStackName } from "../../components/naming";
 import { API_GROUP_VERSION, Condition, EnvironmentObject, EnvironmentSpec, RESOURCE_KINDS, SPEC_ERROR_REASONS } from "./types";
 
 /**
@@ -13,8 +13,8 @@ import { API_GROUP_VERSION, Condition, EnvironmentObject, EnvironmentSpec, RESOU
 export const CONTROL_PLANE_ENV = "CATALYST_CONTROL_PLANE_NAMESPACE";
 /** The environment variable naming the Project of the Environments a front end creates. */
 export const CONTROL_PLANE_PROJECT_ENV = "CATALYST_CONTROL_PLANE_PROJECT";
-/** The Project when neither the flag nor {@link CONTROL_PLANE_PROJECT_ENV} names one. */
-export const DEFAULT_PROJECT = "default";
+/** The Project when neither the flag nor {@link CONTROL_PLANE_PROJECT_ENV} names one (components/naming.ts). */
+export { DEFAULT_PROJECT };
 /** Label of the Environments a front end created, with the front end's name. */
 export const CREATED_BY_LABEL = "catalyst.dev/created-by";
 
@@ -49,14 +49,22 @@ export function controlPlaneNamespace(flag: string | undefined, env: NodeJS.Proc
 
 /** The Project of new Environments: `flag`, else {@link CONTROL_PLANE_PROJECT_ENV}, else `default`. */
 export function controlPlaneProject(flag: string | undefined, env: NodeJS.ProcessEnv, flagName = "--project"): string {
-    if (flag !== undefined) return parseResourceName(flag, flagName);
-    const text = env[CONTROL_PLANE_PROJECT_ENV];
-    return text === undefined ? DEFAULT_PROJECT : parseResourceName(text, CONTROL_PLANE_PROJECT_ENV);
+    const [text, field] = flag !== undefined ? [flag, flagName] : [env[CONTROL_PLANE_PROJECT_ENV], CONTROL_PLANE_PROJECT_ENV];
+    if (text === undefined) return DEFAULT_PROJECT;
+    try {
+        return parseProjectName(text.trim(), field);
+    } catch (err) {
+        if (err instanceof NameError) throw new ResourceInputError(field, err.message.slice(field.length + 2));
+        throw err;
+    }
 }
 
-/** The Environment of pull request `pr`: named like its stack, `pr-<n>`. */
-export function previewEnvironmentName(pr: number): string {
-    return `pr-${pr}`;
+/**
+ * The Environment of pull request `pr` in `project`: named like its stack (`pr-<n>`, or
+ * `pr-<n>--<project>` for a Project other than the default), so two Projects' PR 5 never meet.
+ */
+export function previewEnvironmentName(pr: number, project: string = DEFAULT_PROJECT): string {
+    return previewStackName(pr, project);
 }
 
 /** A failed API server call; `status` is its HTTP status, undefined when it did not answer. */
@@ -219,7 +227,7 @@ export class EnvironmentResources {
         if (!(await this.store.projectExists(this.namespace, request.project))) {
             throw new ResourceInputError(projectField, `project "${request.project}" does not exist in namespace ${this.namespace}; create it first (docs/controller.md)`);
         }
-        const name = previewEnvironmentName(request.pr);
+        const name = previewEnvironmentName(request.pr, request.project);
         const wanted: Partial<Record<(typeof MANAGED_SPEC_FIELDS)[number], unknown>> = {
             branch: request.branch, sha: request.sha, image: request.image, ttl: request.ttl, owners: request.owners,
         };

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import {
     API_GROUP,
+    CelRule,
+    PROJECT_NAME_RULE,
     API_VERSION,
     environmentSpecSchema,
     environmentStatusSchema,
@@ -73,7 +75,7 @@ interface PrinterColumn {
     priority?: number;
 }
 
-function definition(info: KindInfo, spec: z.ZodType, status: z.ZodType, columns: PrinterColumn[], description: string): SchemaNode {
+function definition(info: KindInfo, spec: z.ZodType, status: z.ZodType, columns: PrinterColumn[], description: string, rootRules: CelRule[] = []): SchemaNode {
     return {
         apiVersion: "apiextensions.k8s.io/v1",
         kind: "CustomResourceDefinition",
@@ -93,6 +95,7 @@ function definition(info: KindInfo, spec: z.ZodType, status: z.ZodType, columns:
                         type: "object",
                         description,
                         required: ["spec"],
+                        ...(rootRules.length > 0 ? { "x-kubernetes-validations": rootRules } : {}),
                         properties: {
                             apiVersion: { type: "string" },
                             kind: { type: "string" },
@@ -116,7 +119,7 @@ export function projectDefinition(): SchemaNode {
         { name: "Repository", type: "string", jsonPath: ".spec.repository" },
         { name: "Ready", type: "string", jsonPath: READY },
         AGE,
-    ], "A Catalyst project: one application and its repository, with the template and limits of its environments.");
+    ], "A Catalyst project: one application and its repository, with the template and limits of its environments.", [PROJECT_NAME_RULE]);
 }
 
 /** The Environment CRD. */

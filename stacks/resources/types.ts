@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { imageMessage } from "../../components/environment/image";
-import { isDnsLabel, MAX_LABEL_LENGTH } from "../../components/naming";
+import { MAX_PROJECT_LENGTH, PROJECT_SEPARATOR } from "../../components/naming";
 
 /**
  * The API types of the control plane, `catalyst.dev/v1alpha1` Project and Environment, as zod
@@ -67,8 +67,18 @@ const image = z.string().max(512).superRefine((value, ctx) => {
     description: "Container image, pinned by a tag other than latest or by a digest.",
     ...cel({ rule: `self.matches('${PINNED_IMAGE_RE2}') && !self.matches('^[^@]*:latest$')`, message: IMAGE_HELP }),
 });
-const dnsLabel = z.string().min(1).max(MAX_LABEL_LENGTH).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label (lower case letters, digits and '-')")
-    .refine(isDnsLabel);
+/** A Project's name as components/naming.ts parseProjectName takes it, in a pattern RE2 and JSON Schema both read. */
+export const PROJECT_NAME_RE2 = "^[a-z0-9]+(-[a-z0-9]+)*$";
+const PROJECT_NAME_HELP = `must be a project name: lower case letters, digits and single '-', at most ${MAX_PROJECT_LENGTH} characters (no '${PROJECT_SEPARATOR}')`;
+const projectName = z.string().min(1).max(MAX_PROJECT_LENGTH).regex(new RegExp(PROJECT_NAME_RE2), PROJECT_NAME_HELP);
+/**
+ * The rule on a Project's own `metadata.name` (its stacks carry it, `pr-5--web`): the CRD checks
+ * it at the root, where CEL sees the name.
+ */
+export const PROJECT_NAME_RULE: CelRule = {
+    rule: `self.metadata.name.size() <= ${MAX_PROJECT_LENGTH} && self.metadata.name.matches('${PROJECT_NAME_RE2}')`,
+    message: `metadata.name ${PROJECT_NAME_HELP}`,
+};
 const duration = z.string().max(64).regex(/^(0|([0-9]{1,6}[smhdw])+)$/, "must be a duration such as 30m, 72h, 7d or 1h30m (units s, m, h, d, w), or 0");
 const login = z.string().max(39).regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/, "must be a GitHub user name");
 /** Overrides are laid over the stack config and checked by its own schema (the controller's job). */
@@ -102,7 +112,7 @@ export const projectSpecSchema = z.strictObject({
 
 /** The spec of an Environment. */
 export const environmentSpecSchema = z.strictObject({
-    project: dnsLabel.meta({ description: "The Project (same namespace) this environment belongs to." }),
+    project: projectName.meta({ description: "The Project (same namespace) this environment belongs to; a Project other than default adds --<project> to the stack (pr-5--web)." }),
     type: z.enum(ENVIRONMENT_TYPES).meta({ description: "preview, development, staging or production." }),
     pullRequest: z.number().int().min(1).max(99_999_999).optional().meta({ description: "The pull request of a preview." }),
     branch: z.string().min(1).max(255).optional(),

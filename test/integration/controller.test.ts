@@ -1,6 +1,7 @@
 import { execFileSync } from "child_process";
 import { randomInt } from "crypto";
 import * as path from "path";
+import { previewStackName } from "../../components/naming";
 import { ensurePlatform, kubectl, kubectlError, kubectlJson, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 import {
     apply,
@@ -32,6 +33,8 @@ const NS = "catalyst-system";
 const run = randomInt(100, 999);
 const pr = (i: number) => 9_000_000 + run * 100 + i;
 const project = `web-${run}`;
+/** The Environment (and stack) of preview i: the Project is not default, so `pr-<n>--web-<run>`. */
+const envName = (i: number) => previewStackName(pr(i), project);
 const label = `catalyst-test-run=${run}`;
 const stateDir = path.join(repoRoot, ".catalyst", `test-controller-${run}`);
 const auditLog = path.join(repoRoot, ".catalyst", "test-results", `controller-audit-${run}.log`);
@@ -61,7 +64,7 @@ function environment(name: string, spec: Record<string, unknown>) {
 }
 
 const preview = (i: number, extra: Record<string, unknown> = {}) =>
-    environment(`pr-${pr(i)}`, { project, type: "preview", pullRequest: pr(i), branch: `feat/c${i}`, image: "nginxinc/nginx-unprivileged:1.27.4-alpine", ...extra });
+    environment(envName(i), { project, type: "preview", pullRequest: pr(i), branch: `feat/c${i}`, image: "nginxinc/nginx-unprivileged:1.27.4-alpine", ...extra });
 
 function namespaceExists(name: string): boolean {
     return kubectl(["get", "namespace", name, "--ignore-not-found", "-o", "name"]).trim() !== "";
@@ -135,18 +138,18 @@ describe("one controller", () => {
     it("an unknown project: Ready=False naming spec.project, no stack, and delete needs no destroy", async () => {
         apply(preview(91, { project: `nope-${run}` }));
         const env = await waitFor("Ready=False", () => {
-            const found = environments(NS).get(`pr-${pr(91)}`);
+            const found = environments(NS).get(envName(91));
             return conditionOf(found, "Ready")?.status === "False" ? found : undefined;
         }, 120_000);
         expect(conditionOf(env, "Ready")).toMatchObject({ reason: "ProjectNotFound", message: `spec.project: project "nope-${run}" does not exist in namespace ${NS}; create it first` });
         expect(env.status?.stack).toBeUndefined();
-        expect(namespaceExists(`env-pr-${pr(91)}`)).toBe(false);
-        kubectl(["delete", "environments.catalyst.dev", "-n", NS, `pr-${pr(91)}`, "--timeout=60s"]);
-        expect(auditRecords(auditLog).filter((a) => a.stack === `pr-${pr(91)}`)).toEqual([]);
+        expect(namespaceExists(`env-${previewStackName(pr(91), `nope-${run}`)}`)).toBe(false);
+        kubectl(["delete", "environments.catalyst.dev", "-n", NS, envName(91), "--timeout=60s"]);
+        expect(auditRecords(auditLog).filter((a) => a.stack.startsWith(`pr-${pr(91)}`))).toEqual([]);
     });
 
     it("apply: Ready with status.url and the namespace; a new image: observedGeneration follows; drift reported, then repaired; delete: stack destroyed, namespace gone", async () => {
-        const name = `pr-${pr(1)}`;
+        const name = envName(1);
         apply(preview(1));
         kubectl(["wait", "environments.catalyst.dev", "-n", NS, name, "--for=condition=Ready", "--timeout=600s"]);
         let env = environments(NS).get(name);
@@ -215,7 +218,7 @@ describe("the PostgreSQL backend stopped for 20 s", () => {
     afterAll(async () => stopReplica(r4));
 
     it("a reconcile meanwhile fails with a clear status; nothing is destroyed; all converge once it is back", async () => {
-        const [ready, blocked] = [`pr-${pr(2)}`, `pr-${pr(3)}`];
+        const [ready, blocked] = [envName(2), envName(3)];
         apply(preview(2));
         kubectl(["wait", "environments.catalyst.dev", "-n", NS, ready, "--for=condition=Ready", "--timeout=600s"]);
         postgres(place, "pause");
@@ -247,7 +250,7 @@ describe("the PostgreSQL backend stopped for 20 s", () => {
 
 describe("three controllers sharing the PostgreSQL backend", () => {
     const count = 12;
-    const names = Array.from({ length: count }, (_, i) => `pr-${pr(10 + i)}`);
+    const names = Array.from({ length: count }, (_, i) => envName(10 + i));
 
     it("12 Environments at once: all Ready, one successful up each, work spread; kill -9 of a replica mid-update is recovered", async () => {
         const live = ["r1", "r2", "r3"].map((name) => replica(name));

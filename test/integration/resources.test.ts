@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from "child_process";
 import { randomInt } from "crypto";
 import * as path from "path";
-import { ensurePlatform, kubectl, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+import { previewStackName } from "../../components/naming";
+import { ensurePlatform, kubectl, kubectlError, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 import { apply, environments, isReady, Replica, startReplica, stopReplica, waitFor } from "./controller-helpers";
 
 /*
@@ -18,8 +19,10 @@ jest.setTimeout(10 * 60_000);
 const NS = "catalyst-system";
 const run = randomInt(100, 999);
 const pr = 9_200_000 + run * 10;
-const name = `pr-${pr}`;
 const project = `cli-${run}`;
+// Another Project than default: its previews' Environments and stacks are pr-<n>--<project>.
+const name = previewStackName(pr, project);
+const apiName = previewStackName(pr + 2, project);
 const label = `catalyst-test-run=${run}`;
 let replica: Replica | undefined;
 
@@ -89,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
     // Whatever happened above, leave no Environment behind (its finalizer would hold catalyst-system).
     try {
-        for (const left of [name, `pr-${pr + 2}`].filter((n) => environments(NS).has(n))) {
+        for (const left of [name, apiName].filter((n) => environments(NS).has(n))) {
             kubectl(["delete", "environments.catalyst.dev", "-n", NS, left, "--wait=false"]);
             await waitFor(`${left} to be gone`, () => (environments(NS).has(left) ? undefined : true), 5 * 60_000, 2000);
         }
@@ -126,15 +129,16 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
     it("refusals name the field and change nothing: a missing Project (checked first), an immutable field (the API server's CEL rule)", async () => {
         const missing = await catalyst(["preview", "up", "--pr", String(pr + 1), "--branch", "b", "--project", `nope-${run}`]);
         expect([missing.code, missing.stderr.trim()]).toEqual([2, `catalyst preview up: --project: project "nope-${run}" does not exist in namespace ${NS}; create it first (docs/controller.md)`]);
-        expect(environments(NS).has(`pr-${pr + 1}`)).toBe(false);
-        const moved = await catalyst(["preview", "up", "--pr", String(pr), "--branch", "feat/resources", "--image", image, "--owners", "alice", "--project", `${project}-b`]);
-        expect(moved.code).toBe(2);
-        expect(moved.stderr).toMatch(/catalyst preview up: patch Environment catalyst-system\/pr-[0-9]+: .*spec\.project: .*is immutable/);
+        expect(environments(NS).has(previewStackName(pr + 1, `nope-${run}`))).toBe(false);
+        const moved = kubectlError(["patch", "environments.catalyst.dev", "-n", NS, name, "--type=merge", "-p", JSON.stringify({ spec: { project: `${project}-b` } })]);
+        expect(moved).toMatch(/spec\.project: .*is immutable/);
+        // The same PR in another Project is another Environment: nothing of this one moves.
+        expect(environments(NS).get(name)?.spec?.project).toBe(project);
         expect(environments(NS).get(name)?.metadata.generation).toBe(1);
     });
 
     it("down deletes it and waits until the controller destroyed the stack: namespace and Environment gone", async () => {
-        const down = await catalyst(["preview", "down", "--pr", String(pr), "--timeout", "5m"]);
+        const down = await catalyst(["preview", "down", "--pr", String(pr), "--project", project, "--timeout", "5m"]);
         expect([down.code, down.stdout]).toEqual([0, `${name}: deleted\n`]);
         expect(down.stderr).toContain(`${name}: deleting Environment ${NS}/${name}; waiting for the controller to destroy its stack`);
         expect(environments(NS).has(name)).toBe(false);
@@ -144,7 +148,6 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
 
 describe("catalyst serve in resource mode", () => {
     it("POST /previews writes the Environment; a restarted server reports it Ready (nothing was kept in the first); DELETE removes it", async () => {
-        const apiName = `pr-${pr + 2}`;
         const call = (base: string, method: string, route: string, body?: unknown) =>
             fetch(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } });
         const first = await serve();

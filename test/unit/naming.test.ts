@@ -1,12 +1,17 @@
 import * as fc from "fast-check";
 import {
+    DEFAULT_PROJECT,
     developmentStackName,
+    environmentResourceStackName,
+    MAX_PROJECT_LENGTH,
+    namedStackName,
     hostName,
     isDnsLabel,
     namespaceName,
     NameError,
     parseStackName,
     previewStackName,
+    stackOfNamespace,
     toDnsLabel,
     toLabelValue,
 } from "../../components/naming";
@@ -50,6 +55,55 @@ describe("naming", () => {
         );
     });
 
+    // Project names as the Project CRD admits them (a DNS label of at most 30 characters without "--").
+    const projectName = fc.stringMatching(/^[a-z0-9]+(-[a-z0-9]+)*$/)
+        .filter((p) => p.length <= MAX_PROJECT_LENGTH && p !== DEFAULT_PROJECT);
+
+    it("gives every Project's environments their own stack, namespace and host, and reads the Project back", () => {
+        fc.assert(
+            fc.property(projectName, fc.integer({ min: 1, max: 99_999_999 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 80 }).filter((s) => s.trim() !== ""), (project, pr, user) => {
+                const preview = previewStackName(pr, project);
+                const development = developmentStackName(user, project);
+                for (const stack of [preview, development, namedStackName("staging", project), namedStackName("production", project)]) {
+                    const identity = parseStackName(stack);
+                    expect(identity.project).toBe(project);
+                    expect(isDnsLabel(namespaceName(stack))).toBe(true);
+                    expect(stackOfNamespace(namespaceName(stack))).toBe(stack);
+                    const label = hostName(stack, domains).split(".")[0];
+                    expect(isDnsLabel(label)).toBe(true);
+                    // IDNA reserves "--" at a label's 3rd and 4th characters (xn--).
+                    expect(label.slice(2, 4)).not.toBe("--");
+                }
+                expect(parseStackName(preview)).toEqual({ stack: preview, kind: "preview", pr, project });
+                expect(parseStackName(development).kind).toBe("development");
+                // Never the default Project's stacks, which carry no project.
+                expect(preview).not.toBe(previewStackName(pr));
+                expect(namespaceName(development)).not.toBe(namespaceName(developmentStackName(user)));
+                expect(parseStackName(previewStackName(pr)).project).toBeUndefined();
+            }),
+        );
+    });
+
+    it("gives two Projects' pull request 5 two stacks, and the default Project today's names", () => {
+        const of = (project: string, type: "preview" | "development" | "staging" | "production") =>
+            environmentResourceStackName({ project, type, pullRequest: type === "preview" ? 5 : undefined, name: "dev-alice" });
+        expect([of("web", "preview"), of("api", "preview"), of(DEFAULT_PROJECT, "preview")]).toEqual(["pr-5--web", "pr-5--api", "pr-5"]);
+        expect([of("web", "development"), of(DEFAULT_PROJECT, "development")]).toEqual(["dev-alice--web", "dev-alice"]);
+        expect([of("web", "staging"), of("web", "production"), of(DEFAULT_PROJECT, "production")]).toEqual(["staging--web", "production--web", "production"]);
+        expect(hostName("production--web", domains, "app")).toBe("web.example.com");
+        expect(hostName("staging--web", domains, "app")).toBe("web-staging.example.com");
+        expect(hostName("pr-5--web", domains)).toBe("pr-5--web.preview.example.com");
+    });
+
+    it.each([
+        ["Web", 'project: must be a project name: lower case letters, digits and single \'-\', at most 30 characters, got "Web"'],
+        ["a--b", "project: must be a project name"],
+        ["x".repeat(31), "project: must be a project name"],
+    ])("refuses the project name %s", (project, message) => {
+        expect(() => previewStackName(1, project)).toThrow(NameError);
+        expect(() => previewStackName(1, project)).toThrow(message);
+    });
+
     it("gives any text a valid label value", () => {
         fc.assert(
             fc.property(fc.string({ unit: "binary", maxLength: 200 }), (raw) => {
@@ -68,6 +122,12 @@ describe("naming", () => {
         ["dev-default", 'stack: "default" is a reserved name'],
         ["default", 'stack: "default" is not a stack name this project runs; allowed: platform, dev, production'],
         ["Prod", 'stack: "Prod" is not a stack name this project runs'],
+        ["pr-5--default", 'stack: "pr-5--default": the default project\'s stacks carry no project suffix; use "pr-5"'],
+        ["dev--web", 'stack: "dev--web": the platform stack "dev" belongs to no project'],
+        ["pr-5--Web", "stack: must be a project name"],
+        ["pr-5--web--x", "stack: must be a project name"],
+        ["nope--web", 'stack: "nope" is not a stack name this project runs'],
+        [`dev-${"a".repeat(52)}--web`, "is longer than 59 characters, so its namespace would not be a DNS label"],
     ])("refuses the stack name %s", (stack, message) => {
         expect(() => parseStackName(stack)).toThrow(NameError);
         expect(() => parseStackName(stack)).toThrow(message);

@@ -120,7 +120,7 @@ describe("serve and mcp check the resource-mode settings at start, naming the va
 
     it.each([
         [{ CATALYST_CONTROL_PLANE_NAMESPACE: "Bad_NS" }, "CATALYST_CONTROL_PLANE_NAMESPACE: must be a namespace name (a DNS-1123 label: lower case letters, digits and '-', at most 63 characters), got \"Bad_NS\""],
-        [{ CATALYST_CONTROL_PLANE_NAMESPACE: "catalyst-system", CATALYST_CONTROL_PLANE_PROJECT: "-web" }, "CATALYST_CONTROL_PLANE_PROJECT: must be a namespace name"],
+        [{ CATALYST_CONTROL_PLANE_NAMESPACE: "catalyst-system", CATALYST_CONTROL_PLANE_PROJECT: "-web" }, "CATALYST_CONTROL_PLANE_PROJECT: must be a project name"],
         [{ CATALYST_CONTROL_PLANE_NAMESPACE: "catalyst-system", CATALYST_API_PREVIEW_CONFIG: '{"database":{"mode":"none"}}' },
             "CATALYST_API_PREVIEW_CONFIG: not applied in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE); put it in the Project's spec.preview.config instead"],
     ])("%j", async (settings, message) => {

@@ -39,6 +39,11 @@ describe("gc selection (pure)", () => {
         expect(picked.map((c) => [c.stack, c.reason])).toEqual([["pr-2", "expired"], ["pr-3", "closed"], ["pr-4", "closed"]]);
     });
 
+    it("never selects another Project's previews (their PRs are of another repository; the controller expires them)", () => {
+        const web = { stack: "pr-3--web", kind: "preview" as const, pr: 3, project: "web", expiresAt: hours(1) };
+        expect(selectGarbage({ stacks: [...stacks, web], now, ttlMs: 0, openPullRequests: [] }).map((c) => c.stack)).toEqual(["pr-1", "pr-2", "pr-3", "pr-4"]);
+    });
+
     it("counts a preview of unknown age as idle only when a ttl is given", () => {
         const unknown = [preview(9)];
         expect(selectGarbage({ stacks: unknown, now })).toEqual([]);

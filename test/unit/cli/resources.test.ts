@@ -65,11 +65,15 @@ describe("catalyst preview in resource mode", () => {
     it("--control-plane and --project pick the namespace and the Project; --json prints one object", async () => {
         env = {};
         store.projects.add("other/web");
-        readyOnThirdRead("pr-8", "other");
+        readyOnThirdRead("pr-8--web", "other");
         const run = await cli("preview", "up", "--pr", "8", "--branch", "b", "--control-plane", "other", "--project", "web", "--json");
         expect(run.code).toBe(EXIT.ok);
-        expect(JSON.parse(run.stdout)).toMatchObject({ environment: "pr-8", namespace: "other", status: "succeeded", url: "https://pr-8.preview.example", generation: 1, pr: 8 });
-        expect(store.objects.get("other/pr-8")?.spec.project).toBe("web");
+        expect(JSON.parse(run.stdout)).toMatchObject({ environment: "pr-8--web", namespace: "other", status: "succeeded", url: "https://pr-8--web.preview.example", generation: 1, pr: 8 });
+        expect(store.objects.get("other/pr-8--web")?.spec.project).toBe("web");
+        // The default Project's PR 8 would be another Environment.
+        expect(store.objects.has("other/pr-8")).toBe(false);
+        expect((await cli("preview", "up", "--pr", "8", "--branch", "b", "--control-plane", "other", "--project", "a--b")).stderr)
+            .toContain("--project: must be a project name: lower case letters, digits and single '-', at most 30 characters, got \"a--b\"");
     });
 
     it("up exits 1 with the status message when the controller stalls", async () => {

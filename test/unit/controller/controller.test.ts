@@ -20,7 +20,7 @@ describe("Controller", () => {
         try {
             // The loop takes both at start (the first resync), each under its Lease.
             for (let i = 0; i < 100 && stacks.calls.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-            expect(stacks.calls.map((c) => c.stack).sort()).toEqual(["pr-1", "pr-2"]);
+            expect(stacks.calls.map((c) => c.stack).sort()).toEqual(["pr-1--web", "pr-2--other"]);
             const project = api.projects.get("catalyst-system/web")!;
             api.projects.delete("catalyst-system/web");
             api.projectHandlers?.deleted?.(project);

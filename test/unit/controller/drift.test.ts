@@ -64,8 +64,8 @@ describe("drift checks of Ready Environments", () => {
         stacks.results.push({ changes: { same: 9 } });
         const checked = await reconciler.reconcile(NS, "pr-7");
         expect(checked.result).toBe("clean");
-        expect(stacks.calls).toEqual([{ action: "drift", stack: "pr-7", args: expect.objectContaining({ lockTimeoutMs: 0 }) }]);
-        expect(drifted()).toMatchObject({ status: "False", reason: "NoDrift", observedGeneration: 1, message: "the objects of stack pr-7 match its state (9 resources checked)" });
+        expect(stacks.calls).toEqual([{ action: "drift", stack: "pr-7--web", args: expect.objectContaining({ lockTimeoutMs: 0 }) }]);
+        expect(drifted()).toMatchObject({ status: "False", reason: "NoDrift", observedGeneration: 1, message: "the objects of stack pr-7--web match its state (9 resources checked)" });
         expect(env().status?.drift).toMatchObject({ checkedAt: new Date(clock.now).toISOString(), result: "succeeded", resources: 0 });
         expect(condition(env().status?.conditions, "Ready")?.status).toBe("True");
         // The next one is an interval after this check.
@@ -133,7 +133,7 @@ describe("drift checks of Ready Environments", () => {
         expect(api.statusWrites).toBe(writes);
         stacks.results.push({ status: "failed", error: "connection refused" });
         expect(await reconciler.reconcile(NS, "pr-7")).toMatchObject({ result: "failed" });
-        expect(drifted()).toMatchObject({ status: "Unknown", reason: "CheckFailed", message: "drift check of pr-7 failed: connection refused; next try at the next check" });
+        expect(drifted()).toMatchObject({ status: "Unknown", reason: "CheckFailed", message: "drift check of pr-7--web failed: connection refused; next try at the next check" });
     });
 
     it("an interval of 0: no drift checks at all", async () => {

@@ -1,3 +1,4 @@
+import { previewStackName } from "../../../components/naming";
 import { ApiCallError, ControlPlaneApi, EventRecord, LeaseRecord, Watch, WatchHandlers } from "../../../stacks/controller/cluster";
 import type { StackOperations } from "../../../stacks/controller/reconcile";
 import { Operation } from "../../../stacks/automation/events";
@@ -128,9 +129,9 @@ export class FakeStacks implements StackOperations {
         };
         return new Operation(async () => result);
     }
-    upPreview = ((args: { pr: number | string }) => this.answer("up", `pr-${args.pr}`, args)) as StackOperations["upPreview"];
+    upPreview = ((args: { pr: number | string; project?: string }) => this.answer("up", previewStackName(args.pr, args.project), args)) as StackOperations["upPreview"];
     up = ((name: string, args?: unknown) => this.answer("up", name, args)) as StackOperations["up"];
-    destroyPreview = ((pr: number | string) => this.answer("destroy", `pr-${pr}`)) as StackOperations["destroyPreview"];
+    destroyPreview = ((pr: number | string, _call?: unknown, project?: string) => this.answer("destroy", previewStackName(pr, project))) as StackOperations["destroyPreview"];
     destroy = ((name: string) => this.answer("destroy", name)) as StackOperations["destroy"];
     checkDrift = ((stack: string, call?: unknown) => this.answer("drift", stack, call)) as StackOperations["checkDrift"];
 }

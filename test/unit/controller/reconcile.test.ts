@@ -22,10 +22,10 @@ describe("Reconciler", () => {
         expect(await reconciler.reconcile(NS, "pr-7")).toMatchObject({ result: "reconciled" });
         const env = api.environments.get(`${NS}/pr-7`)!;
         expect(env.metadata.finalizers).toEqual([ENVIRONMENT_FINALIZER]);
-        expect(env.status).toMatchObject({ observedGeneration: 1, url: "http://pr-7.preview.example.com", namespace: "env-pr-7", stack: "pr-7", failures: 0 });
+        expect(env.status).toMatchObject({ observedGeneration: 1, url: "http://pr-7--web.preview.example.com", namespace: "env-pr-7--web", stack: "pr-7--web", failures: 0 });
         expect(condition(env.status?.conditions, "Ready")).toMatchObject({ status: "True", reason: "Reconciled", observedGeneration: 1 });
         expect(condition(env.status?.conditions, "Progressing")).toMatchObject({ status: "False" });
-        expect(stacks.calls).toEqual([{ action: "up", stack: "pr-7", args: expect.objectContaining({ pr: 7, branch: "feat/x", image: "nginx:1.27.4", config: { "catalyst:database": { mode: "none" }, "catalyst:redis": { enabled: false } } }) }]);
+        expect(stacks.calls).toEqual([{ action: "up", stack: "pr-7--web", args: expect.objectContaining({ pr: 7, project: "web", branch: "feat/x", image: "nginx:1.27.4", config: { "catalyst:database": { mode: "none" }, "catalyst:redis": { enabled: false } } }) }]);
         expect(api.events.map((e) => e.reason)).toEqual(["Reconciled"]);
 
         expect(await reconciler.reconcile(NS, "pr-7")).toMatchObject({ result: "unchanged" });
@@ -60,8 +60,24 @@ describe("Reconciler", () => {
         api.addEnvironment("second", preview);
         const siblings = [...api.environments.values()];
         expect(await reconciler.reconcile(NS, "second", siblings)).toMatchObject({ result: "invalid" });
-        expect(condition(api.environments.get(`${NS}/second`)!.status?.conditions, "Ready")?.message).toBe("spec: the stack pr-7 belongs to Environment first; one Environment per stack");
+        expect(condition(api.environments.get(`${NS}/second`)!.status?.conditions, "Ready")?.message).toBe("spec: the stack pr-7--web belongs to Environment first; one Environment per stack");
         expect(stacks.calls).toEqual([]);
+    });
+
+    it("two Projects' pull request 7 get two stacks; the default Project keeps pr-7; each destroy takes its own", async () => {
+        const { api, stacks, reconciler } = setup();
+        api.addProject("api", { services: { postgres: false, redis: false } });
+        api.addProject("default", { services: { postgres: false, redis: false } });
+        api.addEnvironment("pr-7--web", preview);
+        api.addEnvironment("pr-7--api", { ...preview, project: "api" });
+        api.addEnvironment("pr-7", { ...preview, project: "default" });
+        const siblings = [...api.environments.values()];
+        for (const name of ["pr-7--web", "pr-7--api", "pr-7"]) expect(await reconciler.reconcile(NS, name, siblings)).toMatchObject({ result: "reconciled" });
+        expect(stacks.calls.map((c) => c.stack)).toEqual(["pr-7--web", "pr-7--api", "pr-7"]);
+        expect(["pr-7--web", "pr-7--api", "pr-7"].map((name) => api.environments.get(`${NS}/${name}`)!.status?.stack)).toEqual(["pr-7--web", "pr-7--api", "pr-7"]);
+        await api.deleteEnvironment(NS, "pr-7--api");
+        expect(await reconciler.reconcile(NS, "pr-7--api")).toMatchObject({ result: "destroyed" });
+        expect(stacks.calls.at(-1)).toMatchObject({ action: "destroy", stack: "pr-7--api" });
     });
 
     it("failures back off exponentially, Stalled after 3 in a row; a new generation clears the count", async () => {
@@ -97,7 +113,7 @@ describe("Reconciler", () => {
         expect(api.environments.get(`${NS}/pr-7`)!.metadata.finalizers).toEqual([ENVIRONMENT_FINALIZER]);
         expect(await reconciler.reconcile(NS, "pr-7")).toMatchObject({ result: "destroyed" });
         expect(api.environments.has(`${NS}/pr-7`)).toBe(false);
-        expect(stacks.calls.map((c) => `${c.action} ${c.stack}`)).toEqual(["up pr-7", "destroy pr-7", "destroy pr-7"]);
+        expect(stacks.calls.map((c) => `${c.action} ${c.stack}`)).toEqual(["up pr-7--web", "destroy pr-7--web", "destroy pr-7--web"]);
         expect(api.events.map((e) => e.reason)).toEqual(["Reconciled", "DestroyFailed", "Destroyed"]);
     });
 

@@ -38,7 +38,7 @@ describe("the switch to resource mode", () => {
         expect(controlPlaneProject(undefined, {})).toBe("default");
         expect(controlPlaneProject(undefined, { CATALYST_CONTROL_PLANE_PROJECT: "web" })).toBe("web");
         expect(controlPlaneProject("api", { CATALYST_CONTROL_PLANE_PROJECT: "web" })).toBe("api");
-        expect(() => controlPlaneProject(undefined, { CATALYST_CONTROL_PLANE_PROJECT: "Web!" })).toThrow("CATALYST_CONTROL_PLANE_PROJECT: must be a namespace name");
+        expect(() => controlPlaneProject(undefined, { CATALYST_CONTROL_PLANE_PROJECT: "Web!" })).toThrow(`CATALYST_CONTROL_PLANE_PROJECT: must be a project name: lower case letters, digits and single '-', at most 30 characters, got "Web!"`);
     });
 });
 

@@ -32,6 +32,18 @@ describe("CRDs generated from the zod schemas", () => {
         expect((spec["x-kubernetes-validations"] as { fieldPath?: string; message: string }[]).map((r) => `${r.fieldPath} ${r.message}`)).toContain(".pullRequest is required when type is preview");
     });
 
+    it("check a Project's name where CEL sees it, and spec.project with the same pattern", () => {
+        expect(schema(project)["x-kubernetes-validations"]).toEqual([{
+            rule: "self.metadata.name.size() <= 30 && self.metadata.name.matches('^[a-z0-9]+(-[a-z0-9]+)*$')",
+            message: "metadata.name must be a project name: lower case letters, digits and single '-', at most 30 characters (no '--')",
+        }]);
+        expect(schema(environment)["x-kubernetes-validations"]).toBeUndefined();
+        const spec = (schema(environment).properties as Record<string, SchemaNode>).spec;
+        expect((spec.properties as Record<string, SchemaNode>).project).toMatchObject({ type: "string", maxLength: 30, pattern: "^[a-z0-9]+(-[a-z0-9]+)*$" });
+        expect(environmentSpecSchema.safeParse({ project: "a--b", type: "staging" }).error?.issues.map((i) => i.message))
+            .toEqual(["must be a project name: lower case letters, digits and single '-', at most 30 characters (no '--')"]);
+    });
+
     it("the zod schema itself refuses what the API server refuses", () => {
         const bad = environmentSpecSchema.safeParse({ project: "web", type: "preview", pullRequest: -1, image: "nginx" });
         expect(bad.success).toBe(false);
@@ -44,9 +56,10 @@ describe("CRDs generated from the zod schemas", () => {
 
 describe("names of the control plane's resources", () => {
     it("maps Environments to today's stacks and Leases to DNS labels", () => {
-        expect(environmentResourceStackName({ type: "preview", pullRequest: 12, name: "x" })).toBe("pr-12");
-        expect(environmentResourceStackName({ type: "development", name: "alice" })).toBe("dev-alice");
-        expect(environmentResourceStackName({ type: "staging", name: "s" })).toBe("staging");
+        expect(environmentResourceStackName({ project: "default", type: "preview", pullRequest: 12, name: "x" })).toBe("pr-12");
+        expect(environmentResourceStackName({ project: "default", type: "development", name: "alice" })).toBe("dev-alice");
+        expect(environmentResourceStackName({ project: "default", type: "staging", name: "s" })).toBe("staging");
+        expect(environmentResourceStackName({ project: "web", type: "preview", pullRequest: 12, name: "x" })).toBe("pr-12--web");
         const lease = environmentLeaseName("catalyst-system", "a".repeat(80));
         expect(isDnsLabel(lease)).toBe(true);
         expect(lease).not.toBe(environmentLeaseName("catalyst-system", "a".repeat(81)));
