@@ -2,7 +2,7 @@ import { Writable } from "stream";
 import { z } from "zod";
 import { parseStackName, previewStackName } from "../../components/naming";
 import { kindOf } from "../automation/tags";
-import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewUpArgs } from "../automation";
+import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewRef, PreviewUpArgs } from "../automation";
 import { owns, requireOwner } from "./auth";
 import { ApiError } from "./errors";
 import * as kube from "./kube";
@@ -18,7 +18,7 @@ import type { PreviewResources } from "./resources";
 /** The part of the automation library the API uses (the Automation class satisfies it). */
 export interface Library {
     upPreview(args: PreviewUpArgs, call?: CallOptions): RunningOperation;
-    destroyPreview(pr: number | string, call?: CallOptions): RunningOperation;
+    destroyPreview(preview: PreviewRef, call?: CallOptions): RunningOperation;
     listEnvironments(): Promise<EnvironmentRecord[]>;
     getEnvironment(name: string): Promise<EnvironmentStatus | undefined>;
 }
@@ -145,11 +145,12 @@ export class CatalystService {
     /** Starts destroying a preview `user` owns (404 when it does not exist). */
     async destroyPreview(user: string, name: string): Promise<OperationView> {
         const stack = parseInput(EnvironmentName, name);
-        const pr = kindOf(stack) === "preview" ? parseStackName(stack).pr : undefined;
+        const identity = kindOf(stack) === "preview" ? parseStackName(stack) : undefined;
+        const pr = identity?.pr;
         if (pr === undefined) throw new ApiError("forbidden", `${stack} is not a preview; only previews can be destroyed through this API`);
         this.refuseIfBusy(stack);
         const status = await this.checkCanChange(user, stack, false);
-        return this.registry.start(stack, "destroy", user, () => this.library.destroyPreview(pr, { lockTimeoutMs: 0 }), status === undefined ? [] : ownersOf(status));
+        return this.registry.start(stack, "destroy", user, () => this.library.destroyPreview({ pr, project: identity?.project }, { lockTimeoutMs: 0 }), status === undefined ? [] : ownersOf(status));
     }
 
     private refuseIfBusy(stack: string): void {

@@ -9,7 +9,7 @@
  *     const result = await op; // { status, url, namespace, updateId, durations, ... }
  */
 export { Automation, collectGarbage, defaultAutomation, destroy, destroyPreview, getEnvironment, listEnvironments, status, up, upPreview } from "./operations";
-export type { AutomationOptions, CallOptions, CollectGarbageOptions, EnvironmentUpArgs, PreviewUpArgs } from "./operations";
+export type { AutomationOptions, CallOptions, CollectGarbageOptions, EnvironmentUpArgs, PreviewRef, PreviewUpArgs } from "./operations";
 export { Operation } from "./events";
 export { InputError } from "./validation";
 export { driftSummary } from "./drift";

@@ -86,6 +86,13 @@ export interface PreviewUpArgs {
     refresh?: boolean;
 }
 
+/**
+ * The preview {@link Automation.destroyPreview} takes: a pull request number of the default
+ * Project, or a number with its Project (whose stack is `pr-<n>--<project>`). One argument, so a
+ * wrapper passing it on cannot drop the Project.
+ */
+export type PreviewRef = number | string | { pr: number | string; project?: string };
+
 /** Arguments of {@link Automation.up} for named environments. */
 export interface EnvironmentUpArgs {
     /** Image to deploy (pinned); default: the stack file's `catalyst:image`. */
@@ -205,7 +212,8 @@ export class Automation {
      * Destroys the preview of a pull request and removes its stack once empty. A preview that does
      * not exist is a successful no-op; a failed destroy keeps the stack, so it can be retried.
      */
-    destroyPreview(pr: number | string, call: CallOptions = {}, project?: string): Operation<OperationResult> {
+    destroyPreview(preview: PreviewRef, call: CallOptions = {}): Operation<OperationResult> {
+        const { pr, project } = typeof preview === "object" ? preview : { pr: preview, project: undefined };
         return this.operation(this.destroyJob(previewTarget(pr, "pr", project), ["preview"], true), call);
     }
 
@@ -404,7 +412,7 @@ export function defaultAutomation(): Automation {
 /** {@link Automation.upPreview} on the default instance. */
 export const upPreview = (args: PreviewUpArgs, call?: CallOptions) => defaultAutomation().upPreview(args, call);
 /** {@link Automation.destroyPreview} on the default instance. */
-export const destroyPreview = (pr: number | string, call?: CallOptions, project?: string) => defaultAutomation().destroyPreview(pr, call, project);
+export const destroyPreview = (preview: PreviewRef, call?: CallOptions) => defaultAutomation().destroyPreview(preview, call);
 /** {@link Automation.listEnvironments} on the default instance. */
 export const listEnvironments = () => defaultAutomation().listEnvironments();
 /** {@link Automation.getEnvironment} on the default instance. */

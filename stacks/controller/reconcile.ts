@@ -182,7 +182,7 @@ export class Reconciler {
             await this.writeStatus(environment, status, [{ type: "Progressing", status: "True", reason: "Destroying", message: `destroying stack ${stack}` }]);
             const started = this.now();
             const result = environment.spec.type === "preview" && environment.spec.pullRequest !== undefined
-                ? await this.stacks.destroyPreview(environment.spec.pullRequest, { reason: `controller:delete ${namespace}/${name}` }, environment.spec.project)
+                ? await this.stacks.destroyPreview({ pr: environment.spec.pullRequest, project: environment.spec.project }, { reason: `controller:delete ${namespace}/${name}` })
                 : await this.stacks.destroy(stack, { reason: `controller:delete ${namespace}/${name}` });
             if (result.status !== "succeeded") {
                 const failures = (status.failures ?? 0) + 1;

@@ -1,7 +1,7 @@
 import { execFileSync } from "child_process";
 import { randomInt } from "crypto";
 import * as path from "path";
-import { previewStackName } from "../../components/naming";
+import { environmentLeaseName, previewStackName } from "../../components/naming";
 import { ensurePlatform, kubectl, kubectlError, kubectlJson, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 import {
     apply,
@@ -263,14 +263,14 @@ describe("three controllers sharing the PostgreSQL backend", () => {
             const leases = kubectlJson<{ items: { metadata: { name: string }; spec: { holderIdentity?: string } }[] }>(["get", "leases", "-n", NS]).items;
             for (const lease of leases) {
                 const holder = live.find((r) => r.identity === lease.spec.holderIdentity);
-                const env = names.find((n) => lease.metadata.name.endsWith(n));
+                const env = names.find((n) => lease.metadata.name === environmentLeaseName(NS, n));
                 if (holder !== undefined && env !== undefined && namespaceExists(`env-${env}`) && !isReady(environments(NS).get(env))) return holder;
             }
             return undefined;
         }, 600_000, 500);
         const held = kubectlJson<{ items: { metadata: { name: string }; spec: { holderIdentity?: string } }[] }>(["get", "leases", "-n", NS]).items
             .filter((l) => l.spec.holderIdentity === victim.identity)
-            .map((l) => names.find((n) => l.metadata.name.endsWith(n)))
+            .map((l) => names.find((n) => l.metadata.name === environmentLeaseName(NS, n)))
             .filter((n): n is string => n !== undefined);
         killReplica(victim);
         const killedAt = Date.now();

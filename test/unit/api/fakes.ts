@@ -1,5 +1,6 @@
+import { previewStackName } from "../../../components/naming";
 import { Operation } from "../../../stacks/automation/events";
-import type { CallOptions, EnvironmentRecord, EnvironmentStatus, OperationResult, PreviewUpArgs } from "../../../stacks/automation";
+import type { CallOptions, EnvironmentRecord, EnvironmentStatus, OperationResult, PreviewRef, PreviewUpArgs } from "../../../stacks/automation";
 import { InputError } from "../../../stacks/automation/validation";
 import type { Cluster, Library } from "../../../stacks/api/service";
 
@@ -32,9 +33,9 @@ export class FakeLibrary implements Library {
         });
     }
 
-    destroyPreview(pr: number | string, call?: CallOptions): Operation<OperationResult> {
-        this.calls.push({ op: "destroy", args: pr, call });
-        const stack = `pr-${pr}`;
+    destroyPreview(preview: PreviewRef, call?: CallOptions): Operation<OperationResult> {
+        this.calls.push({ op: "destroy", args: preview, call });
+        const stack = typeof preview === "object" ? previewStackName(preview.pr, preview.project) : previewStackName(preview);
         return new Operation(async (emit) => {
             await this.gate;
             this.stacks.delete(stack);

@@ -131,7 +131,8 @@ export class FakeStacks implements StackOperations {
     }
     upPreview = ((args: { pr: number | string; project?: string }) => this.answer("up", previewStackName(args.pr, args.project), args)) as StackOperations["upPreview"];
     up = ((name: string, args?: unknown) => this.answer("up", name, args)) as StackOperations["up"];
-    destroyPreview = ((pr: number | string, _call?: unknown, project?: string) => this.answer("destroy", previewStackName(pr, project))) as StackOperations["destroyPreview"];
+    destroyPreview = ((preview: number | string | { pr: number | string; project?: string }) =>
+        this.answer("destroy", typeof preview === "object" ? previewStackName(preview.pr, preview.project) : previewStackName(preview))) as StackOperations["destroyPreview"];
     destroy = ((name: string) => this.answer("destroy", name)) as StackOperations["destroy"];
     checkDrift = ((stack: string, call?: unknown) => this.answer("drift", stack, call)) as StackOperations["checkDrift"];
 }
