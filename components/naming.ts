@@ -53,6 +53,16 @@ export const DEFAULT_PROJECT = "default";
 export const PROJECT_SEPARATOR = "--";
 /** Longest Project name: leaves a development environment's user 23 characters of its namespace. */
 export const MAX_PROJECT_LENGTH = 30;
+/**
+ * A Project's name, in a pattern that JavaScript, RE2 (CEL) and JSON Schema all read: a DNS-1123
+ * label whose every '-' stands between a letter or digit and another, so it holds no
+ * {@link PROJECT_SEPARATOR}. The one source of the rule: {@link parseProjectName}, the CRD's CEL
+ * rule and `spec.project`'s pattern all use it.
+ */
+export const PROJECT_NAME_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$";
+/** What {@link PROJECT_NAME_PATTERN} and {@link MAX_PROJECT_LENGTH} allow, for error messages. */
+export const PROJECT_NAME_HELP = `must be a project name: lower case letters, digits and single '-', at most ${MAX_PROJECT_LENGTH} characters (no '${PROJECT_SEPARATOR}')`;
+const PROJECT_NAME = new RegExp(PROJECT_NAME_PATTERN);
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_PR = 99_999_999;
@@ -124,9 +134,8 @@ export function parsePullRequestNumber(value: unknown, field = "pr"): number {
  * without `--`, so that it can stand in its stacks' names, namespaces and hosts.
  */
 export function parseProjectName(value: unknown, field = "project"): string {
-    if (typeof value !== "string" || !isDnsLabel(value) || value.length > MAX_PROJECT_LENGTH || value.includes(PROJECT_SEPARATOR)) {
-        throw new NameError(field, `must be a project name: lower case letters, digits and single '-', at most ${MAX_PROJECT_LENGTH} characters, ` +
-            `got ${JSON.stringify(value)}`);
+    if (typeof value !== "string" || value.length > MAX_PROJECT_LENGTH || !PROJECT_NAME.test(value)) {
+        throw new NameError(field, `${PROJECT_NAME_HELP}, got ${JSON.stringify(value)}`);
     }
     return value;
 }

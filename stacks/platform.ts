@@ -16,7 +16,7 @@ import { CONFIG_NAMESPACE, PlatformConfig, readPlatformConfig } from "./config/p
 import { OIDC_GITHUB_SECRET_KEY } from "./config/platform-oidc";
 import { ISSUER_PATH } from "./oidc/settings";
 import { PlatformOutputs } from "./contract";
-import { customResourceDefinitions } from "./resources/crd";
+import { customResourceDefinitions, defaultProjectManifest } from "./resources/crd";
 import { API_GROUP } from "./resources/types";
 
 /** The platform stack's outputs as Pulumi outputs, one per name of the public contract. */
@@ -277,6 +277,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
             namespace: PLATFORM_NAMESPACES.controlPlane,
             group: API_GROUP,
             customResourceDefinitions: customResourceDefinitions(),
+            seedResources: config.controlPlane.defaultProject ? [defaultProjectManifest(PLATFORM_NAMESPACES.controlPlane)] : [],
         });
         if (config.controlPlane.api.enabled) {
             const api = config.controlPlane.api;

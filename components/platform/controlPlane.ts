@@ -39,6 +39,11 @@ export interface ControlPlaneArgs {
     namespace: string;
     /** The CustomResourceDefinitions to install (stacks/resources/crd.ts). */
     customResourceDefinitions: Record<string, unknown>[];
+    /**
+     * Resources of those CRDs to create with them (the default Project). Created once: their spec
+     * is the operator's to change afterwards, and a later `up` leaves it.
+     */
+    seedResources?: Record<string, unknown>[];
     /** API group of the CRDs (for the controller's Role). */
     group: string;
     /** The control-plane image, pinned. */
@@ -78,6 +83,14 @@ export class ControlPlane extends pulumi.ComponentResource {
         });
         const namespace = createNamespace(name, { name: args.namespace, podSecurity: "restricted", labels: args.labels }, parent);
         const ns = namespace.metadata.name;
+        for (const seed of args.seedResources ?? []) {
+            const { apiVersion, kind, metadata, ...rest } = seed as { apiVersion: string; kind: string; metadata: { name: string } };
+            new k8s.apiextensions.CustomResource(`${name}-${kind.toLowerCase()}-${metadata.name}`, {
+                apiVersion, kind,
+                metadata: { ...metadata, namespace: ns, labels: args.labels },
+                ...rest,
+            }, { ...parent, dependsOn: crds, ignoreChanges: ["spec"] });
+        }
         const selector = { "app.kubernetes.io/name": "catalyst-controller", "app.kubernetes.io/instance": name };
         const labels = { ...args.labels, ...selector };
 

@@ -1,6 +1,6 @@
 import { formatDuration } from "../automation/duration";
 import { parseDurationInput } from "../automation/validation";
-import { EnvironmentResources, environmentState, previewEnvironmentName, WaitResult } from "../resources/client";
+import { EnvironmentResources, environmentState, WaitResult } from "../resources/client";
 import { EnvironmentObject } from "../resources/types";
 import { requireOwner } from "./auth";
 import { ApiError } from "./errors";
@@ -43,7 +43,12 @@ export class PreviewResources {
 
     private async existing(name: string): Promise<EnvironmentObject | undefined> {
         const object = await this.resources.get(name);
-        if (object !== undefined && object.spec.type !== "preview") throw new ApiError("forbidden", `${name} is not a preview; only previews can be changed through this API`);
+        return object === undefined ? undefined : PreviewResources.preview(object);
+    }
+
+    /** `object`, refused when it is no preview. */
+    private static preview(object: EnvironmentObject): EnvironmentObject {
+        if (object.spec.type !== "preview") throw new ApiError("forbidden", `${object.metadata.name} is not a preview; only previews can be changed through this API`);
         return object;
     }
 
@@ -54,25 +59,20 @@ export class PreviewResources {
     /** Creates or patches the Environment of a preview owned by `user` (403 when it is someone else's). */
     async create(user: string, body: unknown): Promise<PreviewResourceView> {
         const input = parseInput(CreatePreviewInput, body);
-        const name = previewEnvironmentName(input.pr, this.project);
-        const existing = await this.existing(name);
-        if (existing !== undefined) PreviewResources.check(user, existing);
         const owners = [user, ...(input.owners ?? []).filter((o) => o.toLowerCase() !== user.toLowerCase())];
         const ttl = input.ttl === undefined ? undefined : parseDurationInput(input.ttl, "ttl");
         const applied = await this.resources.applyPreview({
             pr: input.pr, branch: input.branch, sha: input.sha, image: input.image, owners,
             ttl: ttl === undefined ? undefined : ttl === 0 ? "0" : formatDuration(ttl), project: this.project, createdBy: "api",
-        }, "project (the server's CATALYST_CONTROL_PLANE_PROJECT)");
+        }, "project (the server's CATALYST_CONTROL_PLANE_PROJECT)", (existing) => PreviewResources.check(user, PreviewResources.preview(existing)));
         return this.view(applied);
     }
 
     /** Starts deleting the Environment of a preview `user` owns (404 when there is none). */
     async destroy(user: string, name: string): Promise<PreviewResourceView> {
         const environment = parseInput(EnvironmentName, name);
-        const existing = await this.existing(environment);
-        if (existing === undefined) throw new ApiError("not-found", `no Environment ${this.resources.namespace}/${environment}`);
-        PreviewResources.check(user, existing);
-        await this.resources.delete(environment);
+        const deleted = await this.resources.delete(environment, (existing) => PreviewResources.check(user, PreviewResources.preview(existing)));
+        if (!deleted) throw new ApiError("not-found", `no Environment ${this.resources.namespace}/${environment}`);
         const after = await this.resources.get(environment);
         return after === undefined ? this.gone(environment) : this.view(after);
     }

@@ -5,6 +5,7 @@ import {
     StackIdentity,
     StackKind,
     parsePullRequestNumber,
+    PROJECT_SEPARATOR,
     parseStackName,
     previewStackName,
 } from "../../components/naming";
@@ -62,7 +63,8 @@ export function previewTarget(pr: unknown, field = "pr", project: string = DEFAU
     return project === DEFAULT_PROJECT ? { stack, kind: "preview", pr: number } : { stack, kind: "preview", pr: number, project };
 }
 
-const ENVIRONMENT_FORMS = "production, staging or dev-<user> (lower case letters, digits and '-')";
+const ENVIRONMENT_FORMS = "production, staging or dev-<user> (lower case letters, digits and '-'), " +
+    `each with ${PROJECT_SEPARATOR}<project> for a Project other than ${DEFAULT_PROJECT} (staging${PROJECT_SEPARATOR}web)`;
 
 /**
  * A named environment: `production`, `staging` or `dev-<user>`. Previews (`pr-<n>`) belong to

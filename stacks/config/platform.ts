@@ -113,6 +113,8 @@ const controlPlaneSchema = z
         replicas: z.number().int().min(1).max(10).default(2),
         concurrency: z.number().int().min(1).max(32).default(2),
         stateSecret: dnsLabel.default("catalyst-controller-state"),
+        /** Create the Project `default` (today's one app) with the CRDs; its spec is the operator's afterwards. */
+        defaultProject: z.boolean().default(true),
         requests: requests.default({ cpu: "250m", memory: "512Mi" }),
         limits: requests.default({ cpu: "2", memory: "2Gi" }),
         /** The HTTP API in resource mode, behind the platform's ingress. */

@@ -75,18 +75,53 @@ export class ResourceError extends Error {
     }
 }
 
+/** A change refused because the Environment is being deleted: a conflict no retry resolves. */
+export class BeingDeletedError extends ResourceError {
+    constructor(message: string) {
+        super(409, message);
+        this.name = "BeingDeletedError";
+    }
+}
+
 /** The API server calls the client makes. Implementations throw {@link ResourceError}. */
 export interface EnvironmentStore {
     get(namespace: string, name: string): Promise<EnvironmentObject | undefined>;
     list(namespace: string): Promise<EnvironmentObject[]>;
     /** ResourceError 409 when it exists already. */
     create(namespace: string, object: EnvironmentObject): Promise<EnvironmentObject>;
-    /** A JSON merge patch (RFC 7386): null removes a field. */
+    /**
+     * A JSON merge patch (RFC 7386): null removes a field. A `metadata.resourceVersion` in it is a
+     * precondition: ResourceError 409 when the object changed since that version.
+     */
     patch(namespace: string, name: string, patch: Record<string, unknown>): Promise<EnvironmentObject>;
-    /** False when it did not exist. */
-    delete(namespace: string, name: string): Promise<boolean>;
+    /** False when it did not exist; ResourceError 409 when `preconditions` no longer hold. */
+    delete(namespace: string, name: string, preconditions?: DeletePreconditions): Promise<boolean>;
     projectExists(namespace: string, name: string): Promise<boolean>;
+    /**
+     * Calls `changed` when the Environment may have changed (`ended` when the watch stopped by
+     * itself), until the returned function is called. Optional: without it, or once it ended or
+     * failed, waits read every second.
+     */
+    watch?(namespace: string, name: string, changed: (ended: boolean) => void): Promise<() => void>;
 }
+
+/** What must still hold of an object for a delete to go ahead (the API server's DeleteOptions.preconditions). */
+export interface DeletePreconditions {
+    uid?: string;
+    resourceVersion?: string;
+}
+
+/**
+ * Checks an Environment before a front end changes it (the HTTP API's ownership check); throws
+ * to refuse. Called on the object as read right before the write, and again after a conflict.
+ */
+export type EnvironmentCheck = (existing: EnvironmentObject) => void;
+
+/** How often a write that lost a race is tried again on a fresh read. */
+const CONFLICT_ATTEMPTS = 5;
+
+/** A write that lost a race and may be tried again on a fresh read (not a refusal such as {@link BeingDeletedError}). */
+const isConflict = (err: unknown) => err instanceof ResourceError && err.status === 409 && !(err instanceof BeingDeletedError);
 
 /** The spec fields a front end sets; those it leaves out are removed on a patch (as direct mode falls back to the template). */
 export const MANAGED_SPEC_FIELDS = ["branch", "sha", "image", "ttl", "owners"] as const;
@@ -180,17 +215,41 @@ export interface WaitOptions {
 }
 
 const DEFAULT_INTERVAL_MS = 1_000;
+/**
+ * Between two reads while a watch is open: the watch wakes the wait on every change, so reads
+ * on the timer only cover an event the watch missed.
+ */
+const WATCHED_INTERVAL_MS = 10_000;
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener("abort", done);
-            resolve();
-        }
-        signal?.addEventListener("abort", done, { once: true });
-    });
+/** A wake-up call that a pause can wait for: set by the watch, reset when taken. */
+class Wakeup {
+    /** True while a watch is open and rings on changes. */
+    watching = false;
+    private pending = false;
+    private waiter?: () => void;
+
+    ring(ended = false): void {
+        if (ended) this.watching = false;
+        this.pending = true;
+        this.waiter?.();
+    }
+
+    /** Resolves after `ms`, on abort, or at the next (or a missed) ring. */
+    pause(ms: number, signal?: AbortSignal): Promise<void> {
+        return new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                signal?.removeEventListener("abort", done);
+                this.waiter = undefined;
+                this.pending = false;
+                resolve();
+            };
+            const timer = setTimeout(done, ms);
+            signal?.addEventListener("abort", done, { once: true });
+            this.waiter = done;
+            if (this.pending) done();
+        });
+    }
 }
 
 /** The clock of the waits; tests pass their own. */
@@ -221,9 +280,12 @@ export class EnvironmentResources {
     /**
      * Creates the Environment of a preview, or patches its spec when it exists (a changed spec is
      * a new generation; an unchanged one is not). Refuses a Project that does not exist, before
-     * anything is written, naming `projectField`.
+     * anything is written, naming `projectField`. `check` sees the existing object before it is
+     * patched; the patch holds only if nobody changed the object since (its resourceVersion), so
+     * a check cannot pass on an object another writer changes before the write. A write that
+     * lost such a race reads again and checks again.
      */
-    async applyPreview(request: PreviewRequest, projectField = "--project"): Promise<EnvironmentObject> {
+    async applyPreview(request: PreviewRequest, projectField = "--project", check?: EnvironmentCheck): Promise<EnvironmentObject> {
         if (!(await this.store.projectExists(this.namespace, request.project))) {
             throw new ResourceInputError(projectField, `project "${request.project}" does not exist in namespace ${this.namespace}; create it first (docs/controller.md)`);
         }
@@ -231,31 +293,53 @@ export class EnvironmentResources {
         const wanted: Partial<Record<(typeof MANAGED_SPEC_FIELDS)[number], unknown>> = {
             branch: request.branch, sha: request.sha, image: request.image, ttl: request.ttl, owners: request.owners,
         };
-        const existing = await this.store.get(this.namespace, name);
-        if (existing === undefined) {
-            const spec: Record<string, unknown> = { project: request.project, type: "preview", pullRequest: request.pr };
-            for (const [key, value] of Object.entries(wanted)) if (value !== undefined) spec[key] = value;
-            try {
-                return await this.store.create(this.namespace, {
+        return this.retryConflicts(`Environment ${this.namespace}/${name}`, async () => {
+            const existing = await this.store.get(this.namespace, name);
+            if (existing === undefined) {
+                const spec: Record<string, unknown> = { project: request.project, type: "preview", pullRequest: request.pr };
+                for (const [key, value] of Object.entries(wanted)) if (value !== undefined) spec[key] = value;
+                // 409 when someone else created it meanwhile: then it is read, checked and patched.
+                return this.store.create(this.namespace, {
                     apiVersion: API_GROUP_VERSION, kind: RESOURCE_KINDS.environment.kind,
                     metadata: { name, namespace: this.namespace, labels: { [CREATED_BY_LABEL]: request.createdBy } },
                     spec: spec as EnvironmentSpec,
                 });
-            } catch (err) {
-                // Created by someone else meanwhile: patch it like any existing one.
-                if (!(err instanceof ResourceError && err.status === 409)) throw err;
             }
-        } else if (existing.metadata.deletionTimestamp !== undefined) {
-            throw new ResourceError(409, `Environment ${this.namespace}/${name} is being deleted; wait for \`catalyst preview down\` to finish, then try again`);
-        }
-        const spec: Record<string, unknown> = { project: request.project, type: "preview", pullRequest: request.pr };
-        for (const [key, value] of Object.entries(wanted)) spec[key] = value ?? null;
-        return this.store.patch(this.namespace, name, { spec });
+            check?.(existing);
+            if (existing.metadata.deletionTimestamp !== undefined) {
+                throw new BeingDeletedError(`Environment ${this.namespace}/${name} is being deleted; wait for \`catalyst preview down\` to finish, then try again`);
+            }
+            const spec: Record<string, unknown> = { project: request.project, type: "preview", pullRequest: request.pr };
+            for (const [key, value] of Object.entries(wanted)) spec[key] = value ?? null;
+            return this.store.patch(this.namespace, name, { metadata: { resourceVersion: existing.metadata.resourceVersion }, spec });
+        });
     }
 
-    /** Starts deleting an Environment (the controller destroys its stack first); false when it did not exist. */
-    delete(name: string): Promise<boolean> {
-        return this.store.delete(this.namespace, name);
+    /**
+     * Starts deleting an Environment (the controller destroys its stack first); false when it did
+     * not exist. With `check`, the object is checked as read and deleted only if it is still that
+     * object at that version (the API server's preconditions).
+     */
+    async delete(name: string, check?: EnvironmentCheck): Promise<boolean> {
+        if (check === undefined) return this.store.delete(this.namespace, name);
+        return this.retryConflicts(`Environment ${this.namespace}/${name}`, async () => {
+            const existing = await this.store.get(this.namespace, name);
+            if (existing === undefined) return false;
+            check(existing);
+            return this.store.delete(this.namespace, name, { uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion });
+        });
+    }
+
+    /** Runs `attempt` again while it loses races (409), at most {@link CONFLICT_ATTEMPTS} times. */
+    private async retryConflicts<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+        for (let tries = 1; ; tries++) {
+            try {
+                return await attempt();
+            } catch (err) {
+                if (!isConflict(err)) throw err;
+                if (tries >= CONFLICT_ATTEMPTS) throw new ResourceError(409, `${what} kept changing while it was written (${tries} attempts); try again`);
+            }
+        }
     }
 
     /** Waits until `name` is Ready at its current generation, has failed, is gone, or the time is up. */
@@ -291,6 +375,34 @@ export class EnvironmentResources {
         options: WaitOptions,
         done: (state: EnvironmentState | undefined, environment: EnvironmentObject | undefined) => WaitResult | undefined,
     ): Promise<WaitResult> {
+        const wakeup = new Wakeup();
+        const stopWatch = await this.startWatch(name, wakeup);
+        try {
+            return await this.pollWoken(name, options, done, wakeup);
+        } finally {
+            stopWatch?.();
+        }
+    }
+
+    /** A watch that rings `wakeup` on changes of `name`, or undefined when the store has none or it failed. */
+    private async startWatch(name: string, wakeup: Wakeup): Promise<(() => void) | undefined> {
+        if (this.store.watch === undefined) return undefined;
+        try {
+            const stop = await this.store.watch(this.namespace, name, (ended) => wakeup.ring(ended));
+            wakeup.watching = true;
+            return stop;
+        } catch {
+            // Reading every second works without it.
+            return undefined;
+        }
+    }
+
+    private async pollWoken(
+        name: string,
+        options: WaitOptions,
+        done: (state: EnvironmentState | undefined, environment: EnvironmentObject | undefined) => WaitResult | undefined,
+        wakeup: Wakeup,
+    ): Promise<WaitResult> {
         const deadline = this.now() + options.timeoutMs;
         let last: EnvironmentState | undefined;
         let lastError: string | undefined;
@@ -319,7 +431,8 @@ export class EnvironmentResources {
                 const seconds = Math.round(options.timeoutMs / 1000);
                 return { outcome: "timeout", state: last, message: `not done after ${seconds} s; last status: ${lastError ?? last?.message ?? "none"}` };
             }
-            await pause(Math.min(options.intervalMs ?? this.clock.intervalMs ?? DEFAULT_INTERVAL_MS, left), options.signal);
+            const interval = options.intervalMs ?? this.clock.intervalMs ?? (wakeup.watching ? WATCHED_INTERVAL_MS : DEFAULT_INTERVAL_MS);
+            await wakeup.pause(Math.min(interval, left), options.signal);
         }
     }
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { DEFAULT_PROJECT } from "../../components/naming";
 import {
     API_GROUP,
+    API_GROUP_VERSION,
     CelRule,
     PROJECT_NAME_RULE,
     API_VERSION,
@@ -138,4 +140,18 @@ export function environmentDefinition(): SchemaNode {
 /** Both CRDs, in install order. */
 export function customResourceDefinitions(): SchemaNode[] {
     return [projectDefinition(), environmentDefinition()];
+}
+
+/**
+ * The Project the platform creates beside the CRDs: {@link DEFAULT_PROJECT}, today's one app,
+ * whose Environments take their source, services and template from the stack config. Without it
+ * an Environment of the default Project would wait for an operator to create it.
+ */
+export function defaultProjectManifest(namespace: string): SchemaNode {
+    return {
+        apiVersion: API_GROUP_VERSION,
+        kind: RESOURCE_KINDS.project.kind,
+        metadata: { name: DEFAULT_PROJECT, namespace },
+        spec: {},
+    };
 }

@@ -1,6 +1,6 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
 import { ClusterError, clusterCall, kubeConfig } from "../automation/cluster";
-import { EnvironmentResources, EnvironmentStore, ResourceError } from "./client";
+import { DeletePreconditions, EnvironmentResources, EnvironmentStore, ResourceError } from "./client";
 import { API_GROUP, API_VERSION, EnvironmentObject, RESOURCE_KINDS } from "./types";
 
 /**
@@ -52,9 +52,21 @@ export class KubeEnvironmentStore implements EnvironmentStore {
         return call(`patch Environment ${namespace}/${name}`, () => this.api.patchNamespacedCustomObject({ ...environments, namespace, name, body: patch }, MERGE_PATCH));
     }
 
-    async delete(namespace: string, name: string): Promise<boolean> {
-        const deleted = await orUndefined(`delete Environment ${namespace}/${name}`, () => this.api.deleteNamespacedCustomObject({ ...environments, namespace, name }));
+    async delete(namespace: string, name: string, preconditions?: DeletePreconditions): Promise<boolean> {
+        const body = preconditions === undefined ? undefined : { preconditions };
+        const deleted = await orUndefined(`delete Environment ${namespace}/${name}`, () => this.api.deleteNamespacedCustomObject({ ...environments, namespace, name, body }));
         return deleted !== undefined;
+    }
+
+    /**
+     * Calls `changed` on every event of the one Environment `name` (a watch with a field
+     * selector), until the returned function stops it. A watch that ends or fails calls
+     * `changed(true)`: the waiter reads again and reads every second from then on.
+     */
+    async watch(namespace: string, name: string, changed: (ended: boolean) => void): Promise<() => void> {
+        const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace}/${RESOURCE_KINDS.environment.plural}`;
+        const controller = await new Watch(kubeConfig()).watch(path, { fieldSelector: `metadata.name=${name}` }, () => changed(false), () => changed(true));
+        return () => controller.abort();
     }
 
     async projectExists(namespace: string, name: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { imageMessage } from "../../components/environment/image";
-import { MAX_PROJECT_LENGTH, PROJECT_SEPARATOR } from "../../components/naming";
+import { MAX_PROJECT_LENGTH, PROJECT_NAME_HELP, PROJECT_NAME_PATTERN } from "../../components/naming";
 
 /**
  * The API types of the control plane, `catalyst.dev/v1alpha1` Project and Environment, as zod
@@ -67,16 +67,13 @@ const image = z.string().max(512).superRefine((value, ctx) => {
     description: "Container image, pinned by a tag other than latest or by a digest.",
     ...cel({ rule: `self.matches('${PINNED_IMAGE_RE2}') && !self.matches('^[^@]*:latest$')`, message: IMAGE_HELP }),
 });
-/** A Project's name as components/naming.ts parseProjectName takes it, in a pattern RE2 and JSON Schema both read. */
-export const PROJECT_NAME_RE2 = "^[a-z0-9]+(-[a-z0-9]+)*$";
-const PROJECT_NAME_HELP = `must be a project name: lower case letters, digits and single '-', at most ${MAX_PROJECT_LENGTH} characters (no '${PROJECT_SEPARATOR}')`;
-const projectName = z.string().min(1).max(MAX_PROJECT_LENGTH).regex(new RegExp(PROJECT_NAME_RE2), PROJECT_NAME_HELP);
+const projectName = z.string().min(1).max(MAX_PROJECT_LENGTH).regex(new RegExp(PROJECT_NAME_PATTERN), PROJECT_NAME_HELP);
 /**
  * The rule on a Project's own `metadata.name` (its stacks carry it, `pr-5--web`): the CRD checks
  * it at the root, where CEL sees the name.
  */
 export const PROJECT_NAME_RULE: CelRule = {
-    rule: `self.metadata.name.size() <= ${MAX_PROJECT_LENGTH} && self.metadata.name.matches('${PROJECT_NAME_RE2}')`,
+    rule: `self.metadata.name.size() <= ${MAX_PROJECT_LENGTH} && self.metadata.name.matches('${PROJECT_NAME_PATTERN}')`,
     message: `metadata.name ${PROJECT_NAME_HELP}`,
 };
 const duration = z.string().max(64).regex(/^(0|([0-9]{1,6}[smhdw])+)$/, "must be a duration such as 30m, 72h, 7d or 1h30m (units s, m, h, d, w), or 0");

@@ -142,7 +142,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
 
 /** An Environment as kubectl returns it. */
 export interface EnvironmentView {
-    metadata: { name: string; generation: number; finalizers?: string[] };
+    metadata: { name: string; generation: number; finalizers?: string[]; deletionTimestamp?: string };
     spec?: { project?: string };
     status?: { observedGeneration?: number; url?: string; namespace?: string; stack?: string; conditions?: { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] };
 }

@@ -42,13 +42,14 @@ function catalyst(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: 
 }
 
 const TOKEN = "0123456789abcdef-alice";
+const BOB = "0123456789abcdef-bob";
 
 /** `catalyst serve` in resource mode on any free port; resolves with its base URL once it listens. */
 function serve(): Promise<{ child: ChildProcess; base: string }> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [path.join(repoRoot, "bin", "catalyst.js"), "serve", "--port", "0"], {
             cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"],
-            env: { ...process.env, CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, CATALYST_CONTROL_PLANE_PROJECT: project, CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice" }) },
+            env: { ...process.env, CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, CATALYST_CONTROL_PLANE_PROJECT: project, CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice", [BOB]: "bob" }) },
         });
         let log = "";
         child.stderr?.on("data", (chunk: Buffer) => {
@@ -148,8 +149,8 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
 
 describe("catalyst serve in resource mode", () => {
     it("POST /previews writes the Environment; a restarted server reports it Ready (nothing was kept in the first); DELETE removes it", async () => {
-        const call = (base: string, method: string, route: string, body?: unknown) =>
-            fetch(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } });
+        const call = (base: string, method: string, route: string, body?: unknown, token = TOKEN) =>
+            fetch(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
         const first = await serve();
         let second: { child: ChildProcess; base: string } | undefined;
         try {
@@ -166,6 +167,17 @@ describe("catalyst serve in resource mode", () => {
                 return view.phase === "ready" ? view : undefined;
             }, 5 * 60_000, 1000);
             expect(ready).toMatchObject({ url: `https://${apiName}.preview.catalyst.localhost`, owners: ["alice"] });
+            // Reads of the stack the controller ran, from the backend both share, and of its namespace.
+            const described = (await (await call(base, "GET", `/environments/${apiName}`)).json()) as { namespace?: string; pods?: { name: string }[] };
+            expect(described.namespace).toBe(`env-${apiName}`);
+            expect((described.pods ?? []).length).toBeGreaterThan(0);
+            const listed = (await (await call(base, "GET", "/environments")).json()) as { environments: { stack: string }[] };
+            expect(listed.environments.map((e) => e.stack)).toContain(apiName);
+            // Someone else's preview: refused, and the Environment is untouched.
+            const generation = environments(NS).get(apiName)?.metadata.generation;
+            expect((await call(base, "DELETE", `/environments/${apiName}`, undefined, BOB)).status).toBe(403);
+            expect((await call(base, "POST", "/previews", { pr: pr + 2, branch: "feat/bob" }, BOB)).status).toBe(403);
+            expect([environments(NS).get(apiName)?.metadata.deletionTimestamp, environments(NS).get(apiName)?.metadata.generation]).toEqual([undefined, generation]);
             expect((await call(base, "DELETE", `/environments/${apiName}`)).status).toBe(202);
             await waitFor(`${apiName} gone through the API`, async () => ((await call(base, "GET", `/previews/${apiName}`)).status === 404 ? true : undefined), 5 * 60_000, 1000);
             expect(namespaceExists(`env-${apiName}`)).toBe(false);

@@ -288,6 +288,8 @@ describe("platform stack on the local cluster", () => {
         expect(condition(controller, "Available")).toBe("True");
         expect(controller.status?.availableReplicas).toBe(2);
         expect(kubectl(["get", "pdb", "catalyst-controller", "-n", "catalyst-system", "-o", "name"]).trim()).toBe("poddisruptionbudget.policy/catalyst-controller");
+        // Today's one app, as the Project its Environments name without creating it first.
+        expect(kubectl(["get", "projects.catalyst.dev", "-n", "catalyst-system", "-o", "name"]).trim().split("\n")).toContain("project.catalyst.dev/default");
         const nodes = kubectlJson<{ items: { spec: { nodeName: string } }[] }>(["get", "pods", "-n", "catalyst-system", "-l", "app.kubernetes.io/name=catalyst-controller"]).items.map((p) => p.spec.nodeName);
         expect(new Set(nodes).size).toBe(2);
         // The HTTP API in resource mode, behind the platform's ingress class.

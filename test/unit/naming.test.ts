@@ -9,6 +9,7 @@ import {
     isDnsLabel,
     namespaceName,
     NameError,
+    parseProjectName,
     parseStackName,
     previewStackName,
     stackOfNamespace,
@@ -96,12 +97,31 @@ describe("naming", () => {
     });
 
     it.each([
-        ["Web", 'project: must be a project name: lower case letters, digits and single \'-\', at most 30 characters, got "Web"'],
         ["a--b", "project: must be a project name"],
+        ["Web", `project: must be a project name: lower case letters, digits and single '-', at most 30 characters (no '--'), got "Web"`],
         ["x".repeat(31), "project: must be a project name"],
     ])("refuses the project name %s", (project, message) => {
         expect(() => previewStackName(1, project)).toThrow(NameError);
         expect(() => previewStackName(1, project)).toThrow(message);
+    });
+
+    it("takes as a project name exactly a DNS label of at most 30 characters without '--'", () => {
+        // The one pattern (also the CRD's) against the rule it stands for, over text made of the
+        // characters that matter.
+        const text = fc.string({ unit: fc.constantFrom("a", "z", "0", "9", "-", "A", "_", "."), maxLength: 34 });
+        fc.assert(
+            fc.property(text, (value) => {
+                const expected = isDnsLabel(value) && value.length <= 30 && !value.includes("--");
+                let taken = true;
+                try {
+                    parseProjectName(value);
+                } catch {
+                    taken = false;
+                }
+                expect([value, taken]).toEqual([value, expected]);
+            }),
+            { numRuns: 2000 },
+        );
     });
 
     it("gives any text a valid label value", () => {

@@ -29,6 +29,8 @@ describe("targets and inputs", () => {
         expect(() => environmentTarget("dev-kube-system")).toThrow(/is not an environment name/);
         expect(() => environmentTarget("dev-default")).toThrow(/is not an environment name/);
         expect(() => environmentTarget("../etc")).toThrow(/is not an environment name/);
+        expect(environmentTarget("staging--web")).toEqual({ stack: "staging--web", kind: "staging", project: "web" });
+        expect(() => environmentTarget("Prod")).toThrow("each with --<project> for a Project other than default (staging--web)");
         expect(platformTarget("dev")).toEqual({ stack: "dev", kind: "platform" });
     });
 

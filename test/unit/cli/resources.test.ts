@@ -73,7 +73,7 @@ describe("catalyst preview in resource mode", () => {
         // The default Project's PR 8 would be another Environment.
         expect(store.objects.has("other/pr-8")).toBe(false);
         expect((await cli("preview", "up", "--pr", "8", "--branch", "b", "--control-plane", "other", "--project", "a--b")).stderr)
-            .toContain("--project: must be a project name: lower case letters, digits and single '-', at most 30 characters, got \"a--b\"");
+            .toContain("--project: must be a project name: lower case letters, digits and single '-', at most 30 characters (no '--'), got \"a--b\"");
     });
 
     it("up exits 1 with the status message when the controller stalls", async () => {

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as PlatformModule from "../../../stacks/platform";
 import { apiNamespaceRules, controllerClusterRules, controllerNamespaceRules } from "../../../components/platform/controlPlaneRbac";
 import { FORBIDDEN_VERBS } from "../../../components/environment/rbac";
+import { projectSpecSchema } from "../../../stacks/resources/types";
 import { BASE_PLATFORM_CONFIG, installMocks, MockRecorder, settle } from "./mocks";
 
 const base = BASE_PLATFORM_CONFIG;
@@ -63,6 +64,12 @@ describe("the control plane in catalyst-system", () => {
         expect(pdb.spec.maxUnavailable).toBe(1);
         const ns = ofType("kubernetes:core/v1:Namespace").find((r) => r.inputs.metadata.name === "catalyst-system")!.inputs;
         expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    });
+
+    it("creates the default Project with the CRDs, with a spec the Project schema takes", () => {
+        const projects = ofType("kubernetes:catalyst.dev/v1alpha1:Project").map((r) => r.inputs);
+        expect(projects.map((p) => [p.metadata.namespace, p.metadata.name])).toEqual([["catalyst-system", "default"]]);
+        expect(projectSpecSchema.safeParse(projects[0].spec).success).toBe(true);
     });
 
     it("serves the HTTP API in resource mode behind the ingress at catalyst.<domain>, with tokens from the operator's Secret", () => {

@@ -38,7 +38,7 @@ describe("the switch to resource mode", () => {
         expect(controlPlaneProject(undefined, {})).toBe("default");
         expect(controlPlaneProject(undefined, { CATALYST_CONTROL_PLANE_PROJECT: "web" })).toBe("web");
         expect(controlPlaneProject("api", { CATALYST_CONTROL_PLANE_PROJECT: "web" })).toBe("api");
-        expect(() => controlPlaneProject(undefined, { CATALYST_CONTROL_PLANE_PROJECT: "Web!" })).toThrow(`CATALYST_CONTROL_PLANE_PROJECT: must be a project name: lower case letters, digits and single '-', at most 30 characters, got "Web!"`);
+        expect(() => controlPlaneProject(undefined, { CATALYST_CONTROL_PLANE_PROJECT: "Web!" })).toThrow(`CATALYST_CONTROL_PLANE_PROJECT: must be a project name: lower case letters, digits and single '-', at most 30 characters (no '--'), got "Web!"`);
     });
 });
 
@@ -69,7 +69,51 @@ describe("applyPreview", () => {
         };
         const applied = await resources.applyPreview(request);
         expect(applied.spec.branch).toBe("feat/x");
-        expect(store.calls.map((c) => c.split(" ")[0])).toEqual(["get", "create", "patch"]);
+        // Read again before the patch: what someone else created is checked like any existing one.
+        expect(store.calls.map((c) => c.split(" ")[0])).toEqual(["get", "create", "get", "patch"]);
+    });
+
+    const onlyAlice = (existing: EnvironmentObject) => {
+        if (!(existing.spec.owners ?? []).includes("alice")) throw new Error(`${existing.metadata.name} is not alice's`);
+    };
+
+    it("checks the object it patches: a change between the check and the write is read and checked again", async () => {
+        const { store, resources } = setup();
+        await resources.applyPreview({ ...request, owners: ["alice"] });
+        // Another writer makes bob the only owner after alice's check passed, before her patch.
+        store.beforeNextWrite = () => void store.patch(NS, "pr-12", { spec: { owners: ["bob"] } });
+        await expect(resources.applyPreview({ ...request, owners: ["alice"], sha: "abcdef1" }, "--project", onlyAlice)).rejects.toThrow("pr-12 is not alice's");
+        expect(store.objects.get(`${NS}/pr-12`)?.spec).toMatchObject({ owners: ["bob"] });
+        expect(store.objects.get(`${NS}/pr-12`)?.spec.sha).toBeUndefined();
+    });
+
+    it("retries a patch that lost a race when the check still holds", async () => {
+        const { store, resources } = setup();
+        await resources.applyPreview({ ...request, owners: ["alice"] });
+        store.beforeNextWrite = () => void store.patch(NS, "pr-12", { spec: { branch: "other" } });
+        const applied = await resources.applyPreview({ ...request, owners: ["alice"], sha: "abcdef1" }, "--project", onlyAlice);
+        expect(applied.spec).toMatchObject({ branch: "feat/x", sha: "abcdef1", owners: ["alice"] });
+    });
+
+    it("deletes only the object it checked: a change between the check and the delete is checked again", async () => {
+        const { store, resources } = setup();
+        await resources.applyPreview({ ...request, owners: ["alice"] });
+        store.beforeNextWrite = () => void store.patch(NS, "pr-12", { spec: { owners: ["bob"] } });
+        await expect(resources.delete("pr-12", onlyAlice)).rejects.toThrow("pr-12 is not alice's");
+        expect(store.objects.get(`${NS}/pr-12`)?.metadata.deletionTimestamp).toBeUndefined();
+        expect(await resources.delete("pr-12", () => undefined)).toBe(true);
+        expect(await resources.delete("pr-404", onlyAlice)).toBe(false);
+    });
+
+    it("gives up after five lost races with a 409 that says so", async () => {
+        const { store, resources } = setup();
+        await resources.applyPreview(request);
+        const patch = store.patch.bind(store);
+        store.patch = async () => {
+            throw new ResourceError(409, "the object has been modified");
+        };
+        await expect(resources.applyPreview(request)).rejects.toThrow(`Environment ${NS}/pr-12 kept changing while it was written (5 attempts); try again`);
+        store.patch = patch;
     });
 
     it("refuses a missing project before writing anything, naming the flag", async () => {
@@ -132,6 +176,54 @@ describe("waits", () => {
         let clock = 0;
         const slow = new EnvironmentResources(store, NS, { now: () => (clock += 4000) });
         expect(await slow.waitUntilReady("pr-12", wait)).toEqual(expect.objectContaining({ outcome: "timeout", message: "not done after 10 s; last status: waiting for a controller to pick up generation 1" }));
+    });
+
+    it("wakes on the watch's events instead of reading every second, and reads every second once the watch ended", async () => {
+        const store = new FakeStore();
+        const resources = new EnvironmentResources(store, NS);
+        await resources.applyPreview(request);
+        let changed: ((ended: boolean) => void) | undefined;
+        let stopped = 0;
+        store.watch = async (_ns, name, listener) => {
+            expect(name).toBe("pr-12");
+            changed = listener;
+            return () => void stopped++;
+        };
+        const started = Date.now();
+        const ready = resources.waitUntilReady("pr-12", { timeoutMs: 60_000 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        store.setStatus("pr-12", { conditions: [{ type: "Ready", message: "up" }] });
+        changed!(false);
+        expect((await ready).outcome).toBe("ready");
+        // Without the wake-up it would have read again only after 10 s.
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(stopped).toBe(1);
+
+        store.setStatus("pr-12", { conditions: [{ type: "Ready", status: "False", message: "" }] });
+        const again = resources.waitUntilReady("pr-12", { timeoutMs: 60_000 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        changed!(true);
+        const reads = store.calls.filter((c) => c === "get pr-12").length;
+        store.setStatus("pr-12", { conditions: [{ type: "Ready", message: "up" }] });
+        expect((await again).outcome).toBe("ready");
+        expect(store.calls.filter((c) => c === "get pr-12").length - reads).toBeLessThanOrEqual(2);
+        expect(stopped).toBe(2);
+    });
+
+    it("reads every second when the store cannot watch", async () => {
+        const store = new FakeStore();
+        const resources = new EnvironmentResources(store, NS);
+        await resources.applyPreview(request);
+        store.watch = async () => {
+            throw new ResourceError(403, "watch forbidden");
+        };
+        store.onGet = (_o, n) => {
+            if (n === 2) store.setStatus("pr-12", { conditions: [{ type: "Ready", message: "up" }] });
+        };
+        const started = Date.now();
+        expect((await resources.waitUntilReady("pr-12", { timeoutMs: 60_000 })).outcome).toBe("ready");
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+        expect(Date.now() - started).toBeLessThan(5_000);
     });
 
     it("waits out an API server that does not answer, but not a refusal", async () => {

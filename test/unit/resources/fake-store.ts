@@ -1,4 +1,4 @@
-import { EnvironmentStore, ResourceError } from "../../../stacks/resources/client";
+import { DeletePreconditions, EnvironmentStore, ResourceError } from "../../../stacks/resources/client";
 import { Condition, EnvironmentObject } from "../../../stacks/resources/types";
 
 /** RFC 7386 merge patch of `target` with `patch`. */
@@ -14,7 +14,9 @@ function merge(target: Record<string, unknown>, patch: Record<string, unknown>):
 
 /**
  * An in-memory API server of Environments for the client's and the front ends' unit tests:
- * generations follow spec changes, deletes with a finalizer only mark the object.
+ * generations follow spec changes, every write bumps the resourceVersion and a stale one in a
+ * patch or a delete's preconditions is refused with 409, deletes with a finalizer only mark the
+ * object.
  */
 export class FakeStore implements EnvironmentStore {
     objects = new Map<string, EnvironmentObject>();
@@ -23,6 +25,21 @@ export class FakeStore implements EnvironmentStore {
     /** Errors the next gets throw, in order. */
     getErrors: ResourceError[] = [];
     private gets = 0;
+    private version = 0;
+    /** Set by a test to give the store a watch (EnvironmentStore.watch). */
+    watch?: (namespace: string, name: string, changed: (ended: boolean) => void) => Promise<() => void>;
+    /** Called once right before the next write: a test plays a concurrent writer there. */
+    beforeNextWrite?: () => void;
+
+    private nextVersion(): string {
+        return String(++this.version);
+    }
+
+    private racing(): void {
+        const script = this.beforeNextWrite;
+        this.beforeNextWrite = undefined;
+        script?.();
+    }
     private script?: (object: EnvironmentObject | undefined, count: number) => void;
 
     /** Called on every get with the count of gets since it was set: a test plays the controller between two polls. */
@@ -52,26 +69,36 @@ export class FakeStore implements EnvironmentStore {
 
     async create(namespace: string, object: EnvironmentObject): Promise<EnvironmentObject> {
         this.calls.push(`create ${object.metadata.name}`);
+        this.racing();
         if (this.objects.has(this.key(namespace, object.metadata.name))) throw new ResourceError(409, "already exists");
-        const created = structuredClone({ ...object, metadata: { ...object.metadata, generation: 1, finalizers: ["catalyst.dev/stack"] } });
+        const created = structuredClone({ ...object, metadata: { ...object.metadata, generation: 1, uid: `uid-${object.metadata.name}-${this.version}`, resourceVersion: this.nextVersion(), finalizers: ["catalyst.dev/stack"] } });
         this.objects.set(this.key(namespace, object.metadata.name), created);
         return structuredClone(created);
     }
 
     async patch(namespace: string, name: string, patch: Record<string, unknown>): Promise<EnvironmentObject> {
         this.calls.push(`patch ${name} ${JSON.stringify(patch)}`);
+        this.racing();
         const existing = this.objects.get(this.key(namespace, name));
         if (existing === undefined) throw new ResourceError(404, "not found");
+        const wanted = (patch.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+        if (wanted !== undefined && wanted !== existing.metadata.resourceVersion) throw new ResourceError(409, "the object has been modified");
         const next = merge(existing as unknown as Record<string, unknown>, patch) as unknown as EnvironmentObject;
+        next.metadata.resourceVersion = this.nextVersion();
         if (JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
         this.objects.set(this.key(namespace, name), next);
         return structuredClone(next);
     }
 
-    async delete(namespace: string, name: string): Promise<boolean> {
+    async delete(namespace: string, name: string, preconditions?: DeletePreconditions): Promise<boolean> {
         this.calls.push(`delete ${name}`);
+        this.racing();
         const existing = this.objects.get(this.key(namespace, name));
         if (existing === undefined) return false;
+        if ((preconditions?.uid !== undefined && preconditions.uid !== existing.metadata.uid) ||
+            (preconditions?.resourceVersion !== undefined && preconditions.resourceVersion !== existing.metadata.resourceVersion)) {
+            throw new ResourceError(409, "precondition failed");
+        }
         existing.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
         return true;
     }
