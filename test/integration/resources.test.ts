@@ -1,4 +1,6 @@
 import { ChildProcess, spawn } from "child_process";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { randomInt } from "crypto";
 import * as path from "path";
 import { previewStackName } from "../../components/naming";
@@ -60,6 +62,25 @@ function serve(): Promise<{ child: ChildProcess; base: string }> {
         child.once("exit", (code) => reject(new Error(`catalyst serve exited ${code}: ${log}`)));
     });
 }
+
+/** `catalyst mcp` on stdio in resource mode, as `token`'s user. */
+async function mcpClient(token: string): Promise<Client> {
+    const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [path.join(repoRoot, "bin", "catalyst.js"), "mcp"],
+        cwd: repoRoot,
+        env: {
+            ...(process.env as Record<string, string>), CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, CATALYST_CONTROL_PLANE_PROJECT: project,
+            CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice", [BOB]: "bob" }), CATALYST_MCP_TOKEN: token,
+        },
+        stderr: "ignore",
+    });
+    const client = new Client({ name: "resources-integration", version: "0.0.0" });
+    await client.connect(transport);
+    return client;
+}
+
+type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
 
 async function stop(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -148,7 +169,7 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
 });
 
 describe("catalyst serve in resource mode", () => {
-    it("POST /previews writes the Environment; a restarted server reports it Ready (nothing was kept in the first); DELETE removes it", async () => {
+    it("POST /previews writes the Environment; a restarted server reports it Ready (nothing was kept in the first); only owners may change it; MCP's destroy_preview removes it", async () => {
         const call = (base: string, method: string, route: string, body?: unknown, token = TOKEN) =>
             fetch(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
         const first = await serve();
@@ -178,8 +199,23 @@ describe("catalyst serve in resource mode", () => {
             expect((await call(base, "DELETE", `/environments/${apiName}`, undefined, BOB)).status).toBe(403);
             expect((await call(base, "POST", "/previews", { pr: pr + 2, branch: "feat/bob" }, BOB)).status).toBe(403);
             expect([environments(NS).get(apiName)?.metadata.deletionTimestamp, environments(NS).get(apiName)?.metadata.generation]).toEqual([undefined, generation]);
-            expect((await call(base, "DELETE", `/environments/${apiName}`)).status).toBe(202);
-            await waitFor(`${apiName} gone through the API`, async () => ((await call(base, "GET", `/previews/${apiName}`)).status === 404 ? true : undefined), 5 * 60_000, 1000);
+            // The MCP server in resource mode: bob is refused; alice's destroy waits until it is gone.
+            const bob = await mcpClient(BOB);
+            try {
+                const refused = (await bob.callTool({ name: "destroy_preview", arguments: { environment: apiName } })) as ToolResult;
+                expect([refused.isError, refused.content[0].text]).toEqual([true, expect.stringMatching(/^forbidden: /)]);
+            } finally {
+                await bob.close();
+            }
+            expect(environments(NS).get(apiName)?.metadata.deletionTimestamp).toBeUndefined();
+            const alice = await mcpClient(TOKEN);
+            try {
+                const destroyed = (await alice.callTool({ name: "destroy_preview", arguments: { environment: apiName } }, undefined, { timeout: 5 * 60_000 })) as ToolResult;
+                expect([destroyed.isError ?? false, JSON.parse(destroyed.content[0].text).phase]).toEqual([false, "deleted"]);
+            } finally {
+                await alice.close();
+            }
+            expect((await call(base, "GET", `/previews/${apiName}`)).status).toBe(404);
             expect(namespaceExists(`env-${apiName}`)).toBe(false);
         } finally {
             await stop(first.child);
