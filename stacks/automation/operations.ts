@@ -137,7 +137,8 @@ export class Automation {
     readonly platformStack: string;
     readonly catalog: Catalog;
     private readonly defaultTtlMs: number;
-    private readonly previewLimits: PreviewLimits;
+    /** Read on the first upPreview, so that a bad variable fails that call only (InputError). */
+    private previewLimits?: PreviewLimits;
     private readonly executor: StackExecutor;
 
     constructor(options: AutomationOptions = {}) {
@@ -147,7 +148,7 @@ export class Automation {
         this.actor = options.actor ?? defaultActor();
         this.platformStack = platformTarget(options.platformStack ?? process.env.CATALYST_PLATFORM_STACK ?? "dev", "platformStack").stack;
         this.defaultTtlMs = options.defaultTtlMs ?? 72 * 60 * MINUTE;
-        this.previewLimits = options.previewLimits ?? previewLimitsFromEnv();
+        this.previewLimits = options.previewLimits;
         this.executor = new StackExecutor({
             repoRoot: this.repoRoot,
             workRoot: this.workRoot,
@@ -218,7 +219,7 @@ export class Automation {
             allowedKinds: ["preview"],
             refresh: args.refresh,
         };
-        const limits = args.limits ?? this.previewLimits;
+        const limits = args.limits ?? (this.previewLimits ??= previewLimitsFromEnv());
         if (limits.previewsPerOwner === undefined && limits.previewsPerProject === undefined) {
             return this.operation(job, call);
         }
@@ -227,7 +228,14 @@ export class Automation {
         return new Operation(async (emit) => {
             const started = Date.now();
             const claim = { stack: target.stack, project: target.project, owner: tags[TAGS.owner] };
-            const refusal = checkPreviewLimits(await this.listPreviews(), claim, limits);
+            let previews: EnvironmentRecord[];
+            try {
+                previews = await this.listPreviews();
+            } catch (err) {
+                // No count, no new preview: a cap that cannot be checked is not waved through.
+                return this.refuse(job, `could not count the previews for the cap, nothing was changed: ${(err as Error).message.split("\n")[0]}`, started, call, emit);
+            }
+            const refusal = checkPreviewLimits(previews, claim, limits);
             return refusal === undefined ? this.executor.run(job, call, emit) : this.refuse(job, refusal.message, started, call, emit);
         }, call.onEvent);
     }

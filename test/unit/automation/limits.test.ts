@@ -96,6 +96,25 @@ describe("Automation.upPreview with a cap (fake worker)", () => {
         expect((await automation.upPreview({ pr: 3, branch: "feat/x", owners: ["alice"], limits: { previewsPerOwner: 3 } }).result).status).toBe("succeeded");
     });
 
+    it("refuses, changing nothing, when the previews cannot be counted", async () => {
+        const automation = make();
+        jest.spyOn(automation, "listPreviews").mockRejectedValue(new Error("list stacks: no answer from the backend within 120 s"));
+        const result = await automation.upPreview({ pr: 3, branch: "feat/x", owners: ["alice"] }).result;
+        expect([result.status, result.error]).toEqual(["failed", "could not count the previews for the cap, nothing was changed: list stacks: no answer from the backend within 120 s"]);
+        expect(existsSync(process.env.FAKE_LOG as string)).toBe(false);
+    });
+
+    it("reads the variables at the first upPreview: a bad one refuses that call as bad input, other operations are not affected", () => {
+        process.env.CATALYST_PREVIEWS_PER_OWNER = "lots";
+        try {
+            const automation = new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog: path.join(dir, "audit.log"), workerPath: path.join(__dirname, "fixtures", "fake-worker.js"), actor: "a", platformStack: "platform" });
+            expect(() => automation.upPreview({ pr: 3, branch: "feat/x" })).toThrow('CATALYST_PREVIEWS_PER_OWNER: must be a whole number from 1 to 1000 (or unset: no cap), got "lots"');
+            expect(existsSync(path.join(dir, "work"))).toBe(false);
+        } finally {
+            delete process.env.CATALYST_PREVIEWS_PER_OWNER;
+        }
+    });
+
     it("lists nothing when no cap is set", async () => {
         const automation = new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog: path.join(dir, "audit.log"), workerPath: path.join(__dirname, "fixtures", "fake-worker.js"), actor: "a", platformStack: "platform", previewLimits: {} });
         const list = jest.spyOn(automation, "listPreviews");
