@@ -1,5 +1,5 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { CatalystEvent, LogEvent, ResourceEvent, StepEvent, StepName } from "./types";
+import { CatalystEvent, FailedResource, LogEvent, ResourceEvent, StepEvent, StepName } from "./types";
 
 /**
  * Progress as a stream of typed events: the mapping from the Automation API's engine events
@@ -16,6 +16,35 @@ export function plainText(text: string): string {
 export function urnName(urn: string): string {
     const index = urn.lastIndexOf("::");
     return index >= 0 ? urn.slice(index + 2) : urn;
+}
+
+/** The resource type in a URN: the last of its parent-qualified types (`a$b::name` gives `b`). */
+export function urnType(urn: string): string {
+    const parts = urn.split("::");
+    return parts.length >= 4 ? (parts[2].split("$").pop() ?? parts[2]) : "";
+}
+
+/**
+ * Remembers the resource an operation failed on: the first `failed` resource event, else the
+ * first error diagnostic that names a resource (a provider error before the engine failed it).
+ * The root stack resource is no answer: it names nothing people can look up.
+ */
+export class FailedResourceWatch {
+    private failed?: FailedResource;
+    private named?: FailedResource;
+
+    handle(event: CatalystEvent): void {
+        if (event.type === "resource" && event.state === "failed" && this.failed === undefined) {
+            this.failed = { urn: event.urn, type: event.resourceType, name: event.name };
+        } else if (event.type === "log" && event.level === "error" && event.urn && this.named === undefined) {
+            const type = urnType(event.urn);
+            if (type !== "pulumi:pulumi:Stack" && type !== "") this.named = { urn: event.urn, type, name: urnName(event.urn) };
+        }
+    }
+
+    get resource(): FailedResource | undefined {
+        return this.failed ?? this.named;
+    }
 }
 
 function now(): string {

@@ -2,7 +2,7 @@ import * as path from "path";
 import { namespaceName, StackKind } from "../../components/naming";
 import { appendAudit, auditRecord } from "./audit";
 import { formatDuration } from "./duration";
-import { EventListener, logEvent, stepEvent } from "./events";
+import { EventListener, FailedResourceWatch, logEvent, stepEvent } from "./events";
 import { FileLock, KeyedLock, LockTimeoutError, Release, Semaphore } from "./lock";
 import { changedCount, endpoints, WorkerAction, WorkerRequest } from "./protocol";
 import { runWorker, RunOutcome } from "./runner";
@@ -116,9 +116,15 @@ export class StackExecutor {
 
             const request = this.request(job, job.workerAction, started + lockTimeoutMs, call.deadLockHosts);
             const timeoutMs = call.timeoutMs ?? this.settings.timeoutMs;
-            const outcome = await runWorker(request, { timeoutMs, graceMs: this.settings.graceMs, onEvent: emit, signal: call.signal, workerPath: this.settings.workerPath });
+            const watch = new FailedResourceWatch();
+            const onEvent = (event: CatalystEvent) => {
+                watch.handle(event);
+                emit(event);
+            };
+            const outcome = await runWorker(request, { timeoutMs, graceMs: this.settings.graceMs, onEvent, signal: call.signal, workerPath: this.settings.workerPath });
             result.durations.runMs = outcome.durationMs;
             this.applyOutcome(result, outcome, timeoutMs);
+            if (result.status !== "succeeded" && watch.resource !== undefined) result.failedResource = watch.resource;
             if (outcome.timedOut || outcome.aborted || outcome.result === undefined) {
                 await this.recover(job, result, emit);
             }

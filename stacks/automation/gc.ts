@@ -45,7 +45,9 @@ function time(value: string | undefined): number | undefined {
 }
 
 /**
- * Chooses the previews to destroy, in stack order, each once with its first reason:
+ * Chooses the previews to destroy, each once with its first reason, closed ones first, then the
+ * oldest expired (by expiresAt), then the longest idle: the order in which they are destroyed, so
+ * that a run stopped halfway, or an owner at a preview cap (limits.ts), gets the stalest back first:
  * 1. `closed`: its pull request is not among `openPullRequests` (when those are known);
  * 2. `expired`: its `catalyst:expiresAt` tag is in the past;
  * 3. `ttl`: its last `up` (`updatedAt`, else `createdAt`, else the backend's last update) is at
@@ -54,7 +56,7 @@ function time(value: string | undefined): number | undefined {
 export function selectGarbage(selection: GcSelection): GcCandidate[] {
     const now = selection.now.getTime();
     const open = selection.openPullRequests ? new Set(selection.openPullRequests) : undefined;
-    const candidates: GcCandidate[] = [];
+    const candidates: (GcCandidate & { since: number })[] = [];
     // Only the default Project's previews: another Project's pull requests are of its own
     // repository (not the open ones given here), and its Environments expire in the controller.
     const previews = selection.stacks
@@ -63,12 +65,12 @@ export function selectGarbage(selection: GcSelection): GcCandidate[] {
     for (const preview of previews) {
         const base = { stack: preview.stack, pr: preview.pr };
         if (open && !open.has(preview.pr)) {
-            candidates.push({ ...base, reason: "closed", detail: `pull request #${preview.pr} is not open` });
+            candidates.push({ ...base, reason: "closed", detail: `pull request #${preview.pr} is not open`, since: preview.pr });
             continue;
         }
         const expiresAt = time(preview.expiresAt);
         if (expiresAt !== undefined && now >= expiresAt) {
-            candidates.push({ ...base, reason: "expired", detail: `expired at ${preview.expiresAt}` });
+            candidates.push({ ...base, reason: "expired", detail: `expired at ${preview.expiresAt}`, since: expiresAt });
             continue;
         }
         if (selection.ttlMs !== undefined) {
@@ -76,11 +78,13 @@ export function selectGarbage(selection: GcSelection): GcCandidate[] {
             const idle = last === undefined ? Number.POSITIVE_INFINITY : now - last;
             if (idle >= selection.ttlMs) {
                 const age = last === undefined ? "of unknown age" : `idle ${Math.round(idle / 1000)}s`;
-                candidates.push({ ...base, reason: "ttl", detail: `${age} >= ttl ${Math.round(selection.ttlMs / 1000)}s` });
+                candidates.push({ ...base, reason: "ttl", detail: `${age} >= ttl ${Math.round(selection.ttlMs / 1000)}s`, since: last ?? Number.NEGATIVE_INFINITY });
             }
         }
     }
-    return candidates;
+    const rank: Record<GcReason, number> = { closed: 0, expired: 1, ttl: 2 };
+    // A stable sort: equal keys keep pull request order.
+    return candidates.sort((a, b) => rank[a.reason] - rank[b.reason] || a.since - b.since).map(({ since: _since, ...candidate }) => candidate);
 }
 
 /** A namespace as the cluster lists it. */

@@ -7,6 +7,7 @@ import { Catalog } from "./catalog";
 import { EventListener, Operation } from "./events";
 import { CallOptions, StackExecutor, StackJob } from "./executor";
 import { GcOptions, GcReport, runGarbageCollection } from "./gc";
+import { checkPreviewLimits, PreviewLimits, previewLimitsFromEnv } from "./limits";
 import { TAGS, tagValue } from "./tags";
 import { EnvironmentRecord, EnvironmentStatus, OperationResult } from "./types";
 import {
@@ -62,6 +63,11 @@ export interface AutomationOptions {
     defaultTtlMs?: number;
     /** The worker script (tests). */
     workerPath?: string;
+    /**
+     * Caps on previews (limits.ts), for `upPreview` calls that pass none. Default:
+     * CATALYST_PREVIEWS_PER_OWNER and CATALYST_PREVIEWS_PER_PROJECT, else no cap.
+     */
+    previewLimits?: PreviewLimits;
 }
 
 /** Arguments of {@link Automation.upPreview}. */
@@ -84,6 +90,8 @@ export interface PreviewUpArgs {
     config?: Record<string, unknown>;
     /** Read every object back from the cluster first, so that the up also reverts drift. */
     refresh?: boolean;
+    /** Caps checked before the preview is created (the controller: the Project's spec.limits). Default: the instance's. */
+    limits?: PreviewLimits;
 }
 
 /**
@@ -129,6 +137,8 @@ export class Automation {
     readonly platformStack: string;
     readonly catalog: Catalog;
     private readonly defaultTtlMs: number;
+    /** Read on the first upPreview, so that a bad variable fails that call only (InputError). */
+    private previewLimits?: PreviewLimits;
     private readonly executor: StackExecutor;
 
     constructor(options: AutomationOptions = {}) {
@@ -138,6 +148,7 @@ export class Automation {
         this.actor = options.actor ?? defaultActor();
         this.platformStack = platformTarget(options.platformStack ?? process.env.CATALYST_PLATFORM_STACK ?? "dev", "platformStack").stack;
         this.defaultTtlMs = options.defaultTtlMs ?? 72 * 60 * MINUTE;
+        this.previewLimits = options.previewLimits;
         this.executor = new StackExecutor({
             repoRoot: this.repoRoot,
             workRoot: this.workRoot,
@@ -163,7 +174,9 @@ export class Automation {
     /**
      * Creates or updates the preview of a pull request (stack `pr-<n>`) from the template
      * `Pulumi.pr.yaml` plus the PR's values. Idempotent: a repeated call changes nothing.
-     * Throws {@link InputError} at once for bad input, before anything is created.
+     * Throws {@link InputError} at once for bad input, before anything is created. With a cap
+     * (limits.ts) a new preview that would break it is refused (status failed, the error names
+     * the cap and the owner's previews) before any stack, work dir or namespace exists.
      */
     upPreview(args: PreviewUpArgs, call: CallOptions = {}): Operation<OperationResult> {
         const target = previewTarget(args.pr, "pr", args.project);
@@ -194,7 +207,7 @@ export class Automation {
         };
         if (sha !== undefined) tags[TAGS.sha] = sha;
         if (image !== undefined) tags[TAGS.image] = tagValue(image);
-        return this.operation({
+        const job: StackJob = {
             target,
             action: "up",
             workerAction: "up",
@@ -205,7 +218,26 @@ export class Automation {
             removeStack: false,
             allowedKinds: ["preview"],
             refresh: args.refresh,
-        }, call);
+        };
+        const limits = args.limits ?? (this.previewLimits ??= previewLimitsFromEnv());
+        if (limits.previewsPerOwner === undefined && limits.previewsPerProject === undefined) {
+            return this.operation(job, call);
+        }
+        // Only a capped up pays for the listing. Two new previews of one owner racing each other
+        // may both pass: the cap is fair use, not a quota the backend enforces.
+        return new Operation(async (emit) => {
+            const started = Date.now();
+            const claim = { stack: target.stack, project: target.project, owner: tags[TAGS.owner] };
+            let previews: EnvironmentRecord[];
+            try {
+                previews = await this.listPreviews();
+            } catch (err) {
+                // No count, no new preview: a cap that cannot be checked is not waved through.
+                return this.refuse(job, `could not count the previews for the cap, nothing was changed: ${(err as Error).message.split("\n")[0]}`, started, call, emit);
+            }
+            const refusal = checkPreviewLimits(previews, claim, limits);
+            return refusal === undefined ? this.executor.run(job, call, emit) : this.refuse(job, refusal.message, started, call, emit);
+        }, call.onEvent);
     }
 
     /**
@@ -336,17 +368,8 @@ export class Automation {
             // A stack whose size the backend did not report may hold resources: it blocks too.
             const busy = (await this.listEnvironments()).filter((r) => r.kind !== "platform" && (r.resourceCount === undefined || r.resourceCount > 0));
             if (busy.length > 0) {
-                const result: OperationResult = {
-                    action: "destroy",
-                    stack: target.stack,
-                    kind: "platform",
-                    status: "failed",
-                    error: `environment stacks may still hold resources (${busy.map((r) => (r.resourceCount === undefined ? `${r.stack}: size unknown` : r.stack)).join(", ")}); destroy them first`,
-                    durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
-                };
-                appendAudit(this.auditLog, auditRecord(result, this.actor, call.reason));
-                emit({ type: "done", stack: target.stack, status: result.status, result, time: new Date().toISOString() });
-                return result;
+                const error = `environment stacks may still hold resources (${busy.map((r) => (r.resourceCount === undefined ? `${r.stack}: size unknown` : r.stack)).join(", ")}); destroy them first`;
+                return this.refuse(job, error, started, call, emit);
             }
             return this.executor.run(job, call, emit);
         }, call.onEvent);
@@ -393,6 +416,22 @@ export class Automation {
 
     private destroyJob(target: StackTarget, allowedKinds: StackKind[], removeStack: boolean): StackJob {
         return { target, action: "destroy", workerAction: "destroy", config: {}, tags: {}, keepTags: [], removeStack, allowedKinds };
+    }
+
+    /** A job refused before it ran: a failed result, audited and reported like any other. */
+    private refuse(job: StackJob, error: string, started: number, call: CallOptions, emit: EventListener): OperationResult {
+        const result: OperationResult = {
+            action: job.action,
+            stack: job.target.stack,
+            kind: job.target.kind,
+            status: "failed",
+            error,
+            durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
+        };
+        if (job.target.pr !== undefined) result.pr = job.target.pr;
+        appendAudit(this.auditLog, auditRecord(result, this.actor, call.reason));
+        emit({ type: "done", stack: job.target.stack, status: result.status, result, time: new Date().toISOString() });
+        return result;
     }
 
     private operation(job: StackJob, call: CallOptions): Operation<OperationResult> {

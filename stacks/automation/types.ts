@@ -68,6 +68,17 @@ export interface OperationResult {
     durations: Durations;
     /** One line saying what went wrong, for failed, busy and timed-out results. */
     error?: string;
+    /** A failed or timed-out operation: the resource the engine failed first (or named in its first error). */
+    failedResource?: FailedResource;
+}
+
+/** The resource an operation failed on, from the engine's events. */
+export interface FailedResource {
+    urn: string;
+    /** Resource type, `kubernetes:apps/v1:Deployment`. */
+    type: string;
+    /** The resource's name in the stack (the URN's last part). */
+    name: string;
 }
 
 /** A stack of the project as listed by {@link listEnvironments}, with its catalyst tags. */

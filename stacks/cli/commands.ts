@@ -1,11 +1,12 @@
-import type { Automation, CallOptions } from "../automation/operations";
-import type { OperationResult } from "../automation/types";
-import { environmentTarget, InputError, parseBranch, parseDurationInput, parseImage, parseOwners, parsePr, parseSha, platformTarget } from "../automation/validation";
+import type { Automation } from "../automation/operations";
+import { InputError, parseOwners, parsePr } from "../automation/validation";
 import { AnyCommand, CommandContext, defineCommand, EXIT, OptionSpec, UsageError } from "../command";
 import type { EnvironmentResources } from "../resources/client";
 import { CONTROL_PLANE_ENV, CONTROL_PLANE_PROJECT_ENV, controlPlaneNamespace, controlPlaneProject, parseResourceName } from "../resources/client";
-import { describeGc, describeRecords, describeResult, describeStatus, LiveReporter, PlainReporter, Reporter } from "./render";
+import { githubCommands } from "./github-commands";
+import { describeGc, describeRecords, describeStatus } from "./render";
 import { describeResourcePreviews, listResourcePreviews, resourcePreviewDown, resourcePreviewUp } from "./resources";
+import { branch, duration, environment, finish, image, json, pr, session, sha, stack, timeout, wait } from "./session";
 
 /**
  * The CLI front end: the stack commands (preview, env, platform), each a typed table over the
@@ -21,35 +22,6 @@ export interface CliDependencies {
     /** Where CATALYST_CONTROL_PLANE_NAMESPACE and CATALYST_CONTROL_PLANE_PROJECT are read (default process.env). */
     env?: NodeJS.ProcessEnv;
 }
-
-// Options shared by several commands.
-const json: OptionSpec<boolean> = { description: "Print exactly one JSON object on stdout at the end; progress goes to stderr" };
-const duration = (description: string): OptionSpec<number> => ({ value: "<duration>", description, parse: (text, flag) => parseDurationInput(text, flag) });
-const timeout: OptionSpec<number> = {
-    value: "<duration>",
-    description: "Stop the operation after this long: SIGINT, then SIGKILL, then recovery (default 30m)",
-    parse: (text, flag) => {
-        const ms = parseDurationInput(text, flag);
-        if (ms === 0) throw new InputError(flag, "must be longer than 0");
-        return ms;
-    },
-};
-const wait = duration("How long to wait while another operation holds the stack; 0: answer busy at once (default 10m)");
-const stack: OptionSpec<string> = {
-    value: "<stack>",
-    description: "The platform stack: platform, or dev for the local default (default: CATALYST_PLATFORM_STACK, else dev)",
-    parse: (text, flag) => platformTarget(text, flag).stack,
-};
-const pr: OptionSpec<number> = { value: "<n>", description: "Pull request number", required: true, parse: (text, flag) => parsePr(text, flag) };
-const environment: OptionSpec<string> = {
-    value: "<name>",
-    positional: true,
-    description: "production, staging or dev-<user>",
-    parse: (text, flag) => environmentTarget(text, flag).stack,
-};
-const sha: OptionSpec<string> = { value: "<sha>", description: "Commit SHA (7 to 40 hex digits)", parse: (text, flag) => parseSha(text, flag) };
-const image: OptionSpec<string> = { value: "<image>", description: "Image to run, pinned by tag or digest", parse: (text, flag) => parseImage(text, flag) };
-const branch: OptionSpec<string> = { value: "<branch>", description: "Branch being deployed (git branch name, ASCII)", parse: (text, flag) => parseBranch(text, flag) };
 
 const controlPlane: OptionSpec<string> = {
     value: "<namespace>",
@@ -139,41 +111,6 @@ function parseOpenPrs(value: string, flag: string): number[] | "github" {
     });
 }
 
-function exitCode(status: OperationResult["status"]): number {
-    return status === "succeeded" ? EXIT.ok : status === "failed" ? EXIT.failed : EXIT.busy;
-}
-
-/** One command's run: its automation, reporter and output helpers, and error handling. */
-async function session(
-    deps: CliDependencies,
-    context: CommandContext,
-    name: string,
-    input: { json: boolean; timeout?: number; wait?: number; stack?: string },
-    body: (automation: Automation, call: CallOptions, print: (value: unknown, human: string) => void) => Promise<number>,
-): Promise<number> {
-    const { io } = context;
-    let automation: Automation;
-    try {
-        automation = await deps.automation(input.stack);
-    } catch (err) {
-        io.stderr(`catalyst ${name}: ${(err as Error).message.split("\n")[0]}\n`);
-        return EXIT.failed;
-    }
-    const reporter: Reporter = io.tty ? new LiveReporter(io.tty) : new PlainReporter(io.stderr);
-    const call: CallOptions = { onEvent: (e) => reporter.event(e), timeoutMs: input.timeout, lockTimeoutMs: input.wait, signal: context.signal };
-    const print = (value: unknown, human: string) => {
-        reporter.close();
-        io.stdout(input.json ? `${JSON.stringify(value)}\n` : human);
-    };
-    try {
-        return await body(automation, call, print);
-    } catch (err) {
-        reporter.close();
-        io.stderr(`catalyst ${name}: ${(err as Error).message.split("\n")[0]}\n`);
-        return err instanceof UsageError || (err as Error).name === "InputError" ? EXIT.usage : EXIT.failed;
-    }
-}
-
 /**
  * The control-plane namespace of a preview command (undefined: direct mode), refusing the flags
  * of the other mode by name.
@@ -204,12 +141,6 @@ async function resourceSession(deps: CliDependencies, context: CommandContext, n
         const refused = (err as { status?: number }).status === 422;
         return (err as Error).name === "InputError" || refused ? EXIT.usage : EXIT.failed;
     }
-}
-
-/** Prints an operation's result and gives its exit code. */
-function finish(print: (value: unknown, human: string) => void, result: OperationResult): number {
-    print(result, `${describeResult(result)}\n`);
-    return exitCode(result.status);
 }
 
 /** The CLI's commands over `deps`. */
@@ -398,5 +329,6 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                 return EXIT.ok;
             }),
         }),
+        ...githubCommands(deps),
     ];
 }

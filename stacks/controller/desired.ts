@@ -1,4 +1,5 @@
 import { environmentResourceStackName, NameError } from "../../components/naming";
+import type { PreviewLimits } from "../automation/limits";
 import { InputError } from "../automation/validation";
 import { parseBranch, parseDurationInput, parseImage, parseOwners, parseSha } from "../automation/validation";
 import { ENVIRONMENT_SECRET_KEYS, environmentSchema } from "../config/environment-schema";
@@ -26,6 +27,8 @@ export interface DesiredStack {
     ttlMs?: number;
     /** Stack config (`catalyst:<key>` to value) laid over the template. */
     config: Record<string, unknown>;
+    /** The Project's caps on previews (`spec.limits`), checked before a new preview is created. */
+    limits?: PreviewLimits;
 }
 
 /** Why an Environment cannot be reconciled as it stands (a spec problem, not a failure). */
@@ -79,6 +82,7 @@ export function desiredStack(environment: EnvironmentObject, project: ProjectObj
             owners: spec.owners === undefined ? undefined : parseOwners(spec.owners, "spec.owners"),
             config: {},
         };
+        if (spec.type === "preview" && project.spec.limits !== undefined) desired.limits = project.spec.limits;
         const ttl = spec.ttl ?? project.spec.defaults?.ttl;
         if (ttl !== undefined) {
             const ms = parseDurationInput(ttl, spec.ttl === undefined ? "project spec.defaults.ttl" : "spec.ttl");

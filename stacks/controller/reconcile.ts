@@ -311,6 +311,7 @@ export class Reconciler {
                 owners: desired.owners,
                 ttl: desired.ttlMs,
                 config: desired.config,
+                limits: desired.limits,
                 refresh: refresh || undefined,
             }, call).result;
         }

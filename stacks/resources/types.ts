@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { imageMessage } from "../../components/environment/image";
 import { MAX_PROJECT_LENGTH, PROJECT_NAME_HELP, PROJECT_NAME_PATTERN } from "../../components/naming";
+import { previewLimitsSchema } from "../automation/limits";
 
 /**
  * The API types of the control plane, `catalyst.dev/v1alpha1` Project and Environment, as zod
@@ -101,7 +102,7 @@ export const projectSpecSchema = z.strictObject({
         .meta({ description: "The preview template: stack config laid over Pulumi.pr.yaml." }),
     access: z.strictObject({ groups: z.array(z.string().max(200)).max(50).optional() }).optional(),
     defaults: z.strictObject({ ttl: duration.optional().meta({ description: "TTL of previews that set none." }) }).optional(),
-    limits: z.strictObject({ previewsPerOwner: z.number().int().min(1).max(1000).optional() }).optional(),
+    limits: previewLimitsSchema.optional().meta({ description: "Caps on this Project's previews, checked before a preview is created (stacks/automation/limits.ts)." }),
     drift: z.strictObject({
         repair: z.boolean().default(false).meta({ description: "Run up (with a refresh first) when the periodic drift check finds an Environment's objects changed in the cluster; false: only report it (condition Drifted)." }),
     }).optional().meta({ description: "What the controller does about drift of this project's Environments." }),

@@ -1,5 +1,5 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { EventChannel, Operation, plainText, ProgressTracker } from "../../../stacks/automation/events";
+import { EventChannel, FailedResourceWatch, Operation, plainText, ProgressTracker, urnType } from "../../../stacks/automation/events";
 import { CatalystEvent } from "../../../stacks/automation/types";
 
 const urn = (name: string, type = "kubernetes:core/v1:Namespace") => `urn:pulumi:pr-1::catalyst::${type}::${name}`;
@@ -92,5 +92,20 @@ describe("event streams", () => {
         expect(types).toEqual(["step", "log"]);
         expect(seen).toEqual(["step", "log"]);
         expect(await op).toBe("ok");
+    });
+});
+
+describe("FailedResourceWatch", () => {
+    const time = "2026-01-01T00:00:00Z";
+    const urn = "urn:pulumi:pr-1::catalyst::catalyst:environment:Database$kubernetes:core/v1:Secret::db";
+    it("prefers the first failed resource over an error naming another one, and ignores the root stack", () => {
+        const watch = new FailedResourceWatch();
+        watch.handle({ type: "log", stack: "pr-1", level: "error", message: "x", urn: "urn:pulumi:pr-1::catalyst::pulumi:pulumi:Stack::catalyst-pr-1", time });
+        expect(watch.resource).toBeUndefined();
+        watch.handle({ type: "log", stack: "pr-1", level: "error", message: "x", urn, time });
+        expect(watch.resource).toEqual({ urn, type: "kubernetes:core/v1:Secret", name: "db" });
+        watch.handle({ type: "resource", stack: "pr-1", urn: "urn:pulumi:pr-1::catalyst::kubernetes:apps/v1:Deployment::app", resourceType: "kubernetes:apps/v1:Deployment", name: "app", op: "create", state: "failed", done: 1, total: 2, time });
+        expect(watch.resource?.name).toBe("app");
+        expect(urnType("not-a-urn")).toBe("");
     });
 });

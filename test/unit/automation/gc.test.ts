@@ -29,14 +29,19 @@ describe("gc selection (pure)", () => {
         expect(picked.map((c) => [c.stack, c.reason])).toEqual([["pr-2", "expired"], ["pr-4", "ttl"]]);
     });
 
-    it("with ttl 0, selects every preview and never production, staging or the platform", () => {
+    it("with ttl 0, selects every preview and never production, staging or the platform: expired first, then the longest idle", () => {
         const picked = selectGarbage({ stacks, now, ttlMs: 0 });
-        expect(picked.map((c) => c.stack)).toEqual(["pr-1", "pr-2", "pr-3", "pr-4"]);
+        expect(picked.map((c) => c.stack)).toEqual(["pr-2", "pr-4", "pr-3", "pr-1"]);
+    });
+
+    it("puts the oldest expired first (the order the destroys are queued in), whatever the pull request numbers", () => {
+        const expired = [preview(7, { expiresAt: hours(2) }), preview(5, { expiresAt: hours(50) }), preview(6, { expiresAt: hours(9) })];
+        expect(selectGarbage({ stacks: expired, now }).map((c) => c.stack)).toEqual(["pr-5", "pr-6", "pr-7"]);
     });
 
     it("selects previews of pull requests that are not open, first, when the open list is known", () => {
         const picked = selectGarbage({ stacks, now, openPullRequests: [1, 2] });
-        expect(picked.map((c) => [c.stack, c.reason])).toEqual([["pr-2", "expired"], ["pr-3", "closed"], ["pr-4", "closed"]]);
+        expect(picked.map((c) => [c.stack, c.reason])).toEqual([["pr-3", "closed"], ["pr-4", "closed"], ["pr-2", "expired"]]);
     });
 
     it("never selects another Project's previews (their PRs are of another repository; the controller expires them)", () => {

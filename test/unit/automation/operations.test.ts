@@ -180,3 +180,20 @@ describe("Automation operations (fake worker)", () => {
         expect(types.at(-1)).toBe("done");
     });
 });
+
+describe("a failed up names its failing resource (fake worker)", () => {
+    it("reports the engine's one-line reason and the resource it failed first", async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "catalyst-fail-"));
+        try {
+            const automation = new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog: path.join(dir, "audit.log"), workerPath, actor: "t", platformStack: "platform", previewLimits: {} });
+            const result = await automation.upPreview({ pr: 4, branch: "feat/x", config: { "fake:mode": "fail" } }).result;
+            expect(result).toMatchObject({
+                status: "failed",
+                error: "the Deployment did not become ready: 0 of 1 replicas available",
+                failedResource: { urn: "urn:pulumi:pr-4::catalyst::catalyst:environment:App$kubernetes:apps/v1:Deployment::app", type: "kubernetes:apps/v1:Deployment", name: "app" },
+            });
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});

@@ -37,6 +37,17 @@ describe("Reconciler", () => {
         expect(api.environments.get(`${NS}/pr-7`)!.status?.observedGeneration).toBe(2);
     });
 
+    it("hands the Project's preview caps (spec.limits) to upPreview, which checks them before anything is created", async () => {
+        const { api, stacks, reconciler } = setup();
+        api.addProject("capped", { limits: { previewsPerOwner: 2, previewsPerProject: 10 } });
+        api.addEnvironment("pr-8", { ...preview, project: "capped", pullRequest: 8 });
+        await reconciler.reconcile(NS, "pr-8");
+        expect(stacks.calls).toEqual([{ action: "up", stack: "pr-8--capped", args: expect.objectContaining({ limits: { previewsPerOwner: 2, previewsPerProject: 10 } }) }]);
+        api.addEnvironment("pr-9", { ...preview, pullRequest: 9 });
+        await reconciler.reconcile(NS, "pr-9");
+        expect(stacks.calls[1].args).toEqual(expect.objectContaining({ limits: undefined }));
+    });
+
     it("an unknown project or a spec the stack config refuses: Ready=False naming the field, no stack operation", async () => {
         const { api, stacks, reconciler } = setup();
         api.addEnvironment("a", { ...preview, project: "nope" });
