@@ -1,6 +1,8 @@
 /**
- * `npm run bench`: what one preview costs against the floor of applying the same objects with
- * kubectl, how previews scale when run at once, and the memory they take. Writes
+ * `npm run bench`: what one preview costs (wall time, CPU seconds and peak RSS of the whole
+ * process tree) against two floors: applying the same objects with kubectl, and creating them
+ * with the smallest Pulumi program on the same engine and provider (bench/pulumi-floor.ts);
+ * how previews scale when run at once, and the memory they take. Writes
  * results/bench-<time>.{json,md,png}. Settings (environment):
  *   BENCH_REPS        repetitions of each serial measurement (default 3)
  *   BENCH_N           concurrency levels, comma-separated (default 1,2,4,8)
