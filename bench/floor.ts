@@ -32,6 +32,9 @@ export function stripServerFields(live: Record<string, unknown>): KubeObject {
     for (const field of SERVER_METADATA) delete metadata[field];
     const annotations = { ...(metadata.annotations as Record<string, string> | undefined) };
     delete annotations["kubectl.kubernetes.io/last-applied-configuration"];
+    // Written by the Deployment controller, which owns it: applying it back is a field conflict
+    // (the Pulumi floor's second up failed on it; kubectl's --force-conflicts took it over).
+    delete annotations["deployment.kubernetes.io/revision"];
     metadata.annotations = annotations;
     object.metadata = metadata;
     if (object.kind === "Service") {

@@ -2,8 +2,11 @@ import type { ControllerResults } from "./controller";
 import type { BenchResults, Profile } from "./run";
 import { mib, seconds, summarize, Summary } from "./stats";
 
-function row(name: string, s: Summary, note = ""): string {
-    return `| ${name} | ${s.n} | ${seconds(s.min)} | ${seconds(s.median)} | ${seconds(s.max)} | ${note} |`;
+/** A serial measurement: wall time, and (when measured) median CPU and peak tree RSS. */
+function row(name: string, s: Summary, cost: BenchResults["costs"][string] | undefined, note = ""): string {
+    const cpu = cost ? seconds(cost.cpu.median) : "-";
+    const rss = cost ? mib(cost.treeRss.median) : "-";
+    return `| ${name} | ${s.n} | ${seconds(s.min)} | ${seconds(s.median)} | ${seconds(s.max)} | ${cpu} | ${rss} | ${note} |`;
 }
 
 /** Medians of the no-op up's phases, from the layer's step and resource events. */
@@ -28,19 +31,25 @@ export function renderMarkdown(r: BenchResults): string {
         `Machine: ${r.machine.cores} cores, Node ${r.machine.node}; ${r.settings.reps} repetitions; ` +
             `library concurrency ${r.settings.libraryConcurrency}; one preview = ${r.objects} Kubernetes objects.`,
         "",
-        "| measurement | n | min s | median s | max s | note |",
-        "|---|---|---|---|---|---|",
-        row("floor: `kubectl apply --server-side` + wait", r.floor.apply, "Deployments Available, PVCs Bound"),
-        row("floor: `kubectl delete --wait`", r.floor.delete),
-        row("catalyst: preview up (new stack)", r.catalyst.previewUp),
-        row("catalyst: no-op up", r.catalyst.noopUp),
-        row("catalyst: update (image change)", r.catalyst.update),
-        row("catalyst: preview down", r.catalyst.previewDown),
-        row("`pulumi preview` of the platform stack", r.platformPreview),
+        "CPU: user + system seconds of the bench process and every descendant during the operation " +
+            "(`/proc/<pid>/stat`: live processes' own and reaped children's times). RSS: the peak, sampled every 250 ms, of the tree's summed RSS.",
         "",
-        "| N at once | total s | per preview p50 s | p95 s | all downs s | peak RSS orchestrator MiB | peak RSS tree MiB |",
-        "|---|---|---|---|---|---|---|",
-        ...r.concurrency.map((c) => `| ${c.n} | ${seconds(c.totalMs)} | ${seconds(c.perPreview.median)} | ${seconds(c.perPreview.p95)} | ${seconds(c.downTotalMs)} | ${mib(c.memory.selfBytes)} | ${mib(c.memory.treeBytes)} |`),
+        "| measurement | n | min s | median s | max s | median CPU s | median peak RSS tree MiB | note |",
+        "|---|---|---|---|---|---|---|---|",
+        row("floor: `kubectl apply --server-side` + wait", r.floor.apply, r.costs.floorApply, "Deployments Available, PVCs Bound"),
+        row("floor: `kubectl delete --wait`", r.floor.delete, r.costs.floorDelete),
+        row("Pulumi floor: `pulumi up` (new stack)", r.pulumiFloor.up, r.costs.pulumiFloorUp, "same objects, smallest program, same engine and provider"),
+        row("Pulumi floor: no-op `pulumi up`", r.pulumiFloor.noop, r.costs.pulumiFloorNoop),
+        row("Pulumi floor: `pulumi destroy`", r.pulumiFloor.down, r.costs.pulumiFloorDown),
+        row("catalyst: preview up (new stack)", r.catalyst.previewUp, r.costs.previewUp),
+        row("catalyst: no-op up", r.catalyst.noopUp, r.costs.noopUp),
+        row("catalyst: update (image change)", r.catalyst.update, r.costs.update),
+        row("catalyst: preview down", r.catalyst.previewDown, r.costs.previewDown),
+        row("`pulumi preview` of the platform stack", r.platformPreview, undefined),
+        "",
+        "| N at once | total s | per preview p50 s | p95 s | all downs s | CPU of the ups s | peak RSS orchestrator MiB | peak RSS tree MiB |",
+        "|---|---|---|---|---|---|---|---|",
+        ...r.concurrency.map((c) => `| ${c.n} | ${seconds(c.totalMs)} | ${seconds(c.perPreview.median)} | ${seconds(c.perPreview.p95)} | ${seconds(c.downTotalMs)} | ${seconds(c.cpuMs)} | ${mib(c.memory.selfBytes)} | ${mib(c.memory.treeBytes)} |`),
         "",
         "| phase | peak RSS orchestrator MiB | peak RSS tree MiB |",
         "|---|---|---|",

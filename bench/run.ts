@@ -1,6 +1,8 @@
 /**
- * `npm run bench`: what one preview costs against the floor of applying the same objects with
- * kubectl, how previews scale when run at once, and the memory they take. Writes
+ * `npm run bench`: what one preview costs (wall time, CPU seconds and peak RSS of the whole
+ * process tree) against two floors: applying the same objects with kubectl, and creating them
+ * with the smallest Pulumi program on the same engine and provider (bench/pulumi-floor.ts);
+ * how previews scale when run at once, and the memory they take. Writes
  * results/bench-<time>.{json,md,png}. Settings (environment):
  *   BENCH_REPS        repetitions of each serial measurement (default 3)
  *   BENCH_N           concurrency levels, comma-separated (default 1,2,4,8)
@@ -24,7 +26,8 @@ import { floorApply, floorDelete, KubeObject, stackObjects } from "./floor";
 import { renderChart } from "./chart";
 import { benchController, ControllerResults } from "./controller";
 import { renderControllerMarkdown, renderMarkdown } from "./report";
-import { RssPeaks, RssSampler } from "./sampler";
+import { pulumiFloor } from "./pulumi-floor";
+import { Cost, measure, RssPeaks, RssSampler, treeCpuMs } from "./sampler";
 import { summarize, Summary } from "./stats";
 
 const run = promisify(execFile);
@@ -52,6 +55,12 @@ interface Timed {
     ms: number;
     result: OperationResult;
     profile: Profile;
+}
+
+/** A serial operation: its {@link Timed} with its {@link Cost} (CPU and RSS of the whole tree). */
+async function costed(sampler: RssSampler, start: (onEvent: (event: CatalystEvent) => void) => PromiseLike<OperationResult>): Promise<Timed & { cost: Cost }> {
+    const { value, cost } = await measure(sampler, () => timed(start));
+    return { ...value, cost };
 }
 
 async function timed(start: (onEvent: (event: CatalystEvent) => void) => PromiseLike<OperationResult>): Promise<Timed> {
@@ -82,8 +91,12 @@ export interface BenchResults {
     objects: number;
     floor: { apply: Summary; delete: Summary };
     catalyst: { previewUp: Summary; noopUp: Summary; update: Summary; previewDown: Summary };
+    /** The second baseline (bench/pulumi-floor.ts): the same objects by the smallest Pulumi program. */
+    pulumiFloor: { up: Summary; noop: Summary; down: Summary };
+    /** CPU seconds (ms) and peak tree RSS (bytes) of each serial operation, by {@link COST_ROWS} key. */
+    costs: Record<string, { cpu: Summary; treeRss: Summary }>;
     noopProfiles: Profile[];
-    concurrency: { n: number; totalMs: number; perPreview: Summary; downTotalMs: number; memory: RssPeaks }[];
+    concurrency: { n: number; totalMs: number; perPreview: Summary; downTotalMs: number; cpuMs: number; memory: RssPeaks }[];
     platformPreview: Summary;
     memory: Record<string, RssPeaks>;
     ratios: Record<string, number>;
@@ -141,20 +154,29 @@ async function main(): Promise<void> {
 
     // 2. catalyst, serially: new preview, no-op up, image update, down.
     const previewUp: number[] = [], noopUp: number[] = [], update: number[] = [], previewDown: number[] = [];
+    const costs: Record<string, Cost[]> = {};
+    const record = (key: string, cost: Cost) => (costs[key] ??= []).push(cost);
     const noopProfiles: Profile[] = [];
     let objects: KubeObject[] = [];
     sampler.takePeaks();
     for (let rep = 0; rep < reps; rep++) {
         const pr = prBase + rep;
         const args = { pr, branch: `bench/${rep}` };
-        previewUp.push((await timed((onEvent) => automation.upPreview(args, { onEvent }))).ms);
-        const noop = await timed((onEvent) => automation.upPreview(args, { onEvent }));
+        const up = await costed(sampler, (onEvent) => automation.upPreview(args, { onEvent }));
+        previewUp.push(up.ms);
+        record("previewUp", up.cost);
+        const noop = await costed(sampler, (onEvent) => automation.upPreview(args, { onEvent }));
         if (noop.result.changed) log(`warning: the second up of pr-${pr} changed something: ${JSON.stringify(noop.result.changes)}`);
         noopUp.push(noop.ms);
+        record("noopUp", noop.cost);
         noopProfiles.push(noop.profile);
-        update.push((await timed((onEvent) => automation.upPreview({ ...args, image: `nginxinc/nginx-unprivileged:1.27.${5 + rep}-alpine` }, { onEvent }))).ms);
+        const updated = await costed(sampler, (onEvent) => automation.upPreview({ ...args, image: `nginxinc/nginx-unprivileged:1.27.${5 + rep}-alpine` }, { onEvent }));
+        update.push(updated.ms);
+        record("update", updated.cost);
         if (rep === 0) objects = await stackObjects(`pr-${pr}`, automation.repoRoot);
-        previewDown.push((await timed((onEvent) => automation.destroyPreview(pr, { onEvent }))).ms);
+        const down = await costed(sampler, (onEvent) => automation.destroyPreview(pr, { onEvent }));
+        previewDown.push(down.ms);
+        record("previewDown", down.cost);
         log(`catalyst rep ${rep + 1}/${reps}: up ${previewUp[rep]} ms, no-op ${noopUp[rep]} ms, update ${update[rep]} ms, down ${previewDown[rep]} ms`);
     }
     memory.catalyst = sampler.takePeaks();
@@ -162,25 +184,41 @@ async function main(): Promise<void> {
     // 1. The floor: the same objects with kubectl.
     const applies: number[] = [], deletes: number[] = [];
     for (let rep = 0; rep < reps; rep++) {
-        applies.push(await floorApply(objects));
-        deletes.push(await floorDelete(objects));
+        const apply = await measure(sampler, () => floorApply(objects));
+        applies.push(apply.value);
+        record("floorApply", apply.cost);
+        const remove = await measure(sampler, () => floorDelete(objects));
+        deletes.push(remove.value);
+        record("floorDelete", remove.cost);
         log(`floor rep ${rep + 1}/${reps} (${objects.length} objects): apply ${applies[rep].toFixed(0)} ms, delete ${deletes[rep].toFixed(0)} ms`);
     }
     memory.floor = sampler.takePeaks();
+
+    // 1b. The Pulumi floor: the same objects, the smallest program, the same engine and provider.
+    for (let rep = 0; rep < reps; rep++) {
+        const floor = await pulumiFloor(objects, sampler);
+        record("pulumiFloorUp", floor.up);
+        record("pulumiFloorNoop", floor.noop);
+        record("pulumiFloorDown", floor.down);
+        log(`pulumi floor rep ${rep + 1}/${reps}: up ${floor.up.ms.toFixed(0)} ms (CPU ${floor.up.cpuMs.toFixed(0)} ms), no-op ${floor.noop.ms.toFixed(0)} ms, down ${floor.down.ms.toFixed(0)} ms`);
+    }
+    memory.pulumiFloor = sampler.takePeaks();
 
     // 3. Concurrency: N previews at once, then all their downs at once.
     const concurrency: BenchResults["concurrency"] = [];
     for (const n of levels) {
         const prs = Array.from({ length: n }, (_, i) => prBase + 100 + i);
         sampler.takePeaks();
+        const cpuBefore = treeCpuMs(process.pid);
         const started = Date.now();
         const ups = await Promise.all(prs.map((pr) => timed((onEvent) => automation.upPreview({ pr, branch: `bench/n${n}` }, { onEvent }))));
         const totalMs = Date.now() - started;
+        const cpuMs = treeCpuMs(process.pid) - cpuBefore;
         const peaks = sampler.takePeaks();
         const downStarted = Date.now();
         await Promise.all(prs.map((pr) => timed((onEvent) => automation.destroyPreview(pr, { onEvent }))));
         const downTotalMs = Date.now() - downStarted;
-        concurrency.push({ n, totalMs, perPreview: summarize(ups.map((u) => u.ms)), downTotalMs, memory: peaks });
+        concurrency.push({ n, totalMs, perPreview: summarize(ups.map((u) => u.ms)), downTotalMs, cpuMs, memory: peaks });
         log(`N=${n}: total ${totalMs} ms, down ${downTotalMs} ms, tree RSS ${(peaks.treeBytes / 2 ** 20).toFixed(0)} MiB`);
     }
     memory.concurrency = sampler.takePeaks();
@@ -200,7 +238,7 @@ async function main(): Promise<void> {
     sampler.stop();
 
     const results = assemble({
-        startedAt, reps, levels, objects: objects.length, applies, deletes, previewUp, noopUp, update, previewDown, noopProfiles, concurrency, platform, memory,
+        startedAt, reps, levels, objects: objects.length, applies, deletes, previewUp, noopUp, update, previewDown, costs, noopProfiles, concurrency, platform, memory,
     });
     results.controller = controller;
     const dir = path.join(automation.repoRoot, "results");
@@ -225,6 +263,7 @@ interface Raw {
     noopUp: number[];
     update: number[];
     previewDown: number[];
+    costs: Record<string, Cost[]>;
     noopProfiles: Profile[];
     concurrency: BenchResults["concurrency"];
     platform: number[];
@@ -237,20 +276,45 @@ function assemble(raw: Raw): BenchResults {
     const catalyst = { previewUp: summarize(raw.previewUp), noopUp: summarize(raw.noopUp), update: summarize(raw.update), previewDown: summarize(raw.previewDown) };
     const byN = new Map(raw.concurrency.map((c) => [c.n, c]));
     const one = byN.get(1);
+    const cost = (key: string) => raw.costs[key] ?? [];
+    const pulumiFloor = {
+        up: summarize(cost("pulumiFloorUp").map((c) => c.ms)),
+        noop: summarize(cost("pulumiFloorNoop").map((c) => c.ms)),
+        down: summarize(cost("pulumiFloorDown").map((c) => c.ms)),
+    };
+    const costs = Object.fromEntries(Object.entries(raw.costs).map(([key, list]) =>
+        [key, { cpu: summarize(list.map((c) => c.cpuMs)), treeRss: summarize(list.map((c) => c.treeBytes)) }]));
+    const cpuMedian = (key: string) => costs[key]?.cpu.median ?? Number.NaN;
     const ratios: Record<string, number> = {
         "preview up / floor apply": catalyst.previewUp.median / floor.apply.median,
         "preview down / floor delete": catalyst.previewDown.median / floor.delete.median,
+        "preview up / Pulumi floor up": catalyst.previewUp.median / pulumiFloor.up.median,
+        "no-op up / Pulumi floor no-op up": catalyst.noopUp.median / pulumiFloor.noop.median,
+        "preview down / Pulumi floor destroy": catalyst.previewDown.median / pulumiFloor.down.median,
+        "preview up CPU / Pulumi floor up CPU": cpuMedian("previewUp") / cpuMedian("pulumiFloorUp"),
+        "no-op up CPU / Pulumi floor no-op CPU": cpuMedian("noopUp") / cpuMedian("pulumiFloorNoop"),
     };
     for (const c of raw.concurrency) {
         if (one && c.n !== 1) ratios[`N=${c.n} total / N=1 total`] = c.totalMs / one.totalMs;
     }
     const peakSelf = Math.max(...Object.values(raw.memory).map((m) => m.selfBytes));
     const largest = raw.concurrency[raw.concurrency.length - 1];
+    // The goals of issue #18 (medians of this run), then the older ones that still stand.
+    const goal = (name: string, ms: number, limitMs: number, unit: (v: number) => string) =>
+        ({ name, value: unit(ms), aim: `<= ${unit(limitMs)}`, met: ms <= limitMs });
+    const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const mebi = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+    const eight = byN.get(8);
     const aims: BenchResults["aims"] = [
-        { name: "preview up / floor apply", value: ratios["preview up / floor apply"].toFixed(2), aim: "<= 3", met: ratios["preview up / floor apply"] <= 3 },
-        { name: "no-op up (median)", value: `${(catalyst.noopUp.median / 1000).toFixed(1)} s`, aim: "<= 5 s", met: catalyst.noopUp.median <= 5000 },
+        goal("preview up, wall", catalyst.previewUp.median, 4000, s1),
+        goal("no-op up, wall", catalyst.noopUp.median, 2500, s1),
+        goal("update (image change), wall", catalyst.update.median, 3500, s1),
         { name: "preview down / floor delete", value: ratios["preview down / floor delete"].toFixed(2), aim: "<= 1.5", met: ratios["preview down / floor delete"] <= 1.5 },
-        { name: "orchestrator peak RSS", value: `${(peakSelf / 2 ** 20).toFixed(0)} MiB`, aim: "<= 300 MiB", met: peakSelf <= 300 * 2 ** 20 },
+        goal("CPU per new preview (whole tree)", cpuMedian("previewUp"), 4000, s1),
+        goal("CPU per no-op up (whole tree)", cpuMedian("noopUp"), 2000, s1),
+        ...(eight ? [goal("8 previews at once, total", eight.totalMs, 20_000, s1)] : []),
+        goal("peak RSS of the tree, one preview up", costs.previewUp?.treeRss.median ?? Number.NaN, 500 * 2 ** 20, mebi),
+        goal("orchestrator peak RSS", peakSelf, 300 * 2 ** 20, mebi),
     ];
     if (one && largest && largest.n > 1) {
         const ratio = largest.totalMs / one.totalMs;
@@ -263,6 +327,8 @@ function assemble(raw: Raw): BenchResults {
         objects: raw.objects,
         floor,
         catalyst,
+        pulumiFloor,
+        costs,
         noopProfiles: raw.noopProfiles,
         concurrency: raw.concurrency,
         platformPreview: summarize(raw.platform),

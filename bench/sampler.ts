@@ -81,12 +81,41 @@ export function treeCpuMs(root: number): number {
     return (ticks * 1000) / clockTicks;
 }
 
+function higher(a: RssPeaks, b: RssPeaks): RssPeaks {
+    return { selfBytes: Math.max(a.selfBytes, b.selfBytes), treeBytes: Math.max(a.treeBytes, b.treeBytes) };
+}
+
+/** What one operation cost: wall time, CPU of the whole process tree, peak RSS of the tree. */
+export interface Cost {
+    ms: number;
+    /** User + system CPU of this process and every descendant during the operation (see {@link treeCpuMs}). */
+    cpuMs: number;
+    /** Peak RSS of this process and its descendants, summed, while the operation ran. */
+    treeBytes: number;
+}
+
+/**
+ * Runs `operation` and measures its {@link Cost}. Only meaningful when nothing else of this
+ * process runs meanwhile (the serial sections): the tree's CPU and RSS are the whole process's.
+ */
+export async function measure<T>(sampler: RssSampler, operation: () => PromiseLike<T>): Promise<{ value: T; cost: Cost }> {
+    const window = sampler.window();
+    const cpuBefore = treeCpuMs(process.pid);
+    const started = performance.now();
+    const value = await operation();
+    const ms = performance.now() - started;
+    const cpuMs = treeCpuMs(process.pid) - cpuBefore;
+    return { value, cost: { ms, cpuMs, treeBytes: window.end().treeBytes } };
+}
+
 /**
  * Samples the RSS of this process (or of `roots`, summed: several controller replicas) and of
  * their process trees every `intervalMs`, keeping the peaks.
  */
 export class RssSampler {
     private peaks: RssPeaks = { selfBytes: 0, treeBytes: 0 };
+    /** Open {@link window}s: each keeps its own peaks, apart from the phase's. */
+    private readonly windows = new Set<{ peaks: RssPeaks }>();
     private readonly timer: NodeJS.Timeout;
 
     constructor(intervalMs = 250, private readonly roots: () => number[] = () => [process.pid]) {
@@ -96,9 +125,24 @@ export class RssSampler {
 
     private sample(): void {
         const now = this.roots().map(treeRss).reduce((a, b) => ({ selfBytes: a.selfBytes + b.selfBytes, treeBytes: a.treeBytes + b.treeBytes }), { selfBytes: 0, treeBytes: 0 });
-        this.peaks = {
-            selfBytes: Math.max(this.peaks.selfBytes, now.selfBytes),
-            treeBytes: Math.max(this.peaks.treeBytes, now.treeBytes),
+        this.peaks = higher(this.peaks, now);
+        for (const window of this.windows) window.peaks = higher(window.peaks, now);
+    }
+
+    /**
+     * Starts a window of its own (one operation inside a phase) without resetting the phase's
+     * peaks; `end()` samples once more and returns the window's peaks.
+     */
+    window(): { end: () => RssPeaks } {
+        const window = { peaks: { selfBytes: 0, treeBytes: 0 } };
+        this.windows.add(window);
+        this.sample();
+        return {
+            end: () => {
+                this.sample();
+                this.windows.delete(window);
+                return window.peaks;
+            },
         };
     }
 

@@ -2,7 +2,7 @@ import { CommandError, LocalWorkspace, PulumiCommand, Stack, StackNotFoundError,
 import { namespaceName } from "../../components/naming";
 import { DeploymentState, rootStackUrn } from "./recovery";
 import { fileBackendRoot, removeEmptySidecars } from "./sidecars";
-import { recordFromTags } from "./tags";
+import { readTags, recordFromTags } from "./tags";
 import { EnvironmentRecord, EnvironmentStatus } from "./types";
 import { prepareWorkDir } from "./workspace";
 
@@ -85,9 +85,10 @@ export class Catalog {
         })) ?? [];
     }
 
-    /** A stack's tags, or undefined when the stack does not exist. */
+    /** A stack's tags (packed or not, as {@link readTags} reads them), or undefined when the stack does not exist. */
     async tags(stack: string): Promise<Record<string, string> | undefined> {
-        return this.read(`tags of ${stack}`, (ws) => ws.listTags(stack));
+        const stored = await this.read(`tags of ${stack}`, (ws) => ws.listTags(stack));
+        return stored && readTags(stored);
     }
 
     /** Every stack of the project this layer knows how to name, with its tags. */

@@ -18,7 +18,7 @@ import { ADOPT_CLUSTER_VARIABLE, checkCluster, CLUSTER_TAG, isLocalCluster, read
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
 import { DeploymentState, locksAreStale, parseLockHolders, repairPendingOperations, rootStackUrn } from "./recovery";
 import { fileBackendRoot, removeEmptySidecars } from "./sidecars";
-import { TAGS, tagValue } from "./tags";
+import { readTags, storedTags, TAGS, tagValue } from "./tags";
 import { CatalystEvent, StepName } from "./types";
 import { assertKind } from "./validation";
 import { prepareWorkDir, stackFileOf } from "./workspace";
@@ -264,24 +264,38 @@ export async function applyConfig(run: Run, workspace: Pick<LocalWorkspace, "wor
     await workspace.saveStackSettings(request.stack, { ...existing, config });
 }
 
+/** A stack's tags as the backend stores them (`stored`, packed: tags.ts) and what they mean (`tags`). */
+interface StackTags {
+    stored: Record<string, string>;
+    tags: Record<string, string>;
+}
+
+async function readStackTags(stack: Stack): Promise<StackTags> {
+    const stored = await stack.listTags();
+    return { stored, tags: readTags(stored) };
+}
+
 /**
- * Sets the tags that differ from the stack's (one `pulumi stack tag set` each: the CLI sets one
- * at a time, and concurrent sets would overwrite each other). `keep` names tags that are only
- * written when missing. `current` is the stack's tags when the caller already knows them (the
- * stack is locked by this operation, so nobody else changes them). Returns the tags after.
+ * Sets `tags` over the stack's, writing only the stored (packed) tags that change: one
+ * `pulumi stack tag set` each, one after the other (each rewrites the whole tag set, so two at
+ * once would lose one). `keep` names tags that are only written when missing. `current` is the
+ * stack's tags when the caller already knows them (the stack is locked by this operation, so
+ * nobody else changes them). Returns the tags after.
  */
-async function applyTags(stack: Stack, tags: Record<string, string>, keep: readonly string[], current?: Record<string, string>): Promise<Record<string, string>> {
-    const after = { ...(current ?? await stack.listTags()) };
+async function applyTags(stack: Stack, tags: Record<string, string>, keep: readonly string[], current?: StackTags): Promise<StackTags> {
+    const before = current ?? await readStackTags(stack);
+    const wanted = { ...before.tags };
     for (const [key, value] of Object.entries(tags)) {
-        if (keep.includes(key) && after[key] !== undefined) {
-            continue;
-        }
-        if (after[key] !== value) {
-            await stack.setTag(key, value);
-            after[key] = value;
+        if (!(keep.includes(key) && wanted[key] !== undefined)) wanted[key] = value;
+    }
+    const stored = { ...before.stored };
+    for (const [name, value] of Object.entries(storedTags(wanted, before.stored))) {
+        if (stored[name] !== value) {
+            await stack.setTag(name, value);
+            stored[name] = value;
         }
     }
-    return after;
+    return { stored, tags: readTags(stored) };
 }
 
 /**
@@ -374,12 +388,12 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     // and tag writes touch different records. The repair itself, when needed, writes the state
     // and so waits for the tags. A stack created just now has no state to repair.
     const [tags, state, cluster] = await Promise.all([
-        applyTags(stack, request.tags, request.keepTags, created ? {} : undefined),
+        applyTags(stack, request.tags, request.keepTags, created ? { stored: {}, tags: {} } : undefined),
         created ? undefined : stack.exportStack(),
         readClusterIdentity(),
     ]);
     const repaired = state === undefined ? 0 : await repairIfNeeded(run, stack, false, state);
-    const resourceCount = await convergeCluster(run, stack, tags[CLUSTER_TAG], cluster, repaired);
+    const resourceCount = await convergeCluster(run, stack, tags.tags[CLUSTER_TAG], cluster, repaired);
     step(run, "updating", request.refresh ? "pulumi up --refresh" : "pulumi up");
     if (request.refresh) {
         // A repair takes back fields that another field manager took over (`kubectl scale` owns
@@ -421,7 +435,7 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
     if (stack === undefined) {
         return { status: "succeeded", noop: true };
     }
-    const [tags, cluster] = await Promise.all([stack.listTags(), readClusterIdentity()]);
+    const [{ tags }, cluster] = await Promise.all([readStackTags(stack), readClusterIdentity()]);
     const resourceCount = await convergeCluster(run, stack, tags[CLUSTER_TAG], cluster, await repairIfNeeded(run, stack, false));
     step(run, "destroying", "pulumi destroy");
     const { onEvent } = tracked(run, resourceCount);

@@ -5,6 +5,7 @@ import * as path from "path";
 import { Automation } from "../../stacks/automation/operations";
 import { descendants } from "../../stacks/automation/runner";
 import { fileBackendRoot } from "../../stacks/automation/sidecars";
+import { PACK_TAG_PREFIX, readTags } from "../../stacks/automation/tags";
 import { OperationResult } from "../../stacks/automation/types";
 import { ensurePlatform, kubectl, kubectlJson, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 
@@ -49,6 +50,13 @@ interface CliRun {
     status: number | null;
     stdout: string;
     stderr: string;
+}
+
+/** Runs `pulumi` in the repository (the project's stacks, the shared backend); its stdout. */
+function pulumi(args: string[]): string {
+    const result = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: repoRoot, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`pulumi ${args.slice(0, 3).join(" ")} failed: ${result.stderr}`);
+    return result.stdout;
 }
 
 /** Runs the real CLI as a child process. */
@@ -133,6 +141,29 @@ describe("automation layer on the local cluster", () => {
         expect(Object.keys(result.changes ?? {})).toEqual(["same"]);
         const after = (await automation.listPreviews()).find((p) => p.pr === prs[0]);
         expect(after?.createdAt).toBe(before?.createdAt);
+    });
+
+    it("writes its tags packed, a few stack tags in all, and reads a stack whose tags were written one per name before", async () => {
+        // The tags as the backend stores them: packed (tags.ts), not the twelve tags one by one.
+        const pulumiTags = (stack: string) => JSON.parse(pulumi(["stack", "tag", "ls", "--json", "--stack", stack])) as Record<string, string>;
+        const stack = `pr-${prs[2]}`;
+        const stored = pulumiTags(stack);
+        const layers = Object.keys(stored).filter((name) => name.startsWith("catalyst:"));
+        expect(layers.length).toBeLessThanOrEqual(3);
+        expect(layers.every((name) => name.startsWith(PACK_TAG_PREFIX))).toBe(true);
+        // A stack of an older version: its tags one per name, as that version wrote them.
+        const before = (await automation.listPreviews()).find((p) => p.pr === prs[2]);
+        const tags = readTags(stored);
+        for (const name of layers) pulumi(["stack", "tag", "rm", name, "--stack", stack]);
+        for (const [name, value] of Object.entries(tags)) pulumi(["stack", "tag", "set", name, value, "--stack", stack]);
+        expect(Object.keys(pulumiTags(stack)).some((name) => name.startsWith(PACK_TAG_PREFIX))).toBe(false);
+        expect((await automation.listPreviews()).find((p) => p.pr === prs[2])).toEqual(before);
+        // The next up reads them (createdAt is kept) and writes the packs, which are read from then on.
+        const result = await counted(automation.upPreview({ pr: prs[2], branch: "feat/renamed", sha, ttl: "2h", owners: "alice", config: minimal }));
+        expect(result.status).toBe("succeeded");
+        const after = (await automation.listPreviews()).find((p) => p.pr === prs[2]);
+        expect(after).toMatchObject({ branch: "feat/renamed", createdAt: before?.createdAt, namespace: before?.namespace, url: before?.url });
+        expect(Object.keys(pulumiTags(stack)).some((name) => name.startsWith(PACK_TAG_PREFIX))).toBe(true);
     });
 
     it("reads and updates a stack again after a killed write left an empty metadata file in the backend", async () => {
