@@ -134,16 +134,23 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 
 /**
  * A person's browser, from `start` until a page matches `done`: follows redirects, submits the
- * provider's forms (their hidden fields) and fills in the sign-in form with `user`'s password.
+ * provider's forms (their hidden fields) and fills in the sign-in form with `user`'s password,
+ * or, `via` github, follows the sign-in page's GitHub link instead (the upstream signs it in).
  */
-export async function browse(ca: Buffer, start: string, user: string, password: string, done: RegExp): Promise<Reply> {
+export async function browse(ca: Buffer, start: string, user: string, password: string, done: RegExp, via: "password" | "github" = "password"): Promise<Reply> {
     const browser = new CookieSession(ca);
     let url = new URL(start);
     let reply = await browser.request(url);
-    for (let step = 0; step < 12 && !done.test(reply.body); step++) {
+    for (let step = 0; step < 16 && !done.test(reply.body); step++) {
         const location = reply.headers.location;
         if (reply.status >= 300 && reply.status < 400 && location) {
             url = new URL(location, url);
+            reply = await browser.request(url);
+            continue;
+        }
+        const github = via === "github" ? /<a href="([^"]+)">Sign in with GitHub<\/a>/.exec(reply.body) : null;
+        if (github !== null) {
+            url = new URL(github[1].replace(/&amp;/g, "&"), url);
             reply = await browser.request(url);
             continue;
         }
@@ -162,7 +169,7 @@ export async function browse(ca: Buffer, start: string, user: string, password: 
 }
 
 /** Starts `catalyst login` with `args` and resolves with the URL its stderr names (matched by `pattern`), and its end. */
-export function startLogin(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp): Promise<{ url: string; stderr: () => string; done: Promise<{ code: number | null; stdout: string }> }> {
+export function startLogin(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp): Promise<{ url: string; stderr: () => string; kill: () => void; done: Promise<{ code: number | null; stdout: string }> }> {
     const child = spawn(process.execPath, [CATALYST, "login", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     let stdout = "";
@@ -172,7 +179,7 @@ export function startLogin(args: string[], env: NodeJS.ProcessEnv, pattern: RegE
         child.stderr.on("data", (c: Buffer) => {
             stderr += c.toString();
             const match = pattern.exec(stderr);
-            if (match) resolve({ url: match[1], stderr: () => stderr, done });
+            if (match) resolve({ url: match[1], stderr: () => stderr, kill: () => void child.kill("SIGKILL"), done });
         });
         void done.then(() => reject(new Error(`catalyst login ${args.join(" ")} ended before printing a URL: ${stderr}`)));
     });

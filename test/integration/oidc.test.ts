@@ -10,6 +10,7 @@ import { hashPassword } from "../../stacks/oidc/users";
 import { API_GROUP } from "../../stacks/resources/types";
 import { PLATFORM_REFERENCE, previewConfig, waitGone } from "./environment-helpers";
 import { ensurePlatform, kubectl, quietOutput, repoRoot, requireTestEnvironment, suffix } from "./harness";
+import { FakeGitHub, FakeGitHubPerson, startFakeGitHub } from "./fake-github";
 import { browse, catalyst, decodeJwt, https, keyFromJwk, Serve, signJwt, startLogin, startServe, strangerKey, unsignedJwt, waitFor, whoAmI } from "./oidc-helpers";
 import { CommandResult, deploymentManifest, execFileAsync, limited } from "./security-helpers";
 
@@ -49,6 +50,7 @@ let issuer: LocalIssuer;
 let ca: Buffer;
 let serve: Serve;
 let stack: Stack;
+let github: FakeGitHub;
 
 /** kubectl as `label`: its own kubeconfig, whose exec plugin is `catalyst kube-credential`. */
 function kubectlAs(label: string, args: string[], input?: string): Promise<CommandResult> {
@@ -100,7 +102,13 @@ describe("Catalyst as the cluster's OpenID provider", () => {
         for (const label of LABELS.filter((l) => l !== "owner")) existing.users.push({ name: people[label].name, passwordHash: hash, groups: people[label].groups });
         writeFileSync(usersFile, JSON.stringify(existing), { mode: 0o600 });
 
-        serve = await startServe({ CATALYST_OIDC_USERS_FILE: usersFile, CATALYST_OIDC_KEYS_FILE: keysFile, CATALYST_OIDC_KEY_RELOAD: "1s", CATALYST_API_TOKENS: "" });
+        // Both ways in at once, as the sign-in page offers them: the users file and GitHub (the fake).
+        github = await startFakeGitHub(`acme-${run}`);
+        serve = await startServe({
+            CATALYST_OIDC_USERS_FILE: usersFile, CATALYST_OIDC_KEYS_FILE: keysFile, CATALYST_OIDC_KEY_RELOAD: "1s", CATALYST_API_TOKENS: "",
+            CATALYST_OIDC_GITHUB_CLIENT_ID: github.clientId, CATALYST_OIDC_GITHUB_CLIENT_SECRET: github.clientSecret, CATALYST_OIDC_GITHUB_ORG: github.organization,
+            CATALYST_OIDC_GITHUB_URL: github.url, CATALYST_OIDC_GITHUB_API_URL: `${github.url}/api/v3`,
+        });
 
         await ensurePlatform();
         stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: repoRoot });
@@ -135,6 +143,7 @@ describe("Catalyst as the cluster's OpenID provider", () => {
             }
         } finally {
             await serve?.stop();
+            await github?.close();
             rmSync(dir, { recursive: true, force: true });
         }
     });
@@ -423,6 +432,41 @@ describe("Catalyst as the cluster's OpenID provider", () => {
         expect(last.status).toBe(200);
         expect(await login.done).toMatchObject({ code: 0, stdout: expect.stringContaining(`as ${people.admin.name}`) });
         expect(await whoAmI(issuer, cachedIn(env.CATALYST_OIDC_CACHE_DIR).idToken)).toMatchObject({ status: 201, user: `oidc:${people.admin.name}` });
+    });
+
+    it("signs in through GitHub: an active member of the organization, with its teams as groups and the rights they are bound to", async () => {
+        const octo: FakeGitHubPerson = { id: 4_200_000 + parseInt(run, 16), login: `octo-${run}`, email: `octo-${run}@example.com`, membership: "active", teams: people.observer.groups };
+        github.signedIn = octo;
+        const env = { CATALYST_OIDC_CACHE_DIR: cacheOf("github"), KUBECONFIG: kubeconfigOf("github") };
+        const login = await startLogin([], env, /visit:\n {2}(\S+)/);
+        const last = await browse(ca, login.url, "", "", /Signed in; you can close this window/, "github");
+        expect(last.status).toBe(200);
+        expect(await login.done).toMatchObject({ code: 0, stdout: expect.stringContaining(`as ${octo.login}`) });
+        // The provider exchanged the code with the client secret and read the person, the membership and both pages of teams.
+        expect(github.requests).toEqual(expect.arrayContaining(["GET /login/oauth/authorize", "POST /login/oauth/access_token", "GET /api/v3/user", `GET /api/v3/user/memberships/orgs/${github.organization}`, "GET /api/v3/user/teams"]));
+        expect(github.requests.filter((r) => r === "GET /api/v3/user/teams")).toHaveLength(2);
+        const idToken = cachedIn(env.CATALYST_OIDC_CACHE_DIR).idToken;
+        expect(decodeJwt(idToken).claims).toMatchObject({ sub: `github:${octo.id}`, preferred_username: octo.login, email: octo.email, groups: people.observer.groups });
+        expect(await whoAmI(issuer, idToken)).toMatchObject({ status: 201, user: `oidc:${octo.login}`, groups: expect.arrayContaining(people.observer.groups.map((g) => `oidc:${g}`)) });
+        // The team is the preview's observer group: pods yes, secrets no, as for the observer.
+        const config = await catalyst(["kubeconfig", stackName], env);
+        expect(config.ok).toBe(true);
+        writeFileSync(kubeconfigOf("github"), config.stdout, { mode: 0o600 });
+        expect(await allowed("github", ["get", "pods", "-n", own])).toBe(true);
+        expect(await allowed("github", ["get", "secrets", "-n", own])).toBe(false);
+    });
+
+    it("refuses a GitHub user who is not an active member of the organization: 403 with the reason, an audit line, nothing cached", async () => {
+        github.signedIn = { id: 4_300_000 + parseInt(run, 16), login: `pending-${run}`, email: null, membership: "pending", teams: people.observer.groups };
+        const env = { CATALYST_OIDC_CACHE_DIR: cacheOf("github-pending") };
+        const login = await startLogin([], env, /visit:\n {2}(\S+)/);
+        const last = await browse(ca, login.url, "", "", /is not an active member/, "github");
+        expect([last.status, last.body]).toEqual([403, expect.stringContaining(`pending-${run} is not an active member of the GitHub organization ${github.organization}`)]);
+        login.kill();
+        await login.done;
+        expect(existsSync(env.CATALYST_OIDC_CACHE_DIR) ? readdirSync(env.CATALYST_OIDC_CACHE_DIR).filter((f) => f.endsWith(".json")) : []).toEqual([]);
+        const lines = serve.log().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, string>);
+        expect(lines).toContainEqual(expect.objectContaining({ event: "sign-in-refused", method: "github", reason: expect.stringContaining(`pending-${run} is not an active member`) }));
     });
 
     it("writes an audit line for every sign-in and refusal, never a token", () => {
