@@ -3,13 +3,12 @@ import { createServer, Server } from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { TokenTable } from "../../stacks/api/auth";
 import { createHandler } from "../../stacks/api/http";
 import { TOOL_NAMES } from "../../stacks/api/mcp";
 import { CatalystService } from "../../stacks/api/service";
 import { Automation } from "../../stacks/automation/operations";
-import { kubectlJson, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+import { kubectlJson, mcpStdioClient, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 
 /*
  * The MCP server (spawned over stdio, as an agent would) and the HTTP API (in process) over the
@@ -36,25 +35,15 @@ let platformWasUp = false;
 type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
 const text = (r: unknown) => (r as ToolResult).content[0]?.text ?? "";
 
-async function mcpClient(token: string): Promise<Client> {
-    const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: [path.join(repoRoot, "bin", "catalyst.js"), "mcp"],
-        cwd: repoRoot,
-        env: {
-            ...(process.env as Record<string, string>),
-            CATALYST_API_TOKENS: JSON.stringify(tokens),
-            CATALYST_MCP_TOKEN: token,
-            CATALYST_API_PREVIEW_CONFIG: JSON.stringify(minimal),
-            CATALYST_WORK_ROOT: workRoot,
-            CATALYST_AUDIT_LOG: auditLog,
-            CATALYST_PLATFORM_STACK: PLATFORM_STACK,
-        },
-        stderr: "ignore",
+function mcpClient(token: string): Promise<Client> {
+    return mcpStdioClient("api-integration", {
+        CATALYST_API_TOKENS: JSON.stringify(tokens),
+        CATALYST_MCP_TOKEN: token,
+        CATALYST_API_PREVIEW_CONFIG: JSON.stringify(minimal),
+        CATALYST_WORK_ROOT: workRoot,
+        CATALYST_AUDIT_LOG: auditLog,
+        CATALYST_PLATFORM_STACK: PLATFORM_STACK,
     });
-    const client = new Client({ name: "api-integration", version: "0.0.0" });
-    await client.connect(transport);
-    return client;
 }
 
 beforeAll(async () => {

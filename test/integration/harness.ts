@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { policyPackOptions } from "../../policy/options";
 
 /**
@@ -144,4 +146,18 @@ export async function destroyPlatform(stack: Stack): Promise<void> {
         throw new Error(`platform stack destroy ${result.summary.result}`);
     }
     await stack.workspace.removeStack(PLATFORM_STACK);
+}
+
+/** An MCP client connected to `catalyst mcp` on stdio, with `env` over the test's environment. */
+export async function mcpStdioClient(name: string, env: Record<string, string>): Promise<Client> {
+    const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [path.join(repoRoot, "bin", "catalyst.js"), "mcp"],
+        cwd: repoRoot,
+        env: { ...(process.env as Record<string, string>), ...env },
+        stderr: "ignore",
+    });
+    const client = new Client({ name, version: "0.0.0" });
+    await client.connect(transport);
+    return client;
 }

@@ -1,10 +1,9 @@
 import { ChildProcess, spawn } from "child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { randomInt } from "crypto";
 import * as path from "path";
 import { previewStackName } from "../../components/naming";
-import { ensurePlatform, kubectl, kubectlError, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+import { ensurePlatform, kubectl, kubectlError, mcpStdioClient, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 import { apply, environments, isReady, Replica, startReplica, stopReplica, waitFor } from "./controller-helpers";
 
 /*
@@ -64,20 +63,11 @@ function serve(): Promise<{ child: ChildProcess; base: string }> {
 }
 
 /** `catalyst mcp` on stdio in resource mode, as `token`'s user. */
-async function mcpClient(token: string): Promise<Client> {
-    const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: [path.join(repoRoot, "bin", "catalyst.js"), "mcp"],
-        cwd: repoRoot,
-        env: {
-            ...(process.env as Record<string, string>), CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, CATALYST_CONTROL_PLANE_PROJECT: project,
-            CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice", [BOB]: "bob" }), CATALYST_MCP_TOKEN: token,
-        },
-        stderr: "ignore",
+function mcpClient(token: string): Promise<Client> {
+    return mcpStdioClient("resources-integration", {
+        CI: "true", CATALYST_CONTROL_PLANE_NAMESPACE: NS, CATALYST_CONTROL_PLANE_PROJECT: project,
+        CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice", [BOB]: "bob" }), CATALYST_MCP_TOKEN: token,
     });
-    const client = new Client({ name: "resources-integration", version: "0.0.0" });
-    await client.connect(transport);
-    return client;
 }
 
 type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
