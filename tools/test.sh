@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # `npm test`: everything a fresh clone needs, then every check. Typecheck, lint, workflow lint,
 # unit tests (mocks), then integration tests against a local cluster this script starts and stops.
+#
+#   npm test                                   everything (what CI runs)
+#   npm test -- test/integration/api.test.ts   only the named test files (unit or integration), with
+#                                              the same toolchain, state and cluster; no typecheck or lint
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_environment
@@ -9,10 +13,45 @@ use_shared_chart_mirror
 export PULUMI_BACKEND_URL="file://$repo/.catalyst/test-state"
 export KUBECONFIG="$repo/.catalyst/kubeconfig"
 # Each run starts from empty test state: stacks of an earlier, interrupted run would point at
-# objects of a cluster that no longer exists.
-rm -rf "$repo/.catalyst/test-state" "$repo/.catalyst/test-results"
+# objects of a cluster that no longer exists. A run of named files on a cluster that is still up
+# (CATALYST_KEEP_CLUSTER=1 last time) keeps the state that goes with it.
+if [[ $# -eq 0 ]] || ! bash tools/cluster.sh status >/dev/null 2>&1; then
+  rm -rf "$repo/.catalyst/test-state"
+fi
+rm -rf "$repo/.catalyst/test-results"
 mkdir -p "$repo/.catalyst/test-state"
 ensure_node_modules
+
+# Named files: the same setup, then jest on just those files (a local cluster only when an
+# integration file is named), so one file can be run exactly as `npm test` runs it.
+if [[ $# -gt 0 ]]; then
+  unit=() integration=()
+  for file in "$@"; do
+    case "$file" in
+      *test/integration/*) integration+=("$file") ;;
+      *test/unit/*) unit+=("$file") ;;
+      *) echo "tools/test.sh: $file is neither under test/unit/ nor test/integration/" >&2; exit 2 ;;
+    esac
+  done
+  status=0
+  if [[ ${#unit[@]} -gt 0 ]]; then
+    step "unit tests: ${unit[*]}"
+    npx jest --selectProjects unit "${unit[@]}" || status=1
+  fi
+  if [[ ${#integration[@]} -gt 0 ]]; then
+    step "local cluster"
+    started_cluster=false
+    if ! bash tools/cluster.sh status >/dev/null 2>&1; then
+      bash tools/cluster.sh up
+      started_cluster=true
+    fi
+    # CATALYST_KEEP_CLUSTER=1 leaves a cluster this run started running for the next run.
+    trap '[[ "${CATALYST_KEEP_CLUSTER:-}" == 1 ]] || ! $started_cluster || bash tools/cluster.sh down' EXIT
+    step "integration tests: ${integration[*]}"
+    npx jest --selectProjects integration --runInBand "${integration[@]}" || status=1
+  fi
+  exit $status
+fi
 
 step "typecheck"
 npx tsc --noEmit -p tsconfig.json
