@@ -36,7 +36,8 @@ if [[ $# -gt 0 ]]; then
   status=0
   if [[ ${#unit[@]} -gt 0 ]]; then
     step "unit tests: ${unit[*]}"
-    npx jest --selectProjects unit "${unit[@]}" || status=1
+    # The files first: --selectProjects takes every word after it as a project name.
+    npx jest "${unit[@]}" --selectProjects unit || status=1
   fi
   if [[ ${#integration[@]} -gt 0 ]]; then
     step "local cluster"
