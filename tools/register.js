@@ -80,3 +80,14 @@ Module._extensions[".ts"] = function loadTypeScript(module, fileName) {
   module._compile(compiled(fs.readFileSync(fileName, "utf8"), fileName), fileName);
 };
 process.setSourceMapsEnabled(true);
+
+// Node's own compile cache (Node >= 22.1): V8's compiled code of every module, the SDK's and the
+// transpiled TypeScript alike, kept on disk and reused by the next process, which then skips
+// parsing and compiling it. The variable is exported so that every Node process started below
+// this one inherits it: the automation worker, and through `pulumi` the program, the policy
+// pack and the dynamic provider (which do not load this hook). Node checks each entry against
+// the source's hash, so an edited file is compiled anew.
+if (typeof Module.enableCompileCache === "function") {
+  process.env.NODE_COMPILE_CACHE ??= path.join(root, ".catalyst", "node-compile-cache");
+  Module.enableCompileCache(process.env.NODE_COMPILE_CACHE);
+}
