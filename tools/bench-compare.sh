@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run bench:compare -- <commit>`: before/after from one run. Checks <commit> out into a
-# temp dir (a detached `git worktree`, sharing this checkout's node_modules) and measures both
+# `npm run bench:compare -- <commit> [<after commit>]`: before/after from one run. Checks <commit>
+# (and <after commit> when given; else "after" is this checkout as it is) out into a temp dir (a
+# detached `git worktree`, sharing this checkout's node_modules) and measures both
 # back to back against the same cluster, state backend, PULUMI_HOME and plugins, so that the load
 # of the machine is as alike as it gets: `bench:profile` of before, then of after; then (unless
 # BENCH_COMPARE_PROFILE_ONLY=1) `BENCH_ONLY=direct` bench of before, then of after (BENCH_REPS,
@@ -9,8 +10,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib.sh"
-base=${1:?usage: npm run bench:compare -- <commit to compare with>}
-git rev-parse --verify --quiet "$base^{commit}" >/dev/null || { echo "bench:compare: $base is not a commit" >&2; exit 2; }
+base=${1:?usage: npm run bench:compare -- <commit to compare with> [<after commit>]}
+head=${2:-}
+for commit in "$base" ${head:+"$head"}; do
+  git rev-parse --verify --quiet "$commit^{commit}" >/dev/null || { echo "bench:compare: $commit is not a commit" >&2; exit 2; }
+done
 eval "$(bash "$here/env.sh")"
 use_shared_chart_mirror
 # Both checkouts use this checkout's cluster, backend and plugins (env.sh keeps values already set).
@@ -22,11 +26,20 @@ fi
 tmp=$(mktemp -d)
 cleanup() {
   git -C "$repo" worktree remove --force "$tmp/before" >/dev/null 2>&1 || true
+  git -C "$repo" worktree remove --force "$tmp/after" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-git -C "$repo" worktree add --detach "$tmp/before" "$base" >&2
-ln -s "$repo/node_modules" "$tmp/before/node_modules"
+checkout() {
+  git -C "$repo" worktree add --detach "$tmp/$1" "$2" >&2
+  ln -s "$repo/node_modules" "$tmp/$1/node_modules"
+}
+checkout before "$base"
+after_dir=$repo
+if [[ -n "$head" ]]; then
+  checkout after "$head"
+  after_dir=$tmp/after
+fi
 
 newest() { ls -t "$1"/results/"$2"-*.json 2>/dev/null | grep -v controller | head -1; }
 # The starting commit may predate Node's compile cache: it must not inherit this one's.
@@ -38,22 +51,35 @@ measure() {
 
 measure "$tmp/before" bash tools/bench.sh --profile >&2
 before_profile=$(newest "$tmp/before" profile)
-measure "$repo" bash tools/bench.sh --profile >&2
-after_profile=$(newest "$repo" profile)
+measure "$after_dir" bash tools/bench.sh --profile >&2
+after_profile=$(newest "$after_dir" profile)
 before_bench="" after_bench=""
 if [[ "${BENCH_COMPARE_PROFILE_ONLY:-0}" != 1 ]]; then
   measure "$tmp/before" env BENCH_ONLY=direct bash tools/bench.sh >&2
   before_bench=$(newest "$tmp/before" bench)
-  measure "$repo" env BENCH_ONLY=direct bash tools/bench.sh >&2
-  after_bench=$(newest "$repo" bench)
-  mkdir -p "$repo/results/before"
-  cp "$before_bench" "${before_bench%.json}.md" "$repo/results/before/"
-  before_bench="$repo/results/before/$(basename "$before_bench")"
+  measure "$after_dir" env BENCH_ONLY=direct bash tools/bench.sh >&2
+  after_bench=$(newest "$after_dir" bench)
 fi
-mkdir -p "$repo/results/before"
-cp "$before_profile" "$repo/results/before/"
-before_profile="$repo/results/before/$(basename "$before_profile")"
+# The temp checkouts go away: their results are kept in results/before/ and results/after/.
+keep() {
+  local side=$1 file
+  shift
+  mkdir -p "$repo/results/$side"
+  for file in "$@"; do
+    [[ -n "$file" && "$file" != "$repo"/results/* ]] && cp "$file" "${file%.json}".{md,png} "$repo/results/$side/" 2>/dev/null || true
+  done
+}
+keep before "$before_profile" "$before_bench"
+keep after "$after_profile" "$after_bench"
+moved() { [[ -z "$2" || "$2" == "$repo"/results/* ]] && echo "$2" || echo "$repo/results/$1/$(basename "$2")"; }
+before_profile=$(moved before "$before_profile") before_bench=$(moved before "$before_bench")
+after_profile=$(moved after "$after_profile") after_bench=$(moved after "$after_bench")
 stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
+if [[ -n "$head" ]]; then
+  after_label=$(git rev-parse --short "$head")
+else
+  after_label="$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ', with uncommitted changes')"
+fi
 node --require ./tools/register.js bench/compare.ts \
-  "Before ($(git rev-parse --short "$base")) and after ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ', with uncommitted changes')), one run, $stamp" \
+  "Before ($(git rev-parse --short "$base")) and after ($after_label), one run, $stamp" \
   "$before_profile" "$after_profile" $before_bench $after_bench "$repo/results/compare-$stamp.md"
