@@ -67,4 +67,15 @@ describe("tools/register.js", () => {
         expect(out.own.startsWith(expected)).toBe(true);
         expect(out.child.startsWith(expected)).toBe(true);
     });
+
+    it("leaves npm's arborist out of @pulumi/pulumi's start-up, and loads it when it is used", () => {
+        const probe = "require('@pulumi/pulumi'); " +
+            "const loaded = () => Object.keys(require.cache).some((k) => k.includes('@npmcli/arborist')); " +
+            "const before = loaded(); " +
+            "const Arborist = require('@pulumi/pulumi/runtime/closure/codePaths.js') && require('module')._load('@npmcli/arborist', require.cache[require.resolve('@pulumi/pulumi/runtime/closure/codePaths.js')]).Arborist; " +
+            "process.stdout.write(JSON.stringify({ before, after: loaded(), kind: typeof Arborist }));";
+        const out = execFileSync(process.execPath, ["-r", register, "-e", probe], { cwd: path.resolve(__dirname, "..", "..", ".."), env: { ...process.env, CATALYST_TS_CACHE_DIR: cache }, encoding: "utf8" });
+        expect(JSON.parse(out)).toEqual({ before: false, after: true, kind: "function" });
+    });
 });
+
