@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench:compare -- <commit> [<after commit>]`: before/after from one run. Checks <commit>
-# (and <after commit> when given; else "after" is this checkout as it is) out into a temp dir (a
-# detached `git worktree`, sharing this checkout's node_modules) and measures both
+# and <after commit> (default HEAD: uncommitted changes are not measured) out into temp dirs
+# (detached `git worktree`s sharing this checkout's node_modules, so that both start with the
+# same cold transpile and compile caches) and measures both
 # back to back against the same cluster, state backend, PULUMI_HOME and plugins, so that the load
 # of the machine is as alike as it gets: `bench:profile` of before, then of after; then (unless
 # BENCH_COMPARE_PROFILE_ONLY=1) `BENCH_ONLY=direct` bench of before, then of after (BENCH_REPS,
@@ -11,8 +12,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib.sh"
 base=${1:?usage: npm run bench:compare -- <commit to compare with> [<after commit>]}
-head=${2:-}
-for commit in "$base" ${head:+"$head"}; do
+head=${2:-HEAD}
+git diff --quiet HEAD || echo "bench:compare: uncommitted changes are not measured (after = $head)" >&2
+for commit in "$base" "$head"; do
   git rev-parse --verify --quiet "$commit^{commit}" >/dev/null || { echo "bench:compare: $commit is not a commit" >&2; exit 2; }
 done
 eval "$(bash "$here/env.sh")"
@@ -35,11 +37,8 @@ checkout() {
   ln -s "$repo/node_modules" "$tmp/$1/node_modules"
 }
 checkout before "$base"
-after_dir=$repo
-if [[ -n "$head" ]]; then
-  checkout after "$head"
-  after_dir=$tmp/after
-fi
+checkout after "$head"
+after_dir=$tmp/after
 
 newest() { ls -t "$1"/results/"$2"-*.json 2>/dev/null | grep -v controller | head -1; }
 # The starting commit may predate Node's compile cache: it must not inherit this one's.
@@ -75,11 +74,7 @@ moved() { [[ -z "$2" || "$2" == "$repo"/results/* ]] && echo "$2" || echo "$repo
 before_profile=$(moved before "$before_profile") before_bench=$(moved before "$before_bench")
 after_profile=$(moved after "$after_profile") after_bench=$(moved after "$after_bench")
 stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
-if [[ -n "$head" ]]; then
-  after_label=$(git rev-parse --short "$head")
-else
-  after_label="$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ', with uncommitted changes')"
-fi
+after_label=$(git rev-parse --short "$head")
 node --require ./tools/register.js bench/compare.ts \
   "Before ($(git rev-parse --short "$base")) and after ($after_label), one run, $stamp" \
   "$before_profile" "$after_profile" $before_bench $after_bench "$repo/results/compare-$stamp.md"
