@@ -1,7 +1,7 @@
 /**
  * Before/after of one run (tools/bench-compare.sh): reads the `bench:profile` and, when given,
  * `bench` results of the two checkouts and prints one markdown table with each figure's ratio.
- *   node --require ./tools/register.js bench/compare.ts <label> <before profile.json> <after profile.json> [<before bench.json> <after bench.json>]
+ *   node --require ./tools/register.js bench/compare.ts <output.md> <title> <before profile.json> <after profile.json> [<before bench.json> <after bench.json>]
  */
 import { readFileSync, writeFileSync } from "fs";
 import type { OperationProfile } from "./profile";
@@ -84,15 +84,15 @@ export function renderCompare(title: string, rows: CompareRow[]): string {
 }
 
 if (require.main === module) {
-    const [title, beforeProfile, afterProfile, beforeBench, afterBench, output] = process.argv.slice(2);
-    if (title === undefined || beforeProfile === undefined || afterProfile === undefined) {
-        process.stderr.write("usage: bench/compare.ts <title> <before profile.json> <after profile.json> [<before bench.json> <after bench.json> [<output.md>]]\n");
+    const [output, title, beforeProfile, afterProfile, beforeBench, afterBench] = process.argv.slice(2);
+    if (output === undefined || title === undefined || beforeProfile === undefined || afterProfile === undefined) {
+        process.stderr.write("usage: bench/compare.ts <output.md> <title> <before profile.json> <after profile.json> [<before bench.json> <after bench.json>]\n");
         process.exit(2);
     }
     const read = <T>(file: string) => JSON.parse(readFileSync(file, "utf8")) as T;
     const rows = profileRows(read<OperationProfile[]>(beforeProfile), read<OperationProfile[]>(afterProfile));
     if (beforeBench && afterBench) rows.push(...benchRows(read<BenchResults>(beforeBench), read<BenchResults>(afterBench)));
     const markdown = renderCompare(title, rows);
-    if (output) writeFileSync(output, markdown);
+    writeFileSync(output, markdown);
     process.stdout.write(markdown);
 }

@@ -75,6 +75,6 @@ before_profile=$(moved before "$before_profile") before_bench=$(moved before "$b
 after_profile=$(moved after "$after_profile") after_bench=$(moved after "$after_bench")
 stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 after_label=$(git rev-parse --short "$head")
-node --require ./tools/register.js bench/compare.ts \
+node --require ./tools/register.js bench/compare.ts "$repo/results/compare-$stamp.md" \
   "Before ($(git rev-parse --short "$base")) and after ($after_label), one run, $stamp" \
-  "$before_profile" "$after_profile" $before_bench $after_bench "$repo/results/compare-$stamp.md"
+  "$before_profile" "$after_profile" $before_bench $after_bench
