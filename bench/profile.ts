@@ -14,6 +14,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "os";
 import path from "path";
 import { Automation, CatalystEvent, OperationResult } from "../stacks/automation";
+import { measure as measureCost, RssSampler } from "./sampler";
 
 /** One `pulumi` process the wrapper saw. */
 export interface CliCall {
@@ -36,6 +37,10 @@ export interface ResourceSpan {
 export interface OperationProfile {
     label: string;
     totalMs: number;
+    /** CPU (user + system) of the whole process tree during the operation (bench/sampler.ts). */
+    cpuMs?: number;
+    /** Peak summed RSS of the whole process tree during the operation. */
+    treeBytes?: number;
     steps: { name: string; atMs: number }[];
     cli: CliCall[];
     resources: ResourceSpan[];
@@ -96,7 +101,8 @@ function seconds(ms: number): string {
 
 /** The printed report of one operation. */
 export function renderProfile(p: OperationProfile): string {
-    const lines = [`## ${p.label}: ${seconds(p.totalMs)} s`, "", "| at s | until s | what |", "|---|---|---|"];
+    const cost = p.cpuMs === undefined ? "" : `, CPU ${seconds(p.cpuMs)} s, peak tree RSS ${((p.treeBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`;
+    const lines = [`## ${p.label}: ${seconds(p.totalMs)} s${cost}`, "", "| at s | until s | what |", "|---|---|---|"];
     const rows: { at: number; until?: number; what: string }[] = [
         ...p.steps.map((s) => ({ at: s.atMs, what: `step ${s.name}` })),
         ...p.cli.map((c) => ({ at: c.startMs, until: c.endMs, what: `pulumi ${c.command} (${seconds(c.endMs - c.startMs)} s${c.exitCode === 0 ? "" : `, exit ${c.exitCode}`})` })),
@@ -129,15 +135,19 @@ async function main(): Promise<void> {
     process.env.PATH = `${shimDir}:${process.env.PATH}`;
     const automation = new Automation({ actor: "catalyst-profile" });
     const profiles: OperationProfile[] = [];
+    const sampler = new RssSampler();
     const measure = async (label: string, start: (onEvent: (e: CatalystEvent) => void) => PromiseLike<OperationResult>) => {
         writeFileSync(log, "");
         const events: CatalystEvent[] = [];
         const origin = Date.now();
-        const result = await start((event) => events.push(event));
+        const { value: result, cost } = await measureCost(sampler, () => start((event) => events.push(event)));
         const totalMs = Date.now() - origin;
         if (result.status !== "succeeded") throw new Error(`${label}: ${result.status}: ${result.error ?? ""}`);
         const steps = events.filter((e) => e.type === "step").map((e) => ({ name: e.step, atMs: Date.parse(e.time) - origin }));
-        profiles.push({ label, totalMs, steps, cli: parseCliLog(readFileSync(log, "utf8"), origin), resources: resourceSpans(events, origin) });
+        profiles.push({
+            label, totalMs, cpuMs: cost.cpuMs, treeBytes: cost.treeBytes, steps,
+            cli: parseCliLog(readFileSync(log, "utf8"), origin), resources: resourceSpans(events, origin),
+        });
         process.stdout.write(renderProfile(profiles[profiles.length - 1]) + "\n");
     };
     try {
@@ -146,6 +156,7 @@ async function main(): Promise<void> {
         await measure("no-op up", (onEvent) => automation.upPreview(args, { onEvent }));
         await measure("preview down", (onEvent) => automation.destroyPreview(pr, { onEvent }));
     } finally {
+        sampler.stop();
         rmSync(shimDir, { recursive: true, force: true });
     }
     const dir = path.join(automation.repoRoot, "results");

@@ -247,7 +247,7 @@ async function main(): Promise<void> {
     writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + "\n");
     const markdown = renderMarkdown(results);
     writeFileSync(`${base}.md`, markdown);
-    writeFileSync(`${base}.png`, renderChart(results));
+    writeFileSync(`${base}.png`, await renderChart(results));
     process.stdout.write(markdown);
     log(`wrote ${base}.{json,md,png}`);
 }

@@ -18,6 +18,11 @@ fi
 # the platform's outputs exist.
 node bin/catalyst.js platform up >&2
 
+# The chart's text (bench/chart.ts) is drawn with DejaVu Sans; a machine without fonts gets them.
+if [[ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]; then
+  apt-get install -y --no-install-recommends fonts-dejavu-core >&2 || sudo apt-get install -y --no-install-recommends fonts-dejavu-core >&2
+fi
+
 script=bench/run.ts
 if [[ "${1:-}" == "--profile" ]]; then
   script=bench/profile.ts

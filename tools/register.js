@@ -80,3 +80,33 @@ Module._extensions[".ts"] = function loadTypeScript(module, fileName) {
   module._compile(compiled(fs.readFileSync(fileName, "utf8"), fileName), fileName);
 };
 process.setSourceMapsEnabled(true);
+
+// Only the SDK modules a program uses: @pulumi/pulumi's runtime requires npm's @npmcli/arborist
+// (with pacote, sigstore and the rest, about 300 modules) as it starts, for `computeCodePaths`
+// alone, which packages a function's node_modules for cloud function resources; no program of
+// this project calls it. codePaths.js gets a stand-in that loads the real module on first use
+// (its one use is `new arborist.Arborist(...)`), so it still works if a program ever needs it.
+const load = Module._load;
+const codePaths = path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js");
+Module._load = function loadLazily(request, parent, isMain) {
+  if (request === "@npmcli/arborist" && parent && typeof parent.filename === "string" && parent.filename.endsWith(codePaths)) {
+    return {
+      __esModule: true,
+      get Arborist() {
+        return load.call(Module, request, parent, isMain).Arborist;
+      },
+    };
+  }
+  return load.apply(this, arguments);
+};
+
+// Node's own compile cache (Node >= 22.1): V8's compiled code of every module, the SDK's and the
+// transpiled TypeScript alike, kept on disk and reused by the next process, which then skips
+// parsing and compiling it. The variable is exported so that every Node process started below
+// this one inherits it: the automation worker, and through `pulumi` the program, the policy
+// pack and the dynamic provider (which do not load this hook). Node checks each entry against
+// the source's hash, so an edited file is compiled anew.
+if (typeof Module.enableCompileCache === "function") {
+  process.env.NODE_COMPILE_CACHE ??= path.join(root, ".catalyst", "node-compile-cache");
+  Module.enableCompileCache(process.env.NODE_COMPILE_CACHE);
+}

@@ -18,6 +18,7 @@ import { ADOPT_CLUSTER_VARIABLE, checkCluster, CLUSTER_TAG, isLocalCluster, read
 import { endpoints, maskOutputs, WorkerRequest, WorkerResult } from "./protocol";
 import { DeploymentState, locksAreStale, parseLockHolders, repairPendingOperations, rootStackUrn } from "./recovery";
 import { fileBackendRoot, removeEmptySidecars } from "./sidecars";
+import { EngineResults } from "./results";
 import { readTags, storedTags, TAGS, tagValue } from "./tags";
 import { CatalystEvent, StepName } from "./types";
 import { assertKind } from "./validation";
@@ -357,6 +358,24 @@ async function convergeCluster(run: Run, stack: Stack, recorded: string | undefi
 }
 
 /**
+ * Runs one up or destroy with its outputs and summary answered from its engine events
+ * (results.ts): `operation` gets the event listener to pass on, which also feeds `onEvent`.
+ */
+async function withEngineResults<T>(stack: Stack, kind: "update" | "destroy", onEvent: (event: EngineEvent) => void,
+    operation: (onEvent: (event: EngineEvent) => void) => Promise<T>): Promise<T> {
+    const results = new EngineResults(kind);
+    const detach = results.attach(stack);
+    try {
+        return await operation((event) => {
+            results.handle(event);
+            onEvent(event);
+        });
+    } finally {
+        detach();
+    }
+}
+
+/**
  * The update id of an operation's result: the stack version, which Pulumi Cloud numbers; DIY
  * backends report version 0, so there it is the number of updates in the stack's history.
  */
@@ -364,7 +383,8 @@ async function updateId(stack: Stack, version: number): Promise<string> {
     if (version > 0) {
         return String(version);
     }
-    return String((await stack.history()).length);
+    // Without --show-secrets: only the count matters, and the CLI need not decrypt the config.
+    return String((await stack.history(undefined, undefined, false)).length);
 }
 
 /**
@@ -407,8 +427,10 @@ async function runUp(run: Run, workspace: LocalWorkspace): Promise<WorkerResult>
     let result: Awaited<ReturnType<Stack["up"]>>;
     try {
         // `refresh` (a drift repair) reads every object back first, so the up also reverts what
-        // was changed in the cluster behind the stack's back.
-        result = await withBackendLock(run, stack, () => stack.up({ onEvent, signal: run.signal, color: "never", refresh: request.refresh, ...policy }));
+        // was changed in the cluster behind the stack's back. Its outputs and summary come from
+        // its own events (results.ts), not from three more `pulumi` processes.
+        result = await withBackendLock(run, stack, () => withEngineResults(stack, "update", onEvent, (events) =>
+            stack.up({ onEvent: events, signal: run.signal, color: "never", refresh: request.refresh, ...policy })));
     } catch (err) {
         if (created) await removeIfNothingCreated(workspace, stack);
         throw err;
@@ -439,7 +461,8 @@ async function runDestroy(run: Run, workspace: LocalWorkspace): Promise<WorkerRe
     const resourceCount = await convergeCluster(run, stack, tags[CLUSTER_TAG], cluster, await repairIfNeeded(run, stack, false));
     step(run, "destroying", "pulumi destroy");
     const { onEvent } = tracked(run, resourceCount);
-    const result = await withBackendLock(run, stack, () => stack.destroy({ onEvent, signal: run.signal, color: "never" }));
+    const result = await withBackendLock(run, stack, () => withEngineResults(stack, "destroy", onEvent, (events) =>
+        stack.destroy({ onEvent: events, signal: run.signal, color: "never" })));
     // Two reads of the state, at once.
     const [exported, id] = await Promise.all([stack.exportStack(), updateId(stack, result.summary.version)]);
     const left = (exported.deployment as DeploymentState).resources ?? [];

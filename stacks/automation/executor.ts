@@ -57,6 +57,8 @@ export interface ExecutorSettings {
     auditLog: string;
     actor: string;
     concurrency: number;
+    /** Destroys running at once, a cap of their own (see StackExecutor). */
+    destroyConcurrency: number;
     timeoutMs: number;
     graceMs: number;
     recoveryTimeoutMs: number;
@@ -69,10 +71,17 @@ export class StackExecutor {
     private readonly locks = new KeyedLock();
     private readonly fileLocks: FileLock;
     private readonly slots: Semaphore;
+    /**
+     * Destroys take their slots from a cap of their own: a destroy mostly waits for the API
+     * server (a namespace's deletion), using a fraction of an up's CPU (docs/performance.md), so
+     * queueing it behind ups, or several of them behind each other, left the cores idle.
+     */
+    private readonly destroySlots: Semaphore;
 
     constructor(private readonly settings: ExecutorSettings) {
         this.fileLocks = new FileLock(path.join(settings.workRoot, ".locks"));
         this.slots = new Semaphore(settings.concurrency);
+        this.destroySlots = new Semaphore(settings.destroyConcurrency);
     }
 
     /** Takes the locks and a slot, runs the job in a worker, recovers after a stop, audits. */
@@ -100,10 +109,11 @@ export class StackExecutor {
                     emit(stepEvent(stack, "waiting", `${position} earlier operation(s) on ${stack} in this process; waiting up to ${formatDuration(lockTimeoutMs)}`))));
                 releases.push(await this.fileLocks.acquire(stack, left(), job.action, (holder) =>
                     emit(stepEvent(stack, "waiting", `pid ${holder.pid} is running ${holder.action ?? "an operation"} on ${stack}; waiting`))));
-                if (this.slots.inUse >= this.slots.limit) {
-                    emit(stepEvent(stack, "waiting", `all ${this.slots.limit} operation slots are busy; waiting up to ${formatDuration(left())}`));
+                const slots = job.action === "destroy" ? this.destroySlots : this.slots;
+                if (slots.inUse >= slots.limit) {
+                    emit(stepEvent(stack, "waiting", `all ${slots.limit} ${job.action === "destroy" ? "destroy" : "operation"} slots are busy; waiting up to ${formatDuration(left())}`));
                 }
-                releases.push(await this.slots.acquire(left()));
+                releases.push(await slots.acquire(left()));
             } catch (err) {
                 if (err instanceof LockTimeoutError) {
                     result.status = "busy";

@@ -51,6 +51,11 @@ export interface AutomationOptions {
     platformStack?: string;
     /** Stack operations running at once. Default: CATALYST_CONCURRENCY, else the number of cores. */
     concurrency?: number;
+    /**
+     * Destroys running at once, counted apart from `concurrency` (they mostly wait for the API
+     * server). Default: CATALYST_DESTROY_CONCURRENCY, else twice `concurrency`.
+     */
+    destroyConcurrency?: number;
     /** Timeout of one stack operation. Default 30 minutes. */
     timeoutMs?: number;
     /** Between SIGINT and SIGKILL when an operation is stopped. Default 60 seconds. */
@@ -149,12 +154,14 @@ export class Automation {
         this.platformStack = platformTarget(options.platformStack ?? process.env.CATALYST_PLATFORM_STACK ?? "dev", "platformStack").stack;
         this.defaultTtlMs = options.defaultTtlMs ?? 72 * 60 * MINUTE;
         this.previewLimits = options.previewLimits;
+        const concurrency = options.concurrency ?? envNumber("CATALYST_CONCURRENCY") ?? availableParallelism();
         this.executor = new StackExecutor({
             repoRoot: this.repoRoot,
             workRoot: this.workRoot,
             auditLog: this.auditLog,
             actor: this.actor,
-            concurrency: options.concurrency ?? envNumber("CATALYST_CONCURRENCY") ?? availableParallelism(),
+            concurrency,
+            destroyConcurrency: options.destroyConcurrency ?? envNumber("CATALYST_DESTROY_CONCURRENCY") ?? 2 * concurrency,
             timeoutMs: options.timeoutMs ?? 30 * MINUTE,
             graceMs: options.graceMs ?? MINUTE,
             recoveryTimeoutMs: options.recoveryTimeoutMs ?? 10 * MINUTE,

@@ -110,6 +110,9 @@ describe("automation layer on the local cluster", () => {
         for (const result of results) {
             expect(result).toMatchObject({ status: "succeeded", changed: true, kind: "preview" });
             expect(result.updateId).toBe("1");
+            // Taken from the engine's events (results.ts): plain outputs as they are, a secret
+            // one flagged and never its value.
+            expect(result.outputs).toMatchObject({ namespace: result.namespace, url: result.url, kubeconfig: "[secret]", owners: ["alice"] });
         }
         expect(new Set(results.map((r) => r.namespace)).size).toBe(5);
         expect(new Set(results.map((r) => r.url)).size).toBe(5);
@@ -139,6 +142,8 @@ describe("automation layer on the local cluster", () => {
         const result = await counted(automation.upPreview({ pr: prs[0], branch: `feat/auto-${prs[0]}`, sha, ttl: "2h", owners: "alice", config: minimal }));
         expect(result).toMatchObject({ status: "succeeded", changed: false, updateId: "2" });
         expect(Object.keys(result.changes ?? {})).toEqual(["same"]);
+        // A no-op up reports the outputs too: the root stack's outputs event comes for a `same` step.
+        expect(result.outputs).toMatchObject({ namespace: `env-pr-${prs[0]}`, kubeconfig: "[secret]", owners: ["alice"] });
         const after = (await automation.listPreviews()).find((p) => p.pr === prs[0]);
         expect(after?.createdAt).toBe(before?.createdAt);
     });

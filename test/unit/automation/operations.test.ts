@@ -134,6 +134,32 @@ describe("Automation operations (fake worker)", () => {
         expect(peak).toBe(2);
     });
 
+    it("counts destroys against a cap of their own: they do not wait for ups, nor ups for them", async () => {
+        process.env.FAKE_SLEEP_MS = "400";
+        try {
+            const automation = make({ concurrency: 1, destroyConcurrency: 2 });
+            const ups = [1, 2].map((pr) => automation.upPreview(preview(pr, { "fake:sleepMs": 400 })));
+            const downs = [3, 4, 5].map((pr) => automation.destroyPreview(pr));
+            expect((await Promise.all([...ups, ...downs].map((op) => op.result))).map((r) => r.status)).toEqual(Array(5).fill("succeeded"));
+        } finally {
+            delete process.env.FAKE_SLEEP_MS;
+        }
+        const log = worker().filter((e) => e.phase === "start" || e.phase === "end");
+        const peak = (action: string) => {
+            let running = 0, most = 0;
+            for (const e of log.filter((l) => l.action === action).sort((x, y) => x.time - y.time)) {
+                running += e.phase === "start" ? 1 : -1;
+                most = Math.max(most, running);
+            }
+            return most;
+        };
+        expect(peak("up")).toBe(1);
+        expect(peak("destroy")).toBe(2);
+        // The first destroy started before the first up ended: no destroy queued behind an up.
+        const firstUpEnd = Math.min(...log.filter((e) => e.action === "up" && e.phase === "end").map((e) => e.time));
+        expect(Math.min(...log.filter((e) => e.action === "destroy" && e.phase === "start").map((e) => e.time))).toBeLessThan(firstUpEnd);
+    });
+
     it("hands the hosts a caller names dead to the worker, and only when named", async () => {
         const automation = make();
         await automation.upPreview(preview(14), { deadLockHosts: ["catalyst-controller-7d9f-abcde"] });

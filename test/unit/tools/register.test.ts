@@ -53,4 +53,29 @@ describe("tools/register.js", () => {
         }
         expect(stack).toContain(`${file}:4`);
     });
+
+    it("turns on Node's compile cache for its process and every Node process started below it", () => {
+        const env: NodeJS.ProcessEnv = { ...process.env, CATALYST_TS_CACHE_DIR: cache };
+        delete env.NODE_COMPILE_CACHE;
+        const probe = "const m = require('module'); const child = require('child_process').execFileSync(process.execPath, " +
+            "['-p', 'require(\\'module\\').getCompileCacheDir()'], { encoding: 'utf8' }).trim(); " +
+            "process.stdout.write(JSON.stringify({ own: m.getCompileCacheDir(), variable: process.env.NODE_COMPILE_CACHE, child }));";
+        const out = JSON.parse(execFileSync(process.execPath, ["-r", register, "-e", probe], { env, encoding: "utf8" })) as Record<string, string>;
+        const expected = path.resolve(__dirname, "..", "..", "..", ".catalyst", "node-compile-cache");
+        // Node keeps its entries in a subdirectory per Node version and V8 flags.
+        expect(out.variable).toBe(expected);
+        expect(out.own.startsWith(expected)).toBe(true);
+        expect(out.child.startsWith(expected)).toBe(true);
+    });
+
+    it("leaves npm's arborist out of @pulumi/pulumi's start-up, and loads it when it is used", () => {
+        const probe = "require('@pulumi/pulumi'); " +
+            "const loaded = () => Object.keys(require.cache).some((k) => k.includes('@npmcli/arborist')); " +
+            "const before = loaded(); " +
+            "const Arborist = require('@pulumi/pulumi/runtime/closure/codePaths.js') && require('module')._load('@npmcli/arborist', require.cache[require.resolve('@pulumi/pulumi/runtime/closure/codePaths.js')]).Arborist; " +
+            "process.stdout.write(JSON.stringify({ before, after: loaded(), kind: typeof Arborist }));";
+        const out = execFileSync(process.execPath, ["-r", register, "-e", probe], { cwd: path.resolve(__dirname, "..", "..", ".."), env: { ...process.env, CATALYST_TS_CACHE_DIR: cache }, encoding: "utf8" });
+        expect(JSON.parse(out)).toEqual({ before: false, after: true, kind: "function" });
+    });
 });
+
