@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackName } from "../../../components/naming";
 import { policies } from "../../../policy/policies";
 import { violations } from "../policy/harness";
-import { installMocks, ofType, recorded, resetRecorded, runEnvironmentProgram, valueOf } from "./mocks";
+import { installMocks, ofType, recorded, resetRecorded, runEnvironmentProgram, settle, valueOf } from "./mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
@@ -56,7 +56,7 @@ describe("catalyst:database.seed validation", () => {
         [{ file: "db/seed.sql", mask: "db/mask.sql" }, "catalyst:database.seed.mask: runs after a copy; set database.seed.copyFrom, or put the statements in the seed file"],
         [{ file: "db/seed.sql", sourceSecret: "reader" }, "catalyst:database.seed.sourceSecret: only a copy (database.seed.copyFrom) reads a source"],
         [{ copyFrom: "production" }, "catalyst:database.seed.copyFrom: production is a production database; copies from production are refused unless catalyst:database.seed.allowProduction is true"],
-        [{ copyFrom: "shop--production" }, "catalyst:database.seed.copyFrom: shop--production is a production database"],
+        [{ copyFrom: "production--shop" }, "catalyst:database.seed.copyFrom: production--shop is a production database"],
         [{ copyFrom: "pr-1" }, "catalyst:database.seed.copyFrom: an environment cannot copy its own database"],
         [{ copyFrom: "platform" }, "catalyst:database.seed.copyFrom: platform is the platform stack"],
         [{ copyFrom: "staging", mask: "db/nope.sql" }, "catalyst:database.seed.mask: no file at /repo/db/nope.sql"],
@@ -81,10 +81,10 @@ describe("seed helpers", () => {
     const identifier = (s: string) => `env_${s.replace(/-/g, "_")}`;
     it("locates a source: a dedicated cluster for staging and production, the shared cluster otherwise", () => {
         expect(seed.seedSource("staging", "shared-rw.postgres.svc", identifier)).toEqual({ host: "postgres-rw.env-staging.svc", database: "app" });
-        expect(seed.seedSource("shop--production", "shared-rw.postgres.svc", identifier)).toEqual({ host: "postgres-rw.env-shop--production.svc", database: "app" });
+        expect(seed.seedSource("production--shop", "shared-rw.postgres.svc", identifier)).toEqual({ host: "postgres-rw.env-production--shop.svc", database: "app" });
         expect(seed.seedSource("dev-alice", "shared-rw.postgres.svc", identifier)).toEqual({ host: "shared-rw.postgres.svc", database: "env_dev_alice" });
         expect(seed.productionHosts("pr-7")).toEqual(["postgres-rw.env-production.svc", "postgres-rw.env-production.svc.cluster.local"]);
-        expect(seed.productionHosts("shop--pr-7")).toEqual(["postgres-rw.env-shop--production.svc", "postgres-rw.env-shop--production.svc.cluster.local"]);
+        expect(seed.productionHosts("pr-7--shop")).toEqual(["postgres-rw.env-production--shop.svc", "postgres-rw.env-production--shop.svc.cluster.local"]);
         expect(seed.defaultSourceSecret("staging")).toBe("seed-staging");
     });
 
@@ -187,6 +187,7 @@ describe("the environment program with a seed (mocks)", () => {
             passwordSource: "random", instances: 1, storage: "1Gi", operatorNamespace: "cnpg-system", apiServerCidrs: [], clusterCidrs: [],
         });
         expect(plain.ready).toHaveLength(1);
+        await settle();
     });
 
     it("staging copying production (allowed by name): a Cluster that imports, waits for Ready, with the reader's Secret and egress", async () => {
