@@ -47,8 +47,8 @@ describe("the seed Job's script against a real PostgreSQL", () => {
         for (const db of ["app_staging", "app_production"]) {
             sql("postgres", `create database ${db}`);
             execFileSync(path.join(bin, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", db, "-f", path.join(fixtures, "source.sql")]);
-            sql(db, "grant pg_read_all_data to reader");
         }
+        sql("postgres", "grant pg_read_all_data to reader");
     });
 
     afterAll(() => {

@@ -2,6 +2,7 @@ import { createServer, Server } from "http";
 import { AddressInfo } from "net";
 import { TokenTable } from "../../../stacks/api/auth";
 import { createHandler } from "../../../stacks/api/http";
+import { runServeCommand } from "../../../stacks/api/index";
 import { CatalystService } from "../../../stacks/api/service";
 import { createWebhook, GitHubCalls, Webhook, WEBHOOK_PATH, WebhookLibrary } from "../../../stacks/api/webhook";
 import type { PreviewResources } from "../../../stacks/api/resources";
@@ -317,5 +318,21 @@ describe("GitHubApi", () => {
         expect(await api(f.impl).permission("bob")).toBe("write");
         expect(await api(f.impl).permission("ghost")).toBe("unknown");
         expect(() => new GitHubApi({ apiUrl: "x", token: "t", repository: "../etc" })).toThrow("not a repository name");
+    });
+});
+
+describe("catalyst serve checks the webhook settings at start", () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+        process.env = { ...saved };
+        jest.restoreAllMocks();
+    });
+
+    it("a weak secret stops the server with one line naming the variable (exit 2), the secret not in it", async () => {
+        process.env = { ...saved, CATALYST_API_TOKENS: JSON.stringify({ "alice-token-0123456789abcdef": "alice" }), CATALYST_GITHUB_WEBHOOK_SECRET: "tiny-secret" };
+        const lines: string[] = [];
+        jest.spyOn(process.stderr, "write").mockImplementation((text) => (lines.push(String(text)), true));
+        expect(await runServeCommand({ host: "127.0.0.1", port: 0, localOidc: false }, new FakeLibrary())).toBe(2);
+        expect(lines).toEqual(["catalyst serve: CATALYST_GITHUB_WEBHOOK_SECRET: must be at least 16 characters (GitHub's webhook secret; use a random one)\n"]);
     });
 });
