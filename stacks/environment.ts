@@ -112,6 +112,7 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
                 : undefined,
             seed: config.database.seed,
             seedImage: config.database.seedImage,
+            allowCopies: config.database.allowCopies,
         }, inNamespace);
     }
 

@@ -4,7 +4,7 @@ import { GeneratedPassword, PasswordSource } from "../common/password";
 import { namespaceName } from "../naming";
 import { objectLabels } from "./labels";
 import { internetEgressSpec } from "./network";
-import { clusterSeed, DatabaseSeed, Seed, SEED_CONFIG_MAP, SEED_EXTERNAL_CLUSTER, SEED_KEYS, SEED_SOURCE_SECRET, seedSource } from "./seed";
+import { clusterSeed, copySourcePolicySpec, DatabaseSeed, Seed, SEED_CONFIG_MAP, SEED_EXTERNAL_CLUSTER, SEED_KEYS, SEED_SOURCE_SECRET, seedSource } from "./seed";
 
 /*
  * Postgres for an environment, through CloudNativePG (CNPG).
@@ -79,6 +79,8 @@ export interface DatabaseArgs {
     seed?: Seed;
     /** Image of the seed Job (shared mode). */
     seedImage?: string;
+    /** A dedicated cluster others may copy (admits the seed Jobs and imports of previews and development environments). */
+    allowCopies?: boolean;
 }
 
 /** The Postgres identifier (database and role name) of an environment: `env_<stack>` with `_`. */
@@ -348,6 +350,12 @@ export class Database extends pulumi.ComponentResource {
         }
         if (args.backup) {
             policy("allow-backup", internetEgressSpec(podSelector, args.clusterCidrs));
+        }
+        if (args.allowCopies) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-allow-copies`, {
+                metadata: { name: `${DEDICATED_CLUSTER}-allow-copies`, namespace: args.namespace, labels },
+                spec: pulumi.output(args.postgresNamespace).apply((ns) => copySourcePolicySpec(ns, DEDICATED_CLUSTER)),
+            }, { parent: this, dependsOn: [cluster] });
         }
     }
 }

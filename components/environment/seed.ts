@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { namedStackName, namespaceName, parseStackName } from "../naming";
-import { objectLabels } from "./labels";
+import { COMPONENT_LABEL, objectLabels, TYPE_LABEL } from "./labels";
 import { SEED_SCRIPT } from "./seed-script";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 
@@ -264,4 +264,27 @@ export class DatabaseSeed extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [files, policy], customTimeouts: { create: "60m", update: "60m" } });
         this.registerOutputs({});
     }
+}
+
+/**
+ * The source side of a copy (`catalyst:database.allowCopies` on staging or production): its
+ * dedicated cluster admits, on 5432 only, the seed Jobs in the platform's Postgres namespace and
+ * the dedicated clusters of preview and development namespaces importing from it. Its
+ * namespace's default deny refuses them otherwise.
+ */
+export function copySourcePolicySpec(postgresNamespace: string, clusterName: string): k8s.types.input.networking.v1.NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: { "cnpg.io/cluster": clusterName } },
+        policyTypes: ["Ingress"],
+        ingress: [{
+            from: [
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": postgresNamespace } }, podSelector: { matchLabels: { [COMPONENT_LABEL]: "seed" } } },
+                {
+                    namespaceSelector: { matchExpressions: [{ key: TYPE_LABEL, operator: "In", values: ["preview", "development"] }] },
+                    podSelector: { matchLabels: { "cnpg.io/cluster": clusterName } },
+                },
+            ],
+            ports: [{ protocol: "TCP", port: 5432 }],
+        }],
+    };
 }

@@ -180,6 +180,8 @@ export const environmentSchema = z.object({
             schedule: str.default("0 0 3 * * *"),
             retention: text(z.string().regex(/^[0-9]+[dwm]$/, "must be like 30d, 4w or 6m")).default("30d"),
         }).strict().optional(),
+        /** A dedicated cluster that other environments may copy (database.seed.copyFrom naming this one). */
+        allowCopies: bool.default(false),
         /** What a new database starts with (components/environment/seed.ts); empty when unset. */
         seed: z.object({
             /** An SQL file of the repository, relative to the project root. */
@@ -195,7 +197,7 @@ export const environmentSchema = z.object({
             /** Image of the seed Job: bash, psql and pg_dump (at least the source's major version). */
             image: image.optional(),
         }).strict().optional(),
-    }).strict().default({ operatorNamespace: "cnpg-system" }),
+    }).strict().default({ operatorNamespace: "cnpg-system", allowCopies: false }),
     redis: z.object({
         enabled: bool.default(true),
         image: image.default("redis:7.4.2-alpine"),

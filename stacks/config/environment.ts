@@ -56,6 +56,8 @@ export interface EnvironmentConfig {
         seed?: Seed;
         /** Image of the seed Job. */
         seedImage: string;
+        /** Other environments may copy this dedicated cluster. */
+        allowCopies: boolean;
     };
     redis: RawEnvironmentConfig["redis"] & { persistent: boolean };
     route: RawEnvironmentConfig["route"];
@@ -241,6 +243,9 @@ export function loadEnvironmentConfig(identity: StackIdentity, all: Record<strin
         problems.push(`${key("databaseBackupCredentials")}: required (as a secret) when database.backup is set`);
     }
 
+    if (raw.database.allowCopies && mode !== "cluster") {
+        problems.push(`${key("database.allowCopies")}: applies to a dedicated cluster (database.mode cluster); databases on the shared cluster are reached through the platform's Postgres namespace`);
+    }
     const seed = resolveSeed(raw.database.seed, { identity, mode, root: options.root, exists, readFile: options.readFile ?? ((f) => fs.readFileSync(f, "utf8")) }, problems);
 
     // Workspace: development and preview only; named by its description (environment-workspace.ts).
@@ -301,6 +306,7 @@ export function loadEnvironmentConfig(identity: StackIdentity, all: Record<strin
             backup: raw.database.backup,
             seed,
             seedImage: raw.database.seed?.image ?? DEFAULT_SEED_IMAGE,
+            allowCopies: raw.database.allowCopies,
         },
         redis: { ...raw.redis, persistent: raw.redis.persistent ?? kind === "production" },
         route: raw.route,

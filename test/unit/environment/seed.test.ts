@@ -208,6 +208,16 @@ describe("the environment program with a seed (mocks)", () => {
         expect(inputsOf("networking.k8s.io/v1:NetworkPolicy", "postgres-seed-source").spec.egress[0].to[0]).toEqual({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "env-production" } } });
     });
 
+    it("a source that allows copies admits the seed Jobs and imports on 5432 only; the shared cluster cannot", async () => {
+        await runEnvironmentProgram("staging", { image: IMAGE, database: { allowCopies: true } });
+        const spec = inputsOf("networking.k8s.io/v1:NetworkPolicy", "postgres-allow-copies").spec;
+        expect(spec).toEqual(seed.copySourcePolicySpec("postgres", "postgres"));
+        expect(spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 5432 }]);
+        expect(spec.ingress[0].from[0]).toEqual({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "postgres" } }, podSelector: { matchLabels: { "catalyst.dev/component": "seed" } } });
+        expect(spec.ingress[0].from[1].namespaceSelector.matchExpressions).toEqual([{ key: "catalyst.dev/type", operator: "In", values: ["preview", "development"] }]);
+        expect(problems("pr-1", { database: { allowCopies: true } })).toContain("catalyst:database.allowCopies: applies to a dedicated cluster (database.mode cluster)");
+    });
+
     it("a dedicated cluster seeded from a file references the file's ConfigMap", async () => {
         await runEnvironmentProgram("staging", { image: IMAGE, database: { seed: { file: "test/fixtures/seed/seed.sql" } } });
         const cluster = ofType("postgresql.cnpg.io/v1:Cluster")[0].inputs as Any;
