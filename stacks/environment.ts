@@ -110,6 +110,9 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
             backup: config.database.backup
                 ? { ...config.database.backup, credentials: secrets.requireSecretObject<{ accessKeyId: string; secretAccessKey: string }>("databaseBackupCredentials") }
                 : undefined,
+            seed: config.database.seed,
+            seedImage: config.database.seedImage,
+            allowCopies: config.database.allowCopies,
         }, inNamespace);
     }
 
@@ -179,7 +182,8 @@ export function buildEnvironment(name: string, config: EnvironmentConfig): Recor
         runAsGroup: config.app.runAsGroup,
         readOnlyRootFilesystem: config.app.readOnlyRootFilesystem,
         extraEgress: config.app.egress,
-    }, { dependsOn: [...namespace.ready, ...(database ? [database] : []), ...(redis ? [redis] : [])] });
+    // The app starts after its database is seeded (the seed Job completed, or a seeded cluster is Ready).
+    }, { dependsOn: [...namespace.ready, ...(database ? [database, ...database.ready] : []), ...(redis ? [redis] : [])] });
 
     let url: pulumi.Output<string> = pulumi.output("");
     if (config.route.enabled) {

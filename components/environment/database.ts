@@ -4,6 +4,7 @@ import { GeneratedPassword, PasswordSource } from "../common/password";
 import { namespaceName } from "../naming";
 import { objectLabels } from "./labels";
 import { internetEgressSpec } from "./network";
+import { clusterSeed, copySourcePolicySpec, DatabaseSeed, Seed, SEED_CONFIG_MAP, SEED_EXTERNAL_CLUSTER, SEED_KEYS, SEED_SOURCE_SECRET, seedSource } from "./seed";
 
 /*
  * Postgres for an environment, through CloudNativePG (CNPG).
@@ -74,6 +75,12 @@ export interface DatabaseArgs {
     clusterCidrs: string[];
     /** S3 backups of a dedicated cluster, when configured. */
     backup?: DatabaseBackup;
+    /** What the new database starts with; empty when unset (seed.ts). */
+    seed?: Seed;
+    /** Image of the seed Job (shared mode). */
+    seedImage?: string;
+    /** A dedicated cluster others may copy (admits the seed Jobs and imports of previews and development environments). */
+    allowCopies?: boolean;
 }
 
 /** The Postgres identifier (database and role name) of an environment: `env_<stack>` with `_`. */
@@ -92,6 +99,18 @@ export const DATABASE_SECRET = "database";
 /** The name of a dedicated cluster. */
 export const DEDICATED_CLUSTER = "postgres";
 
+/** Pulumi waits for a seeded dedicated cluster to be Ready (its import done) before the app. */
+export const SEEDED_CLUSTER_ANNOTATIONS: Readonly<Record<string, string>> = { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "3600" };
+
+/**
+ * The namespace a copy reads from: a dedicated cluster's environment namespace, or "" for a
+ * database on the shared cluster (the platform's Postgres namespace, known only as an Output).
+ */
+export function seedNamespace(from: string): string {
+    const host = seedSource(from, "", databaseIdentifier).host;
+    return host === "" ? "" : namespaceName(from);
+}
+
 /**
  * An environment's Postgres database and its connection Secret (`DATABASE_URL`, host, port,
  * dbname, user, password) in the environment's namespace.
@@ -101,6 +120,8 @@ export class Database extends pulumi.ComponentResource {
     public readonly secretName: pulumi.Output<string>;
     /** Host of the read-write service. */
     public readonly host: pulumi.Output<string>;
+    /** What the app waits for: the connection Secret, and the seed when there is one. */
+    public readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("catalyst:environment:Database", name, {}, opts);
@@ -124,6 +145,7 @@ export class Database extends pulumi.ComponentResource {
 
         this.secretName = secret.metadata.name;
         this.host = location.host;
+        this.ready = [secret, ...location.seeded];
         this.registerOutputs({ secretName: this.secretName, host: this.host });
     }
 
@@ -166,7 +188,22 @@ export class Database extends pulumi.ComponentResource {
                 databaseReclaimPolicy: "delete",
             },
         }, { parent: this, dependsOn: [role] });
-        return { host: pulumi.output(args.postgresHost), user: identifier, database: identifier, dependsOn: [database] };
+        const seeded: pulumi.Resource[] = [];
+        if (args.seed !== undefined) {
+            const from = args.seed.kind === "copy" ? args.seed.from : undefined;
+            seeded.push(new DatabaseSeed(`${name}-seed`, {
+                stack: args.stack,
+                postgresNamespace: args.postgresNamespace,
+                postgresHost: args.postgresHost,
+                targetSecretName: roleSecret.metadata.name,
+                targetDatabase: identifier,
+                seed: args.seed,
+                sourceNamespace: from === undefined ? undefined : seedNamespace(from),
+                source: from === undefined ? undefined : (host) => seedSource(from, host, databaseIdentifier),
+                image: args.seedImage ?? "",
+            }, { parent: this, dependsOn: [database] }).job);
+        }
+        return { host: pulumi.output(args.postgresHost), user: identifier, database: identifier, dependsOn: [database], seeded };
     }
 
     private dedicated(name: string, args: DatabaseArgs, password: GeneratedPassword) {
@@ -189,6 +226,7 @@ export class Database extends pulumi.ComponentResource {
             spec.imageName = args.imageName;
         }
         const dependsOn: pulumi.Resource[] = [owner];
+        if (args.seed !== undefined) dependsOn.push(...this.dedicatedSeed(name, args, args.seed, spec));
         if (args.backup) {
             const credentials = new k8s.core.v1.Secret(`${name}-backup-credentials`, {
                 metadata: { name: `${DEDICATED_CLUSTER}-backup-credentials`, namespace, labels },
@@ -211,7 +249,8 @@ export class Database extends pulumi.ComponentResource {
         const cluster = new k8s.apiextensions.CustomResource(`${name}-cluster`, {
             apiVersion: "postgresql.cnpg.io/v1",
             kind: "Cluster",
-            metadata: { name: DEDICATED_CLUSTER, namespace, labels },
+            // A seeded cluster is Ready only after its import or SQL ran: the app waits for that.
+            metadata: { name: DEDICATED_CLUSTER, namespace, labels, ...(args.seed ? { annotations: SEEDED_CLUSTER_ANNOTATIONS } : {}) },
             spec,
         }, { parent: this, dependsOn });
         if (args.backup) {
@@ -233,7 +272,52 @@ export class Database extends pulumi.ComponentResource {
             user: "app",
             database: "app",
             dependsOn: [cluster],
+            seeded: [] as pulumi.Resource[],
         };
+    }
+
+    /**
+     * A dedicated cluster's seed: the SQL file as a ConfigMap, or, for a copy, the source's
+     * credentials (read from the platform's Secret by this stack, since CloudNativePG reads them
+     * only from the Cluster's namespace) and the egress to the source. Adds the bootstrap
+     * section to `spec`; returns what the Cluster depends on.
+     */
+    private dedicatedSeed(name: string, args: DatabaseArgs, seed: Seed, spec: Record<string, unknown>): pulumi.Resource[] {
+        const labels = objectLabels(args.stack, "seed");
+        const source = seed.kind === "copy" ? seedSource(seed.from, "", databaseIdentifier) : undefined;
+        const bootstrap = clusterSeed(seed, source);
+        const initdb = (spec.bootstrap as { initdb: Record<string, unknown> }).initdb;
+        Object.assign(initdb, bootstrap.initdb);
+        if (seed.kind === "file") {
+            return [new k8s.core.v1.ConfigMap(`${name}-seed-sql`, {
+                metadata: { name: SEED_CONFIG_MAP, namespace: args.namespace, labels },
+                data: { [SEED_KEYS.file]: seed.sql },
+            }, { parent: this })];
+        }
+        const platformSecret = k8s.core.v1.Secret.get(`${name}-seed-source-read`, pulumi.interpolate`${args.postgresNamespace}/${seed.secretName}`, { parent: this });
+        const decode = (key: string) => platformSecret.data.apply((data) => Buffer.from(data?.[key] ?? "", "base64").toString("utf8"));
+        const secret = new k8s.core.v1.Secret(`${name}-seed-source`, {
+            metadata: { name: SEED_SOURCE_SECRET, namespace: args.namespace, labels },
+            type: "kubernetes.io/basic-auth",
+            stringData: { username: pulumi.secret(decode("username")), password: pulumi.secret(decode("password")) },
+        }, { parent: this });
+        const clusters = bootstrap.externalClusters ?? [];
+        spec.externalClusters = clusters.map((c) => c.name === SEED_EXTERNAL_CLUSTER
+            ? { ...c, connectionParameters: { ...(c.connectionParameters as Record<string, unknown>), user: decode("username") } }
+            : c);
+        const sourceNamespace = seedNamespace(seed.from);
+        const policy = new k8s.networking.v1.NetworkPolicy(`${name}-seed-egress`, {
+            metadata: { name: `${DEDICATED_CLUSTER}-seed-source`, namespace: args.namespace, labels },
+            spec: {
+                podSelector: { matchLabels: { "cnpg.io/cluster": DEDICATED_CLUSTER } },
+                policyTypes: ["Egress"],
+                egress: [{
+                    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": sourceNamespace === "" ? args.postgresNamespace : sourceNamespace } } }],
+                    ports: [{ protocol: "TCP", port: 5432 }],
+                }],
+            },
+        }, { parent: this });
+        return [secret, policy];
     }
 
     /** The paths a dedicated cluster's pods need beyond the namespace defaults. */
@@ -266,6 +350,12 @@ export class Database extends pulumi.ComponentResource {
         }
         if (args.backup) {
             policy("allow-backup", internetEgressSpec(podSelector, args.clusterCidrs));
+        }
+        if (args.allowCopies) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-allow-copies`, {
+                metadata: { name: `${DEDICATED_CLUSTER}-allow-copies`, namespace: args.namespace, labels },
+                spec: pulumi.output(args.postgresNamespace).apply((ns) => copySourcePolicySpec(ns, DEDICATED_CLUSTER)),
+            }, { parent: this, dependsOn: [cluster] });
         }
     }
 }

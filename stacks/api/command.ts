@@ -27,6 +27,8 @@ export function apiCommands(): AnyCommand[] {
             notes: [
                 "Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE. Runs until SIGINT or SIGTERM.",
                 "The OpenID provider is on with CATALYST_OIDC_ISSUER (and the other CATALYST_OIDC_* variables) or --local-oidc.",
+                "GitHub webhook at POST /webhooks/github with CATALYST_GITHUB_WEBHOOK_SECRET (at least 16 characters); the preview comment is written with CATALYST_GITHUB_TOKEN " +
+                    "(CATALYST_GITHUB_API_URL, default https://api.github.com); pushes to branches matching CATALYST_WEBHOOK_PUSH_BRANCHES get a development environment each.",
             ],
             run: async (input) => (await import("./index")).runServeCommand(input),
         }),

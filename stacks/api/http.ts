@@ -21,6 +21,8 @@ export interface HttpOptions {
     tokens: TokenTable;
     /** Access log; default: stderr. */
     log?: (line: string) => void;
+    /** `POST /webhooks/github` (webhook.ts), when configured: signed by GitHub, not by a bearer token. */
+    webhook?: { path: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> };
 }
 
 /** Reads a JSON body (400 when it is not JSON, 413 past the limit). Empty bodies are `{}`. */
@@ -172,6 +174,7 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
                 if (req.method === "GET" && url.pathname === "/readyz") {
                     return tokens.size > 0 ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "no tokens configured" });
                 }
+                if (options.webhook !== undefined && url.pathname === options.webhook.path) return await options.webhook.handle(req, res);
                 const matches = routes.map((route) => ({ route, m: route.pattern.exec(url.pathname) })).filter((x) => x.m !== null);
                 if (matches.length === 0) throw new ApiError("not-found", `no route ${url.pathname}`);
                 const match = matches.find((x) => x.route.method === req.method);

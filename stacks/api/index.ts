@@ -10,6 +10,8 @@ import { createMcpServer, LogLevels } from "./mcp";
 import { PreviewResources } from "./resources";
 import { CatalystService, Library } from "./service";
 import type { ServeOidc } from "../oidc/serve";
+import { webhookSettings, WebhookSettings } from "../automation/github-webhook";
+import { createWebhook, WEBHOOK_PATH, WebhookLibrary } from "./webhook";
 
 /**
  * `catalyst serve` (HTTP API) and `catalyst mcp` (MCP over stdio, or streamable HTTP with
@@ -112,10 +114,12 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     let config: Record<string, unknown> | undefined;
     let oidc: ServeOidc | undefined;
     let previews: PreviewResources | undefined;
+    let github: WebhookSettings | undefined;
     try {
         tokens = loadTokens();
         config = previewConfig();
         previews = await previewResources(config);
+        github = webhookSettings();
         // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
         oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
     } catch (err) {
@@ -126,7 +130,9 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     const loaded = library ?? (await libraryOrNothing("serve"));
     if (loaded === undefined) return 1;
     const service = new CatalystService(loaded, undefined, undefined, config, previews);
-    const api = createHandler({ service, tokens });
+    // The library object is the Automation class, which also has what the webhook needs.
+    const webhook = github === undefined ? undefined : createWebhook({ settings: github, library: previews ? undefined : (loaded as unknown as WebhookLibrary), previews, previewConfig: config });
+    const api = createHandler({ service, tokens, webhook: webhook && { path: WEBHOOK_PATH, handle: webhook.handle } });
     const handler = oidc ? (req: IncomingMessage, res: ServerResponse) => void (oidc.service.handle(req, res) || api(req, res)) : api;
     const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
     try {
@@ -137,7 +143,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 1;
     }
-    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}${previews ? `; previews as Environment resources in ${previews.resources.namespace}` : ""}`);
+    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}${previews ? `; previews as Environment resources in ${previews.resources.namespace}` : ""}${webhook ? `; GitHub webhook at ${WEBHOOK_PATH}${github?.token ? "" : " (no CATALYST_GITHUB_TOKEN: no comments)"}` : ""}`);
     const code = await untilSignal(server);
     oidc?.service.close();
     return code;

@@ -1,13 +1,13 @@
 import { readFileSync } from "fs";
 import { formatDuration } from "../automation/duration";
-import type { Automation, CallOptions } from "../automation/operations";
 import { COMMAND_PREFIX, CommentCommand, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS, UNAVAILABLE_VERBS } from "../automation/pr-commands";
-import type { EnvironmentRecord, OperationResult } from "../automation/types";
+import type { OperationResult } from "../automation/types";
 import { gateSettingsFromEnv, DEFAULT_IGNORED_PATHS, PREVIEW_IGNORE_ENV, PREVIEW_LABEL_ENV, previewGate, PullRequestEvent } from "../automation/pr-gate";
 import { InputError } from "../automation/validation";
 import { AnyCommand, defineCommand, EXIT, OptionSpec, UsageError } from "../command";
 import type { CliDependencies } from "./commands";
 import { PREVIEW_COMMENT_MARKER, previewComment } from "./github";
+import { runCommentCommand } from "../automation/pr-actions";
 import { branch, exitCode, image, json, pr, session, sha, timeout, wait } from "./session";
 
 /**
@@ -79,20 +79,6 @@ interface CommentInput {
 /** The command as people typed it, rebuilt from what was parsed (never the raw text). */
 function shown(command: Extract<CommentCommand, { kind: "command" }>): string {
     return `\`${COMMAND_PREFIX} ${command.verb}${command.ttlMs === undefined ? "" : ` ${formatDuration(command.ttlMs)}`}\``;
-}
-
-/** Runs an accepted command on the preview of `input.pr`; the preview's record is read first. */
-async function execute(automation: Automation, call: CallOptions, command: Extract<CommentCommand, { kind: "command" }>, input: CommandInput, record: EnvironmentRecord | undefined): Promise<OperationResult | string> {
-    if (command.verb === "destroy") return await automation.destroyPreview(input.pr, call);
-    if (record === undefined && command.verb === "extend") return "there is no preview to extend; push a commit or comment /catalyst redeploy first";
-    // An existing preview keeps what it runs (branch, commit, image, owner): redeploy repeats its
-    // last up with a refresh first, so it also reverts drift; extend changes only its expiry.
-    const owner = (record?.owner ?? input.author).replace(/\[bot\]$/, "");
-    const base = record !== undefined
-        ? { branch: record.branch ?? input.headRef, sha: record.sha, image: record.image }
-        : { branch: input.headRef, sha: input.headSha, image: input.image };
-    if (base.branch === undefined) return "no preview exists and --head-ref was not given: nothing to deploy";
-    return await automation.upPreview({ pr: input.pr, branch: base.branch, sha: base.sha, image: base.image, owners: [owner], ttl: command.ttlMs, refresh: command.verb === "redeploy" || undefined }, call);
 }
 
 /** The `github` commands over `deps`. */
@@ -181,7 +167,7 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
                     if (UNAVAILABLE_VERBS.includes(command.verb)) {
                         return refuse(command.verb, "confused", `${shown(command)} ${by}: ${command.verb} is not available yet (previews cannot sleep or wake in this version); nothing was changed`);
                     }
-                    const outcome = await execute(automation, call, command, input, record);
+                    const outcome = await runCommentCommand(automation, call, command, input, record);
                     if (typeof outcome === "string") return refuse(command.verb, "confused", `${shown(command)} ${by}: ${outcome}`);
                     const ok = outcome.status === "succeeded";
                     const detail = ok

@@ -180,7 +180,24 @@ export const environmentSchema = z.object({
             schedule: str.default("0 0 3 * * *"),
             retention: text(z.string().regex(/^[0-9]+[dwm]$/, "must be like 30d, 4w or 6m")).default("30d"),
         }).strict().optional(),
-    }).strict().default({ operatorNamespace: "cnpg-system" }),
+        /** A dedicated cluster that other environments may copy (database.seed.copyFrom naming this one). */
+        allowCopies: bool.default(false),
+        /** What a new database starts with (components/environment/seed.ts); empty when unset. */
+        seed: z.object({
+            /** An SQL file of the repository, relative to the project root. */
+            file: text(z.string().min(1)).optional(),
+            /** Another environment (stack name) whose database is copied. */
+            copyFrom: label.optional(),
+            /** Secret (username, password) of a reader of the source, in the platform's Postgres namespace; default seed-<copyFrom>. */
+            sourceSecret: label.optional(),
+            /** An SQL file run after the copy, in its transaction, before the app starts. */
+            mask: text(z.string().min(1)).optional(),
+            /** Copies from a production database are refused unless this is true. */
+            allowProduction: bool.default(false),
+            /** Image of the seed Job: bash, psql and pg_dump (at least the source's major version). */
+            image: image.optional(),
+        }).strict().optional(),
+    }).strict().default({ operatorNamespace: "cnpg-system", allowCopies: false }),
     redis: z.object({
         enabled: bool.default(true),
         image: image.default("redis:7.4.2-alpine"),

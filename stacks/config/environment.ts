@@ -3,10 +3,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Resources, DEFAULT_APP_RESOURCES, SecretFile } from "../../components/environment/app-spec";
 import { DatabaseMode } from "../../components/environment/database";
+import { DEFAULT_SEED_IMAGE, defaultSourceSecret, MAX_SEED_BYTES, Seed } from "../../components/environment/seed";
 import { ClusterEndpoint, OidcSettings } from "../../components/environment/kubeconfig";
 import { EgressRule } from "../../components/environment/network";
 import { LimitSpec, limitRangeFor, QuotaSpec, quotaFor, sizingProblems, Tier } from "../../components/environment/quota";
-import { StackIdentity } from "../../components/naming";
+import { parseStackName, StackIdentity } from "../../components/naming";
 import { PasswordSource } from "../../components/common/password";
 import { ENVIRONMENT_SECRET_KEYS, environmentSchema, RawEnvironmentConfig } from "./environment-schema";
 import { resolveWorkspace, WorkspaceConfig } from "./environment-workspace";
@@ -51,6 +52,12 @@ export interface EnvironmentConfig {
         imageName?: string;
         operatorNamespace: string;
         backup?: NonNullable<RawEnvironmentConfig["database"]["backup"]>;
+        /** What the new database starts with; undefined: empty. */
+        seed?: Seed;
+        /** Image of the seed Job. */
+        seedImage: string;
+        /** Other environments may copy this dedicated cluster. */
+        allowCopies: boolean;
     };
     redis: RawEnvironmentConfig["redis"] & { persistent: boolean };
     route: RawEnvironmentConfig["route"];
@@ -67,6 +74,8 @@ export interface LoadOptions {
     root: string;
     /** File check, replaceable in tests. */
     exists?: (file: string) => boolean;
+    /** File reader (seed and masking SQL), replaceable in tests. */
+    readFile?: (file: string) => string;
 }
 
 /**
@@ -234,6 +243,11 @@ export function loadEnvironmentConfig(identity: StackIdentity, all: Record<strin
         problems.push(`${key("databaseBackupCredentials")}: required (as a secret) when database.backup is set`);
     }
 
+    if (raw.database.allowCopies && mode !== "cluster") {
+        problems.push(`${key("database.allowCopies")}: applies to a dedicated cluster (database.mode cluster); databases on the shared cluster are reached through the platform's Postgres namespace`);
+    }
+    const seed = resolveSeed(raw.database.seed, { identity, mode, root: options.root, exists, readFile: options.readFile ?? ((f) => fs.readFileSync(f, "utf8")) }, problems);
+
     // Workspace: development and preview only; named by its description (environment-workspace.ts).
     const workspace = resolveWorkspace(raw, { identity, deployment, hasDatabase: mode !== "none", root: options.root }, problems);
 
@@ -290,6 +304,9 @@ export function loadEnvironmentConfig(identity: StackIdentity, all: Record<strin
             imageName: raw.database.imageName,
             operatorNamespace: raw.database.operatorNamespace,
             backup: raw.database.backup,
+            seed,
+            seedImage: raw.database.seed?.image ?? DEFAULT_SEED_IMAGE,
+            allowCopies: raw.database.allowCopies,
         },
         redis: { ...raw.redis, persistent: raw.redis.persistent ?? kind === "production" },
         route: raw.route,
@@ -301,6 +318,66 @@ export function loadEnvironmentConfig(identity: StackIdentity, all: Record<strin
             workspaceSecrets: raw.workspaceSecrets !== undefined,
         },
     };
+}
+
+/**
+ * `catalyst:database.seed` resolved: files read (and size-checked), the source checked. A copy
+ * from a production database is refused unless `allowProduction` says so, by name.
+ */
+function resolveSeed(
+    raw: RawEnvironmentConfig["database"]["seed"],
+    context: { identity: StackIdentity; mode: DatabaseMode; root: string; exists: (file: string) => boolean; readFile: (file: string) => string },
+    problems: string[],
+): Seed | undefined {
+    if (raw === undefined) return undefined;
+    const key = (name: string) => `${NAMESPACE}:database.seed${name === "" ? "" : `.${name}`}`;
+    const before = problems.length;
+    if (context.mode === "none") problems.push(`${key("")}: needs a database, but catalyst:database.mode is none`);
+    if ((raw.file === undefined) === (raw.copyFrom === undefined)) {
+        problems.push(`${key("")}: set exactly one of file (an SQL file of the repository) or copyFrom (the stack name of the environment to copy, e.g. staging)`);
+    }
+    if (raw.mask !== undefined && raw.copyFrom === undefined) problems.push(`${key("mask")}: runs after a copy; set database.seed.copyFrom, or put the statements in the seed file`);
+    if (raw.sourceSecret !== undefined && raw.copyFrom === undefined) problems.push(`${key("sourceSecret")}: only a copy (database.seed.copyFrom) reads a source`);
+    const read = (name: "file" | "mask", file: string): string => {
+        const absolute = path.resolve(context.root, file);
+        if (!context.exists(absolute)) {
+            problems.push(`${key(name)}: no file at ${absolute}`);
+            return "";
+        }
+        const text = context.readFile(absolute);
+        if (Buffer.byteLength(text) > MAX_SEED_BYTES) {
+            problems.push(`${key(name)}: ${absolute} is larger than ${MAX_SEED_BYTES} bytes (it travels in a ConfigMap); load bigger data with copyFrom`);
+        }
+        return text;
+    };
+    let seed: Seed | undefined;
+    if (raw.file !== undefined) {
+        seed = { kind: "file", sql: read("file", raw.file) };
+    } else if (raw.copyFrom !== undefined) {
+        const from = raw.copyFrom;
+        let kind: string | undefined;
+        try {
+            kind = parseStackName(from).kind;
+        } catch (err) {
+            problems.push(`${key("copyFrom")}: ${(err as Error).message}`);
+        }
+        if (from === context.identity.stack) problems.push(`${key("copyFrom")}: an environment cannot copy its own database`);
+        if (kind === "platform") problems.push(`${key("copyFrom")}: ${from} is the platform stack, which has no application database; name an environment such as staging`);
+        if (kind === "production" && !raw.allowProduction) {
+            problems.push(`${key("copyFrom")}: ${from} is a production database; copies from production are refused unless ${key("allowProduction")} is true`);
+        }
+        if (context.mode === "cluster" && kind !== undefined && kind !== "production" && kind !== "staging") {
+            problems.push(`${key("copyFrom")}: a dedicated cluster (database.mode cluster) imports from another dedicated cluster (staging or production); ${from} is on the shared cluster`);
+        }
+        seed = {
+            kind: "copy",
+            from,
+            secretName: raw.sourceSecret ?? defaultSourceSecret(from),
+            mask: raw.mask === undefined ? undefined : read("mask", raw.mask),
+            allowProduction: raw.allowProduction,
+        };
+    }
+    return problems.length > before ? undefined : seed;
 }
 
 /** The keys of the running stack's configuration that are secrets. */

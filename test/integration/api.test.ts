@@ -7,7 +7,10 @@ import { TokenTable } from "../../stacks/api/auth";
 import { createHandler } from "../../stacks/api/http";
 import { TOOL_NAMES } from "../../stacks/api/mcp";
 import { CatalystService } from "../../stacks/api/service";
+import { createWebhook, Webhook, WEBHOOK_PATH } from "../../stacks/api/webhook";
+import { signBody } from "../../stacks/automation/github-webhook";
 import { Automation } from "../../stacks/automation/operations";
+import { FakeGitHubApi, startFakeGitHubApi } from "./fake-github-api";
 import { kubectlJson, mcpStdioClient, PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
 
 /*
@@ -21,6 +24,8 @@ const run = randomInt(100, 999);
 // kwok-exec.yaml scopes exec to env-pr-990001: the MCP preview uses that PR number.
 const MCP_PR = 990001;
 const HTTP_PR = 990000 + run;
+const WEBHOOK_PR = 980000 + run;
+const WEBHOOK_SECRET = `webhook-${run}-0123456789abcdef`;
 const workRoot = path.join(repoRoot, ".catalyst", `test-work-api-${run}`);
 const auditLog = path.join(repoRoot, ".catalyst", "test-results", `api-audit-${run}.log`);
 const minimal = { "catalyst:database": { mode: "none" }, "catalyst:redis": { enabled: false } };
@@ -113,16 +118,24 @@ describe("MCP server over stdio (real engine)", () => {
 describe("HTTP API (real engine)", () => {
     let server: Server;
     let base: string;
+    let github: FakeGitHubApi;
+    let webhook: Webhook;
     beforeAll(async () => {
         const automation = new Automation({ repoRoot, workRoot, auditLog, platformStack: PLATFORM_STACK });
         const service = new CatalystService(automation, undefined, undefined, minimal);
-        server = createServer(createHandler({ service, tokens: new TokenTable(tokens), log: () => undefined }));
+        github = await startFakeGitHubApi("acme/web");
+        webhook = createWebhook({
+            settings: { secret: WEBHOOK_SECRET, token: github.token, apiUrl: github.url, gate: {}, pushBranches: [] },
+            library: automation, previewConfig: minimal, log: () => undefined,
+        });
+        server = createServer(createHandler({ service, tokens: new TokenTable(tokens), log: () => undefined, webhook: { path: WEBHOOK_PATH, handle: webhook.handle } }));
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     afterAll(async () => {
         server.closeAllConnections();
         await new Promise((r) => server.close(r));
+        await github.close();
     });
 
     const call = (method: string, url: string, body?: string, token: string | null = ALICE) =>
@@ -162,5 +175,29 @@ describe("HTTP API (real engine)", () => {
         const id = ((await deleted.json()) as { operation: { id: string } }).operation.id;
         expect(await finish(id)).toMatchObject({ state: "succeeded" });
         expect((await call("GET", `/environments/pr-${HTTP_PR}`)).status).toBe(404);
+    });
+
+    it("GitHub webhook (signed payloads, a fake GitHub API): opened creates the preview and one comment with its URL; closed destroys it", async () => {
+        const post = (event: string, action: string, delivery: string) => {
+            const body = JSON.stringify({
+                action, repository: { full_name: "acme/web" }, sender: { login: "alice" },
+                pull_request: { number: WEBHOOK_PR, draft: false, labels: [], head: { ref: "feat/hook", sha: "a".repeat(40) }, user: { login: "alice" } },
+            });
+            return fetch(`${base}${WEBHOOK_PATH}`, { method: "POST", body, headers: { "x-github-event": event, "x-github-delivery": delivery, "x-hub-signature-256": signBody(WEBHOOK_SECRET, body) } });
+        };
+        const namespaces = () => kubectlJson<{ items: { metadata: { name: string } }[] }>(["get", "namespaces"]).items.map((n) => n.metadata.name);
+        expect((await post("pull_request", "opened", `open-${run}`)).status).toBe(202);
+        await webhook.idle();
+        expect(namespaces()).toContain(`env-pr-${WEBHOOK_PR}`);
+        const comments = () => github.comments.filter((c) => c.pr === WEBHOOK_PR);
+        expect(comments()).toHaveLength(1);
+        expect(comments()[0].body).toContain(`**URL:** https://pr-${WEBHOOK_PR}.`);
+        expect((await post("pull_request", "opened", `open-${run}`)).status).toBe(409);
+
+        expect((await post("pull_request", "closed", `close-${run}`)).status).toBe(202);
+        await webhook.idle();
+        expect(namespaces()).not.toContain(`env-pr-${WEBHOOK_PR}`);
+        expect(comments()).toHaveLength(1);
+        expect(comments()[0]).toMatchObject({ edits: 1, body: expect.stringContaining("### Preview environment: destroyed") });
     });
 });

@@ -52,6 +52,11 @@ export function installMocks(): void {
                     // GeneratedPassword's built-in generator: its outputs, as its provider would make them.
                     return { id: `${args.name}-id`, state: { ...args.inputs, value: `generated-${args.name}`, bcryptHash: "$2a$10$mock" } };
                 }
+                if (args.type === "kubernetes:core/v1:Secret" && args.id !== undefined && args.id !== "") {
+                    // A read of an existing Secret (the seed source's reader, seed.ts): base64 data, as the API returns it.
+                    const b64 = (text: string) => Buffer.from(text).toString("base64");
+                    return { id: args.id, state: { data: { username: b64("reader"), password: b64("source-pass") } } };
+                }
                 switch (args.type) {
                     case "pulumi:pulumi:StackReference":
                         return { id: args.inputs.name, state: { ...args.inputs, outputs: platformOutputs } };

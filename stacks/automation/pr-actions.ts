@@ -1,0 +1,41 @@
+import type { Automation, CallOptions } from "./operations";
+import type { CommentCommand } from "./pr-commands";
+import type { EnvironmentRecord, OperationResult } from "./types";
+
+/**
+ * What an accepted `/catalyst` command does to a preview, for every front end that reads
+ * comments: `catalyst github command` (the preview workflow) and the webhook of `catalyst serve`.
+ */
+
+/** The pull request a command is about, and what to deploy when no preview exists yet. */
+export interface CommandTarget {
+    pr: number;
+    /** The pull request's author: the owner of a new preview. */
+    author: string;
+    headRef?: string;
+    headSha?: string;
+    image?: string;
+}
+
+/**
+ * Runs an accepted command on the preview of `input.pr`; `record` is the preview as listed before
+ * (undefined: none). Returns the operation's result, or one line saying why nothing ran.
+ */
+export async function runCommentCommand(
+    automation: Pick<Automation, "upPreview" | "destroyPreview">,
+    call: CallOptions,
+    command: Extract<CommentCommand, { kind: "command" }>,
+    input: CommandTarget,
+    record: EnvironmentRecord | undefined,
+): Promise<OperationResult | string> {
+    if (command.verb === "destroy") return await automation.destroyPreview(input.pr, call);
+    if (record === undefined && command.verb === "extend") return "there is no preview to extend; push a commit or comment /catalyst redeploy first";
+    // An existing preview keeps what it runs (branch, commit, image, owner): redeploy repeats its
+    // last up with a refresh first, so it also reverts drift; extend changes only its expiry.
+    const owner = (record?.owner ?? input.author).replace(/\[bot\]$/, "");
+    const base = record !== undefined
+        ? { branch: record.branch ?? input.headRef, sha: record.sha, image: record.image }
+        : { branch: input.headRef, sha: input.headSha, image: input.image };
+    if (base.branch === undefined) return "no preview exists and the pull request's head branch is unknown: nothing to deploy";
+    return await automation.upPreview({ pr: input.pr, branch: base.branch, sha: base.sha, image: base.image, owners: [owner], ttl: command.ttlMs, refresh: command.verb === "redeploy" || undefined }, call);
+}
