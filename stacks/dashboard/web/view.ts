@@ -232,7 +232,7 @@ export class LogBuffer {
         for (const line of parts) this.add(line);
         // A line longer than the whole budget cannot wait for its end.
         if (this.partial.length > this.maxBytes) {
-            this.add(this.partial.slice(0, this.maxBytes));
+            this.add(this.partial.slice(0, this.maxBytes - 1));
             this.partial = "";
         }
     }
