@@ -143,7 +143,8 @@ export class Dashboard {
         return [
             "<!doctype html>",
             '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-            "<title>Catalyst Environments</title>",
+            // No favicon request: the icon is empty, inline as data (img-src allows data:).
+            '<title>Catalyst Environments</title><link rel="icon" href="data:,">',
             `<link rel="stylesheet" href="/assets/app.css?v=${v}"><script type="module" src="/assets/app.js?v=${v}"></script>`,
             '</head><body><div id="app"><noscript>The dashboard needs JavaScript; the HTTP API (docs/api.md) does not.</noscript></div></body></html>',
         ].join("\n");

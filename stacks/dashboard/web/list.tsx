@@ -98,12 +98,12 @@ export function ListPage() {
                                     <th scope="row" data-label="Environment"><a href={`#/environments/${row.stack}`}>{row.stack}</a></th>
                                     <td data-label="Project">{projectOf(row)}</td>
                                     <td data-label="Type">{row.kind}</td>
-                                    <td data-label="PR and branch">{row.pr !== undefined ? `#${row.pr}` : "—"}{row.branch ? <span class="branch"> {row.branch}</span> : null}</td>
+                                    <td data-label="PR and branch"><span>{row.pr !== undefined ? `#${row.pr}` : "—"}{row.branch ? <span class="branch"> {row.branch}</span> : null}</span></td>
                                     <td data-label="Owner">{row.owner ?? "—"}</td>
-                                    <td data-label="Status"><span class={`status s-${status.word.replace(" ", "-")}`} data-testid="status">{status.word}</span>{status.reason && <span class="reason"> {status.reason}</span>}</td>
+                                    <td data-label="Status"><span><span class={`status s-${status.word.replace(" ", "-")}`} data-testid="status">{status.word}</span>{status.reason && <span class="reason"> {status.reason}</span>}</span></td>
                                     <td data-label="URL">{row.url ? <a href={row.url} rel="noopener noreferrer" target="_blank">{row.url.replace(/^https?:\/\//, "")}</a> : "—"}</td>
                                     <td data-label="Age" title={formatTime(row.createdAt)}>{age(row.createdAt, now)}</td>
-                                    <td data-label="Expires" title={formatTime(row.expiresAt)}>{row.expiresAt ? until(row.expiresAt, now) : "never"}</td>
+                                    <td data-label="Expires" title={formatTime(row.expiresAt)}>{row.expiresAt ? until(row.expiresAt, now) : row.kind === "preview" ? "—" : "never"}</td>
                                 </tr>
                             );
                         })}
