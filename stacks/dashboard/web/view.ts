@@ -4,32 +4,13 @@
  * zone, which actions to offer, operation progress, the bounded log buffer).
  */
 
-/** An environment as `GET /environments` lists it (stacks/automation/types.ts EnvironmentRecord). */
-export interface EnvironmentRow {
-    stack: string;
-    kind: string;
-    project?: string;
-    pr?: number;
-    branch?: string;
-    sha?: string;
-    image?: string;
-    owner?: string;
-    namespace?: string;
-    url?: string;
-    createdAt?: string;
-    updatedAt?: string;
-    expiresAt?: string;
-    lastUpdate?: string;
-    resourceCount?: number;
-    updateInProgress?: boolean;
-}
+import type { EnvironmentRecord, EnvironmentStatus } from "../../automation/types";
+
+/** An environment as `GET /environments` lists it (the library's record; types only, erased from the bundle). */
+export type EnvironmentRow = EnvironmentRecord;
 
 /** `GET /environments/:name`: a row plus outputs, last result, pods and events. */
-export interface EnvironmentDetail extends EnvironmentRow {
-    outputs: Record<string, unknown>;
-    pendingOperations: number;
-    lastResult?: string;
-    updateId?: string;
+export interface EnvironmentDetail extends EnvironmentStatus {
     pods?: { name: string; phase?: string; ready: boolean; restarts: number; node?: string }[];
     events?: { type?: string; reason?: string; object: string; message?: string; time?: string }[];
     clusterError?: string;
