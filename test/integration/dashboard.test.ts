@@ -106,12 +106,17 @@ async function screenshots(page: Page, name: string): Promise<void> {
     }
 }
 
-/** The status of a request the page makes itself, with its session and CSRF token. */
-function forced(page: Page, method: string, url: string): Promise<number> {
-    return page.evaluate(async ([m, u]) => {
-        const session = (await (await fetch("/session")).json()) as { csrf: string };
-        return (await fetch(u, { method: m, headers: { "x-csrf-token": session.csrf } })).status;
-    }, [method, url] as const);
+/** The session cookie the browser holds, as a Cookie header. */
+async function sessionCookie(): Promise<string> {
+    const cookie = (await (context as BrowserContext).cookies(base)).find((c) => c.name === "catalyst-session");
+    if (cookie === undefined) throw new Error("no session cookie");
+    return `${cookie.name}=${cookie.value}`;
+}
+
+/** Forces a request outside the page with a session's cookie and its CSRF token; returns the status. */
+async function forced(cookie: string, method: string, url: string): Promise<number> {
+    const { csrf } = (await (await fetch(`${base}/session`, { headers: { cookie } })).json()) as { csrf: string };
+    return (await fetch(`${base}${url}`, { method, headers: { cookie, "x-csrf-token": csrf } })).status;
 }
 
 it("signs in, lists, creates with live progress, shows pods and logs, refuses a non-owner, signs out, destroys", async () => {
@@ -164,9 +169,11 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     await screenshots(page, "environment");
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    // Sign-out ends the session: the page is gone and the API answers 401.
+    // Sign-out ends the session: the page is gone, and the old cookie, replayed, gets 401.
+    const aliceCookie = await sessionCookie();
+    expect((await fetch(`${base}/environments`, { headers: { cookie: aliceCookie } })).status).toBe(200);
     await signOut(page);
-    expect(await page.evaluate(async () => (await fetch("/environments")).status)).toBe(401);
+    expect((await fetch(`${base}/environments`, { headers: { cookie: aliceCookie } })).status).toBe(401);
     await page.goto(`${base}/`);
     await page.waitForURL(`${base}/sign-in`);
     errors.length = 0;
@@ -177,7 +184,7 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     await page.getByRole("heading", { name: STACK, level: 1 }).waitFor();
     await page.getByText(`Only the owners of ${STACK} may change it.`).waitFor();
     expect(await page.getByRole("button", { name: /Destroy/ }).count()).toBe(0);
-    expect(await forced(page, "DELETE", `/environments/${STACK}`)).toBe(403);
+    expect(await forced(await sessionCookie(), "DELETE", `/environments/${STACK}`)).toBe(403);
     expect(await library.getEnvironment(STACK)).toBeDefined();
     await signOut(page);
     errors.length = 0;
