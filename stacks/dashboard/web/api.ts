@@ -32,6 +32,8 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     if (method !== "GET") headers["x-csrf-token"] = csrf;
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
     if (res.status === 204) return undefined as T;
+    // The session expired or was signed out elsewhere: back to sign-in rather than a page of errors.
+    if (res.status === 401 && path !== "/session") location.assign("/sign-in");
     const text = await res.text();
     let json: unknown;
     try {
