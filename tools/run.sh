@@ -12,6 +12,8 @@ stack=${CATALYST_PLATFORM_STACK:-dev}
 user_kubeconfig=${KUBECONFIG:-}
 load_environment
 ensure_node_modules
+# The dashboard `catalyst serve` shows at / (dist/dashboard, gitignored).
+npm run --silent build:dashboard
 local_cluster=false
 [[ -z "$user_kubeconfig" || "$user_kubeconfig" == "$repo/.catalyst/kubeconfig" ]] && local_cluster=true
 catalyst() { node "$repo/bin/catalyst.js" "$@"; }

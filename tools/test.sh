@@ -21,6 +21,9 @@ fi
 rm -rf "$repo/.catalyst/test-results"
 mkdir -p "$repo/.catalyst/test-state"
 ensure_node_modules
+# The dashboard's bundle (dist/dashboard, gitignored), fresh for `catalyst serve` in the tests.
+step "dashboard bundle"
+npm run --silent build:dashboard
 
 # Named files: the same setup, then jest on just those files (a local cluster only when an
 # integration file is named), so one file can be run exactly as `npm test` runs it.
@@ -48,6 +51,8 @@ if [[ $# -gt 0 ]]; then
     fi
     # CATALYST_KEEP_CLUSTER=1 leaves a cluster this run started running for the next run.
     trap '[[ "${CATALYST_KEEP_CLUSTER:-}" == 1 ]] || ! $started_cluster || bash tools/cluster.sh down' EXIT
+    # The browser tests drive Debian's chromium (apt-get when missing; never a browser download).
+    bash tools/chromium.sh >/dev/null
     step "integration tests: ${integration[*]}"
     npx jest --selectProjects integration --runInBand "${integration[@]}" || status=1
   fi
@@ -56,6 +61,7 @@ fi
 
 step "typecheck"
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p stacks/dashboard/web/tsconfig.json
 step "lint"
 npx eslint .
 if compgen -G ".github/workflows/*.yml" >/dev/null; then
@@ -80,6 +86,8 @@ if ! bash tools/cluster.sh status >/dev/null 2>&1; then
 fi
 stop_cluster() { if $started_cluster; then bash tools/cluster.sh down; fi; }
 trap stop_cluster EXIT
+# The browser tests drive Debian's chromium (apt-get when missing; never a browser download).
+bash tools/chromium.sh >/dev/null
 
 step "integration tests (real engine, local cluster)"
 npx jest --selectProjects integration --runInBand --json --outputFile "$results/integration.json" || status=1

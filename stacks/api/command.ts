@@ -26,6 +26,7 @@ export function apiCommands(): AnyCommand[] {
             },
             notes: [
                 "Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE. Runs until SIGINT or SIGTERM.",
+                "The web dashboard is at / (docs/dashboard.md): sign in with a token; COOKIE_SECRET (32+ characters) signs its sessions, else a random key per run.",
                 "The OpenID provider is on with CATALYST_OIDC_ISSUER (and the other CATALYST_OIDC_* variables) or --local-oidc.",
                 "GitHub webhook at POST /webhooks/github with CATALYST_GITHUB_WEBHOOK_SECRET (at least 16 characters); the preview comment is written with CATALYST_GITHUB_TOKEN " +
                     "(CATALYST_GITHUB_API_URL, default https://api.github.com); pushes to branches matching CATALYST_WEBHOOK_PUSH_BRANCHES get a development environment each.",

@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from "http";
 import { PassThrough } from "stream";
+import { streamActivity } from "./activity";
 import { authenticate, bearerToken, TokenTable } from "./auth";
 import { ApiError, toApiError } from "./errors";
 import { formatSse } from "./operations";
@@ -23,6 +24,12 @@ export interface HttpOptions {
     log?: (line: string) => void;
     /** `POST /webhooks/github` (webhook.ts), when configured: signed by GitHub, not by a bearer token. */
     webhook?: { path: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> };
+    /**
+     * Authenticates a request that has no Authorization header by its session (the dashboard's
+     * cookie, stacks/dashboard): the user, undefined without a session, or a refusal (403, e.g.
+     * a state-changing request without its CSRF token).
+     */
+    session?: (req: IncomingMessage) => string | undefined | { refused: string };
 }
 
 /** Reads a JSON body (400 when it is not JSON, 413 past the limit). Empty bodies are `{}`. */
@@ -137,6 +144,7 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
             pattern: /^\/environments\/([^/]+)\/kubeconfig$/,
             handler: async (_req, res, [name], user) => sendJson(res, 200, { kubeconfig: await service.kubeconfig(user, name) }),
         },
+        { method: "GET", pattern: /^\/events$/, handler: (req, res) => streamActivity(service.registry, req, res) },
         { method: "GET", pattern: /^\/operations\/([^/]+)$/, handler: async (_req, res, [id], user) => sendJson(res, 200, await service.operation(user, id)) },
         {
             method: "GET",
@@ -163,6 +171,12 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
         },
     ];
 
+    const authenticateRequest = (req: IncomingMessage): string => {
+        const byCookie = req.headers.authorization === undefined ? options.session?.(req) : undefined;
+        if (typeof byCookie === "object") throw new ApiError("forbidden", byCookie.refused);
+        return byCookie ?? authenticate(tokens, bearerToken(req.headers.authorization));
+    };
+
     return (req, res) => {
         const started = Date.now();
         const url = new URL(req.url ?? "/", "http://localhost");
@@ -182,7 +196,7 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
                     return sendJson(res, 405, { error: { code: "method-not-allowed", message: `${req.method} not allowed here` } }, { allow: matches.map((x) => x.route.method).join(", ") });
                 }
                 // Authentication before the body is read: a bad token creates nothing.
-                user = authenticate(tokens, bearerToken(req.headers.authorization));
+                user = authenticateRequest(req);
                 const params = (match.m as RegExpExecArray).slice(1).map(decodeSegment);
                 await match.route.handler(req, res, params, user, url);
             } catch (err) {

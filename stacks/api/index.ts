@@ -2,6 +2,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from "http";
 import { createServer as createHttpsServer } from "https";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { ActivityRegistry } from "./activity";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
 import { createHandler, errorResponse, readJson, sendJson } from "./http";
 import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
@@ -12,6 +13,7 @@ import { CatalystService, Library } from "./service";
 import type { ServeOidc } from "../oidc/serve";
 import { webhookSettings, WebhookSettings } from "../automation/github-webhook";
 import { createWebhook, WEBHOOK_PATH, WebhookLibrary } from "./webhook";
+import type { Dashboard } from "../dashboard";
 
 /**
  * `catalyst serve` (HTTP API) and `catalyst mcp` (MCP over stdio, or streamable HTTP with
@@ -24,6 +26,7 @@ export { createHandler } from "./http";
 export { createMcpServer, ENVIRONMENT_URI_TEMPLATE, TOOL_NAMES } from "./mcp";
 export { loadTokens, TokenTable } from "./auth";
 export { OperationRegistry, formatSse } from "./operations";
+export { ActivityRegistry } from "./activity";
 export { hostAllowList, LOOPBACK_HOSTS, refusedHeader } from "./hosts";
 export type { HostAllowList } from "./hosts";
 export { DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS, loadLibrary } from "./library";
@@ -64,6 +67,18 @@ async function previewResources(config: Record<string, unknown> | undefined, env
     const project = controlPlaneProject(undefined, env, CONTROL_PLANE_PROJECT_ENV);
     const { clusterResources } = await import("../resources/kube");
     return new PreviewResources(clusterResources(namespace), project);
+}
+
+/**
+ * The web dashboard (stacks/dashboard) at `/`: sessions signed with COOKIE_SECRET, Secure
+ * cookies unless the server listens on loopback over plain http; the bundle is built when missing.
+ */
+async function serveDashboard(tokens: TokenTable, host: string, tls: boolean): Promise<Dashboard> {
+    const { Dashboard, SessionStore, cookieSecret, isLoopback } = await import("../dashboard");
+    const { loadBundle } = await import("../dashboard/build");
+    const secure = tls || !isLoopback(host);
+    const sessions = new SessionStore({ secret: cookieSecret(process.env, stderr), secure });
+    return new Dashboard({ lookup: (token) => tokens.lookup(token), sessions, secure, bundle: await loadBundle(undefined, stderr) });
 }
 
 /** Loads the library for `command`, or writes one line and returns undefined. */
@@ -115,6 +130,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     let oidc: ServeOidc | undefined;
     let previews: PreviewResources | undefined;
     let github: WebhookSettings | undefined;
+    let dashboard: Dashboard;
     try {
         tokens = loadTokens();
         config = previewConfig();
@@ -122,6 +138,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
         github = webhookSettings();
         // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
         oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
+        dashboard = await serveDashboard(tokens, args.host, oidc?.tls !== undefined);
     } catch (err) {
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 2;
@@ -129,11 +146,12 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     if (tokens.size === 0) stderr("catalyst serve: warning: no tokens configured (CATALYST_API_TOKENS); every request will get 401");
     const loaded = library ?? (await libraryOrNothing("serve"));
     if (loaded === undefined) return 1;
-    const service = new CatalystService(loaded, undefined, undefined, config, previews);
+    // ActivityRegistry: GET /events tells live lists (the dashboard's) what changes.
+    const service = new CatalystService(loaded, new ActivityRegistry(), undefined, config, previews);
     // The library object is the Automation class, which also has what the webhook needs.
     const webhook = github === undefined ? undefined : createWebhook({ settings: github, library: previews ? undefined : (loaded as unknown as WebhookLibrary), previews, previewConfig: config });
-    const api = createHandler({ service, tokens, webhook: webhook && { path: WEBHOOK_PATH, handle: webhook.handle } });
-    const handler = oidc ? (req: IncomingMessage, res: ServerResponse) => void (oidc.service.handle(req, res) || api(req, res)) : api;
+    const api = createHandler({ service, tokens, webhook: webhook && { path: WEBHOOK_PATH, handle: webhook.handle }, session: (req) => dashboard.sessionUser(req) });
+    const handler = (req: IncomingMessage, res: ServerResponse) => void (oidc?.service.handle(req, res) || dashboard.handle(req, res) || api(req, res));
     const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
     try {
         // With the provider, the issuer URL says where to listen.

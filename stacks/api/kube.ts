@@ -147,9 +147,20 @@ export interface LogStreamOptions {
  */
 export async function streamLogs(namespace: string, target: LogTarget, options: LogStreamOptions, out: Writable): Promise<{ pod: string; container: string; stop: () => void }> {
     const { pod, container } = await resolveTarget(namespace, target);
+    endOnSourceError(out);
     const controller = await read(`logs of ${pod}`, () =>
         new k8s.Log(kubeConfig()).log(namespace, pod, container, out, { follow: options.follow, tailLines: options.lines, limitBytes: options.maxBytes }));
     return { pod, container, stop: () => controller.abort() };
+}
+
+/**
+ * The client library pipes the log response into `out` with `pipe()`, which does not pass on the
+ * source's errors; `stop()` aborts the request, the source then emits an AbortError, and with no
+ * listener that is an uncaught exception that ends the server (a browser leaving a followed log
+ * did exactly that). The source's error ends `out` instead.
+ */
+export function endOnSourceError(out: Writable): void {
+    out.once("pipe", (source: NodeJS.ReadableStream) => source.on("error", () => out.end()));
 }
 
 /** A Writable that keeps at most `maxBytes` bytes and notes whether more came. */

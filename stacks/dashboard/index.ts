@@ -1,0 +1,188 @@
+import type { IncomingMessage, ServerResponse } from "http";
+import type { Bundle } from "./build";
+import { securityHeaders } from "./headers";
+import { CSRF_HEADER, Session, SessionStore } from "./session";
+
+/**
+ * The web dashboard's routes in `catalyst serve` (docs/dashboard.md): the page at `/` (and
+ * `/sign-in`), its two bundled assets, and `/session` (sign in with an API token, who am I,
+ * sign out). Everything else the page shows comes from the public HTTP API, which accepts the
+ * session cookie in place of a bearer token through {@link Dashboard.sessionUser} (with the
+ * CSRF header on every state-changing request). This module does not import the API: the
+ * serve command wires the two together.
+ */
+
+export { cookieSecret, isLoopback, SessionStore, CSRF_HEADER } from "./session";
+export { CONTENT_SECURITY_POLICY, securityHeaders } from "./headers";
+
+/** Largest sign-in body. */
+const MAX_SIGN_IN_BYTES = 4096;
+
+/** Options of the dashboard. */
+export interface DashboardOptions {
+    /** The user of an API token, or undefined (constant time: the API's token table). */
+    lookup: (token: string) => string | undefined;
+    sessions: SessionStore;
+    /** Whether responses are served over TLS or beyond loopback (HSTS, Secure cookies). */
+    secure: boolean;
+    bundle: Bundle;
+}
+
+/** What authenticating a request by its session gives: the user, no session, or a refusal (403). */
+export type SessionResult = string | undefined | { refused: string };
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses a cross-site state-changing request: Origin, when sent, must be this host, and
+ * Sec-Fetch-Site, when sent, same-origin. (SameSite=Strict and the CSRF token are the other two
+ * layers.)
+ */
+export function crossSiteReason(req: IncomingMessage): string | undefined {
+    const site = req.headers["sec-fetch-site"];
+    if (site !== undefined && site !== "same-origin") return `cross-site request (Sec-Fetch-Site: ${String(site)})`;
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== "null") {
+        let host: string;
+        try {
+            host = new URL(origin).host;
+        } catch {
+            return "malformed Origin header";
+        }
+        if (host !== req.headers.host) return `cross-origin request from ${origin}`;
+    } else if (origin === "null") {
+        return "opaque Origin";
+    }
+    return undefined;
+}
+
+/** The dashboard: `handle` answers its own routes, `sessionUser` authenticates API requests. */
+export class Dashboard {
+    constructor(private readonly options: DashboardOptions) {}
+
+    /**
+     * The user of a request's session for the API routes: undefined without a valid session;
+     * a refusal when a state-changing request lacks the session's CSRF token or comes cross-site.
+     */
+    sessionUser(req: IncomingMessage): SessionResult {
+        const session = this.options.sessions.read(req);
+        if (session === undefined) return undefined;
+        if (!SAFE_METHODS.has(req.method ?? "GET")) {
+            const reason = crossSiteReason(req) ?? (this.options.sessions.csrfMatches(session, req.headers[CSRF_HEADER]) ? undefined : `missing or wrong CSRF token (${CSRF_HEADER} header)`);
+            if (reason !== undefined) return { refused: reason };
+        }
+        return session.user;
+    }
+
+    /** Answers the request when it is one of the dashboard's routes; returns false otherwise. */
+    handle(req: IncomingMessage, res: ServerResponse): boolean {
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const path = url.pathname;
+        if (path === "/" || path === "/sign-in") {
+            if (!this.only(req, res, ["GET", "HEAD"])) return true;
+            if (path === "/" && this.options.sessions.read(req) === undefined) {
+                this.send(res, 303, "", "text/plain; charset=utf-8", { location: "/sign-in" });
+            } else {
+                this.send(res, 200, this.page(), "text/html; charset=utf-8");
+            }
+            return true;
+        }
+        if (path.startsWith("/assets/")) {
+            if (!this.only(req, res, ["GET", "HEAD"])) return true;
+            const { bundle } = this.options;
+            if (path === "/assets/app.js") this.send(res, 200, bundle.js, "text/javascript; charset=utf-8");
+            else if (path === "/assets/app.css") this.send(res, 200, bundle.css, "text/css; charset=utf-8");
+            else this.error(res, 404, "not-found", `no asset ${path}`);
+            return true;
+        }
+        if (path === "/session") {
+            if (!this.only(req, res, ["GET", "POST", "DELETE"])) return true;
+            void this.session(req, res).catch(() => this.error(res, 500, "internal", "internal error"));
+            return true;
+        }
+        return false;
+    }
+
+    private async session(req: IncomingMessage, res: ServerResponse): Promise<void> {
+        const { sessions } = this.options;
+        if (req.method === "POST") return this.signIn(req, res);
+        const session = sessions.read(req);
+        if (session === undefined) return this.error(res, 401, "unauthorized", "not signed in");
+        if (req.method === "GET") return this.json(res, 200, view(session));
+        // DELETE: sign out; a state change, so the CSRF rules hold.
+        const refused = this.sessionUser(req);
+        if (typeof refused === "object") return this.error(res, 403, "forbidden", refused.refused);
+        sessions.revoke(session);
+        this.send(res, 204, "", "text/plain; charset=utf-8", { "set-cookie": sessions.clearCookie() });
+    }
+
+    /**
+     * Sign-in: `{"token": "<API token>"}` as JSON only (a cross-site HTML form cannot send
+     * that without a CORS preflight this server never grants), same-origin only.
+     */
+    private async signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
+        const reason = crossSiteReason(req);
+        if (reason !== undefined) return this.error(res, 403, "forbidden", reason);
+        if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) return this.error(res, 415, "unsupported-media-type", "sign in with a JSON body {\"token\": \"...\"}");
+        let body: unknown;
+        try {
+            body = JSON.parse(await readBody(req));
+        } catch (err) {
+            return (err as Error).message === "too-large" ? this.error(res, 413, "too-large", `body over ${MAX_SIGN_IN_BYTES} bytes`) : this.error(res, 400, "malformed", "body is not valid JSON");
+        }
+        const token = (body as { token?: unknown } | null)?.token;
+        if (typeof token !== "string" || token.trim() === "") return this.error(res, 422, "invalid", "token: required");
+        const user = this.options.lookup(token.trim());
+        if (user === undefined) return this.error(res, 401, "unauthorized", "token: not a valid API token");
+        const { session, cookie } = this.options.sessions.create(user);
+        this.json(res, 200, view(session), { "set-cookie": cookie });
+    }
+
+    private page(): string {
+        const v = this.options.bundle.hash;
+        return [
+            "<!doctype html>",
+            '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+            // No favicon request: the icon is empty, inline as data (img-src allows data:).
+            '<title>Catalyst Environments</title><link rel="icon" href="data:,">',
+            `<link rel="stylesheet" href="/assets/app.css?v=${v}"><script type="module" src="/assets/app.js?v=${v}"></script>`,
+            '</head><body><div id="app"><noscript>The dashboard needs JavaScript; the HTTP API (docs/api.md) does not.</noscript></div></body></html>',
+        ].join("\n");
+    }
+
+    private only(req: IncomingMessage, res: ServerResponse, methods: string[]): boolean {
+        if (methods.includes(req.method ?? "GET")) return true;
+        this.error(res, 405, "method-not-allowed", `${req.method} not allowed here`, { allow: methods.join(", ") });
+        return false;
+    }
+
+    private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+        this.send(res, status, `${JSON.stringify(body)}\n`, "application/json; charset=utf-8", headers);
+    }
+
+    private error(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+        this.json(res, status, { error: { code, message } }, headers);
+    }
+
+    private send(res: ServerResponse, status: number, body: string | Buffer, type: string, headers: Record<string, string> = {}): void {
+        if (res.headersSent) return void res.end();
+        res.writeHead(status, { ...securityHeaders(this.options.secure), "content-type": type, "content-length": String(Buffer.byteLength(body)), "cache-control": "no-store", ...headers });
+        res.end(res.req?.method === "HEAD" ? undefined : body);
+    }
+}
+
+/** What the page learns of its session: the user, the CSRF token, the expiry. */
+function view(session: Session): { user: string; csrf: string; expiresAt: string } {
+    return { user: session.user, csrf: session.csrf, expiresAt: new Date(session.exp * 1000).toISOString() };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_SIGN_IN_BYTES) throw new Error("too-large");
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+}

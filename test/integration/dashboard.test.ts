@@ -1,0 +1,204 @@
+import { ChildProcess, spawn } from "child_process";
+import { randomInt } from "crypto";
+import { mkdtempSync, rmSync, statSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { BrowserContext, chromium, Page } from "playwright-core";
+import { Automation } from "../../stacks/automation/operations";
+import { PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+
+/*
+ * The web dashboard in a real browser (Debian's chromium through playwright-core) against a
+ * real `catalyst serve` process over the real engine and the local cluster: sign in, the list,
+ * a bad form value, a preview created from the form with live progress, its page with pods and
+ * a streamed log line, a non-owner without the destroy button and with a 403, sign-out, and the
+ * destroy. One preview, minimal (no database or Redis), on the shared platform. It saves the
+ * screenshots docs/dashboard-*.png that the README shows.
+ */
+jest.setTimeout(25 * 60_000);
+
+const run = randomInt(100, 999);
+const PR = 991000 + run;
+const STACK = `pr-${PR}`;
+const workRoot = path.join(repoRoot, ".catalyst", `test-work-dashboard-${run}`);
+const auditLog = path.join(repoRoot, ".catalyst", "test-results", `dashboard-audit-${run}.log`);
+const minimal = { "catalyst:database": { mode: "none" }, "catalyst:redis": { enabled: false } };
+const ALICE = `alice-${run}-dashboard-0123456789`;
+const BOB = `bob-${run}-dashboard-0123456789ab`;
+// Chromium on a machine without network: without these it waits on refused connections.
+const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+const library = new Automation({ repoRoot, workRoot, auditLog, platformStack: PLATFORM_STACK });
+let platformWasUp = false;
+let server: ChildProcess | undefined;
+let base = "";
+let context: BrowserContext | undefined;
+let profile = "";
+
+/** Starts `catalyst serve --port 0` and resolves with its URL from the "listening on" line. */
+function startServe(): Promise<string> {
+    const child = spawn(process.execPath, [path.join(repoRoot, "bin", "catalyst.js"), "serve", "--port", "0"], {
+        cwd: repoRoot,
+        env: {
+            ...process.env,
+            CATALYST_API_TOKENS: JSON.stringify({ [ALICE]: "alice", [BOB]: "bob" }),
+            CATALYST_API_PREVIEW_CONFIG: JSON.stringify(minimal),
+            CATALYST_WORK_ROOT: workRoot,
+            CATALYST_AUDIT_LOG: auditLog,
+            CATALYST_PLATFORM_STACK: PLATFORM_STACK,
+            COOKIE_SECRET: `dashboard-test-secret-${run}-0123456789abcdef`,
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+    });
+    server = child;
+    return new Promise((resolve, reject) => {
+        let err = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+            err += chunk.toString();
+            const m = /listening on (http:\/\/[0-9.]+:\d+)/.exec(err);
+            if (m) resolve(m[1]);
+        });
+        child.once("exit", (code) => reject(new Error(`catalyst serve exited ${code}: ${err.slice(-2000)}`)));
+    });
+}
+
+beforeAll(async () => {
+    requireTestEnvironment();
+    platformWasUp = ((await library.platformStatus())?.resourceCount ?? 0) > 0;
+    const result = await library.upPlatform();
+    if (result.status !== "succeeded") throw new Error(`platform up: ${result.status}: ${result.error ?? ""}`);
+    base = await startServe();
+    profile = mkdtempSync(path.join(tmpdir(), "catalyst-chromium-"));
+    context = await chromium.launchPersistentContext(profile, { executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 }, timezoneId: "Europe/Berlin" });
+});
+
+afterAll(async () => {
+    await context?.close();
+    if (profile !== "") rmSync(profile, { recursive: true, force: true });
+    // The preview goes whatever happened in the test.
+    if ((await library.getEnvironment(STACK)) !== undefined) await library.destroyPreview({ pr: PR }).result;
+    server?.kill("SIGTERM");
+    if (!platformWasUp && process.env.CATALYST_KEEP_PLATFORM === undefined) {
+        expect((await library.destroyPlatform()).status).toBe("succeeded");
+    }
+});
+
+async function signIn(page: Page, token: string, user: string): Promise<void> {
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/sign-in`);
+    await page.getByLabel("API token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByTestId("user").filter({ hasText: user }).waitFor();
+}
+
+async function signOut(page: Page): Promise<void> {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${base}/sign-in`);
+}
+
+/** Screenshots at 1280 and 390 px wide, for the README (docs/dashboard-<name>-<width>.png). */
+async function screenshots(page: Page, name: string): Promise<void> {
+    for (const width of [390, 1280]) {
+        await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+        const file = path.join(repoRoot, "docs", `dashboard-${name}-${width}.png`);
+        await page.screenshot({ path: file, fullPage: width === 1280 });
+        expect(statSync(file).size).toBeGreaterThan(10_000);
+    }
+}
+
+/** The session cookie the browser holds, as a Cookie header. */
+async function sessionCookie(): Promise<string> {
+    const cookie = (await (context as BrowserContext).cookies(base)).find((c) => c.name === "catalyst-session");
+    if (cookie === undefined) throw new Error("no session cookie");
+    return `${cookie.name}=${cookie.value}`;
+}
+
+/** Forces a request outside the page with a session's cookie and its CSRF token; returns the status. */
+async function forced(cookie: string, method: string, url: string): Promise<number> {
+    const { csrf } = (await (await fetch(`${base}/session`, { headers: { cookie } })).json()) as { csrf: string };
+    return (await fetch(`${base}${url}`, { method, headers: { cookie, "x-csrf-token": csrf } })).status;
+}
+
+it("signs in, lists, creates with live progress, shows pods and logs, refuses a non-owner, signs out, destroys", async () => {
+    const page = await (context as BrowserContext).newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    // Refused requests (401 before sign-in, the forced 403) are logged by the browser; anything else is a bug.
+    page.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text()); });
+
+    // A bad token: the error, no session.
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/sign-in`);
+    await page.getByLabel("API token").fill("not-a-token-not-a-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "not a valid API token" }).waitFor();
+    errors.length = 0; // the 401 of the refused sign-in is logged by the browser
+
+    await signIn(page, ALICE, "alice");
+    const table = page.getByTestId("environments");
+    await table.locator("tr[data-stack='platform']").waitFor();
+
+    // A bad value: the API's message next to the field, nothing created.
+    await page.getByLabel("Pull request number").fill(String(PR));
+    await page.getByLabel("Branch").fill("bad branch");
+    await page.getByRole("button", { name: "Create preview" }).click();
+    await page.getByTestId("error-branch").filter({ hasText: "must be a git branch name" }).waitFor();
+    expect(await page.getByTestId("progress").count()).toBe(0);
+    expect(await library.getEnvironment(STACK)).toBeUndefined();
+    errors.length = 0; // the 422
+
+    // Create: progress runs to success and the list shows the preview, without a reload.
+    await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }));
+    await page.getByLabel("Branch").fill("feat/dashboard");
+    await page.getByRole("button", { name: "Create preview" }).click();
+    const progress = page.getByTestId("progress");
+    await progress.waitFor();
+    await table.locator(`tr[data-stack='${STACK}']`).waitFor();
+    await progress.and(page.locator("[data-state='succeeded']")).waitFor({ timeout: 15 * 60_000 });
+    await table.locator(`tr[data-stack='${STACK}'] [data-testid='status']`).filter({ hasText: "ready" }).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    await screenshots(page, "list");
+
+    // Its page: pods and a streamed log line (kwok's simulated pods log a fixed text).
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await table.getByRole("link", { name: STACK, exact: true }).click();
+    await page.getByRole("heading", { name: STACK, level: 1 }).waitFor();
+    expect(await page.getByTestId("pods").locator("tbody th").count()).toBeGreaterThan(0);
+    await page.getByTestId("log").filter({ hasText: "simulated node" }).waitFor();
+    await page.getByRole("button", { name: `Destroy ${STACK}…` }).waitFor();
+    await screenshots(page, "environment");
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Sign-out ends the session: the page is gone, and the old cookie, replayed, gets 401.
+    const aliceCookie = await sessionCookie();
+    expect((await fetch(`${base}/environments`, { headers: { cookie: aliceCookie } })).status).toBe(200);
+    await signOut(page);
+    expect((await fetch(`${base}/environments`, { headers: { cookie: aliceCookie } })).status).toBe(401);
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/sign-in`);
+    errors.length = 0;
+
+    // Bob does not own the preview: no destroy button, and 403 when he forces the request.
+    await signIn(page, BOB, "bob");
+    await page.goto(`${base}/#/environments/${STACK}`);
+    await page.getByRole("heading", { name: STACK, level: 1 }).waitFor();
+    await page.getByText(`Only the owners of ${STACK} may change it.`).waitFor();
+    expect(await page.getByRole("button", { name: /Destroy/ }).count()).toBe(0);
+    expect(await forced(await sessionCookie(), "DELETE", `/environments/${STACK}`)).toBe(403);
+    expect(await library.getEnvironment(STACK)).toBeDefined();
+    await signOut(page);
+    errors.length = 0;
+
+    // Alice destroys it, confirming by name; it leaves the list.
+    await signIn(page, ALICE, "alice");
+    await page.goto(`${base}/#/environments/${STACK}`);
+    await page.getByRole("button", { name: `Destroy ${STACK}…` }).click();
+    await page.getByRole("dialog", { name: `Destroy ${STACK}?` }).waitFor();
+    await page.getByRole("button", { name: `Destroy ${STACK}`, exact: true }).click();
+    await page.getByTestId("progress").waitFor();
+    await page.getByRole("heading", { name: "Environments", level: 1 }).waitFor({ timeout: 15 * 60_000 });
+    await table.locator("tr[data-stack='platform']").waitFor();
+    await table.locator(`tr[data-stack='${STACK}']`).waitFor({ state: "detached" });
+    expect(await library.getEnvironment(STACK)).toBeUndefined();
+    expect(errors).toEqual([]);
+});
