@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from "child_process";
 import { randomInt } from "crypto";
-import { mkdtempSync, rmSync, statSync } from "fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { BrowserContext, chromium, Page } from "playwright-core";
@@ -12,8 +12,8 @@ import { PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
  * real `catalyst serve` process over the real engine and the local cluster: sign in, the list,
  * a bad form value, a preview created from the form with live progress, its page with pods and
  * a streamed log line, a non-owner without the destroy button and with a 403, sign-out, and the
- * destroy. One preview, minimal (no database or Redis), on the shared platform. It saves the
- * screenshots docs/dashboard-*.png that the README shows.
+ * destroy. One preview, minimal (no database or Redis), on the shared platform. It takes the
+ * screenshots that the README shows (docs/dashboard-*.png with CATALYST_REFRESH_SCREENSHOTS=1).
  */
 jest.setTimeout(25 * 60_000);
 
@@ -96,11 +96,17 @@ async function signOut(page: Page): Promise<void> {
     await page.waitForURL(`${base}/sign-in`);
 }
 
-/** Screenshots at 1280 and 390 px wide, for the README (docs/dashboard-<name>-<width>.png). */
+/**
+ * Screenshots at 1280 and 390 px wide (dashboard-<name>-<width>.png). Every run takes them, into
+ * the test results; with CATALYST_REFRESH_SCREENSHOTS=1 into docs/ for the README, so that an
+ * ordinary `npm test` (random PR numbers, times) leaves the checkout clean.
+ */
 async function screenshots(page: Page, name: string): Promise<void> {
+    const folder = process.env.CATALYST_REFRESH_SCREENSHOTS === "1" ? path.join(repoRoot, "docs") : path.join(repoRoot, ".catalyst", "test-results", "screenshots");
+    mkdirSync(folder, { recursive: true });
     for (const width of [390, 1280]) {
         await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-        const file = path.join(repoRoot, "docs", `dashboard-${name}-${width}.png`);
+        const file = path.join(folder, `dashboard-${name}-${width}.png`);
         await page.screenshot({ path: file, fullPage: width === 1280 });
         expect(statSync(file).size).toBeGreaterThan(10_000);
     }
