@@ -4,10 +4,11 @@ import * as path from "path";
 import { parseStackName, StackKind } from "../../components/naming";
 import { appendAudit, auditRecord, defaultActor } from "./audit";
 import { Catalog } from "./catalog";
-import { EventListener, Operation } from "./events";
+import { EventListener, logEvent, Operation } from "./events";
 import { CallOptions, StackExecutor, StackJob } from "./executor";
 import { GcOptions, GcReport, runGarbageCollection } from "./gc";
 import { checkPreviewLimits, PreviewLimits, previewLimitsFromEnv } from "./limits";
+import { keepSleeping, ownersTag, previousPreviewConfig, SLEEP_REASONS, SleepReason, sleepSettings, sleepStateOf, wakeSettings } from "./sleep";
 import { TAGS, tagValue } from "./tags";
 import { EnvironmentRecord, EnvironmentStatus, OperationResult } from "./types";
 import {
@@ -207,6 +208,7 @@ export class Automation {
         };
         if (sha !== undefined) tags[TAGS.sha] = sha;
         if (image !== undefined) tags[TAGS.image] = tagValue(image);
+        Object.assign(tags, ownersTag(owners));
         const job: StackJob = {
             target,
             action: "up",
@@ -220,13 +222,16 @@ export class Automation {
             refresh: args.refresh,
         };
         const limits = args.limits ?? (this.previewLimits ??= previewLimitsFromEnv());
-        if (limits.previewsPerOwner === undefined && limits.previewsPerProject === undefined) {
-            return this.operation(job, call);
-        }
-        // Only a capped up pays for the listing. Two new previews of one owner racing each other
-        // may both pass: the cap is fair use, not a quota the backend enforces.
+        const capped = limits.previewsPerOwner !== undefined || limits.previewsPerProject !== undefined;
         return new Operation(async (emit) => {
             const started = Date.now();
+            if (!capped) {
+                // A sleeping preview stays asleep through a deploy (sleep.ts): its tags say so.
+                Object.assign(job.config, keepSleeping(await this.previewTags(target.stack, emit)));
+                return this.executor.run(job, call, emit);
+            }
+            // Only a capped up pays for the listing. Two new previews of one owner racing each other
+            // may both pass: the cap is fair use, not a quota the backend enforces.
             const claim = { stack: target.stack, project: target.project, owner: tags[TAGS.owner] };
             let previews: EnvironmentRecord[];
             try {
@@ -235,9 +240,61 @@ export class Automation {
                 // No count, no new preview: a cap that cannot be checked is not waved through.
                 return this.refuse(job, `could not count the previews for the cap, nothing was changed: ${(err as Error).message.split("\n")[0]}`, started, call, emit);
             }
+            const own = previews.find((record) => record.stack === target.stack);
+            Object.assign(job.config, keepSleeping(own?.sleepingSince === undefined ? undefined : { [TAGS.sleepingSince]: own.sleepingSince }));
             const refusal = checkPreviewLimits(previews, claim, limits);
             return refusal === undefined ? this.executor.run(job, call, emit) : this.refuse(job, refusal.message, started, call, emit);
         }, call.onEvent);
+    }
+
+    /**
+     * Puts a preview to sleep (sleep.ts): an ordinary up of its stack with `catalyst:sleep` set
+     * and the rest of its last config, so every Deployment and StatefulSet goes to zero replicas
+     * while volumes, Secrets, the database and the Ingress stay. A sleeping preview is left as it
+     * is (a succeeded no-op); a preview that does not exist is refused.
+     */
+    sleepPreview(preview: PreviewRef, options: { reason?: SleepReason } = {}, call: CallOptions = {}): Operation<OperationResult> {
+        const reason = options.reason ?? "manual";
+        if (!SLEEP_REASONS.includes(reason)) throw new InputError("reason", `must be one of ${SLEEP_REASONS.join(", ")}, got ${JSON.stringify(reason)}`);
+        return this.sleepOrWake(preview, "sleep", (now) => sleepSettings(now, reason), call);
+    }
+
+    /** Wakes a sleeping preview: the same up with `catalyst:sleep` empty; an awake preview is a succeeded no-op. */
+    wakePreview(preview: PreviewRef, call: CallOptions = {}): Operation<OperationResult> {
+        return this.sleepOrWake(preview, "wake", wakeSettings, call);
+    }
+
+    private sleepOrWake(preview: PreviewRef, what: "sleep" | "wake", settings: (now: Date) => { config: Record<string, unknown>; tags: Record<string, string> }, call: CallOptions): Operation<OperationResult> {
+        const { pr, project } = typeof preview === "object" ? preview : { pr: preview, project: undefined };
+        const target = previewTarget(pr, "pr", project);
+        const { config, tags } = settings(new Date());
+        const job: StackJob = { target, action: "up", workerAction: "up", configTemplate: "pr", config: {}, tags, keepTags: [], removeStack: false, allowedKinds: ["preview"] };
+        return new Operation(async (emit) => {
+            const started = Date.now();
+            let current: Record<string, string> | undefined;
+            try {
+                current = await this.catalog.tags(target.stack);
+            } catch (err) {
+                return this.refuse(job, `could not read ${target.stack}'s tags, nothing was changed: ${(err as Error).message.split("\n")[0]}`, started, call, emit);
+            }
+            if (current === undefined) return this.refuse(job, `no preview ${target.stack}: nothing to ${what}`, started, call, emit);
+            if ((sleepStateOf(current).since !== undefined) === (what === "sleep")) {
+                return this.settled(job, `${target.stack} is already ${what === "sleep" ? "asleep" : "awake"}`, started, call, emit);
+            }
+            job.config = { ...previousPreviewConfig(this.workRoot, target.stack, target.pr as number, current), "catalyst:platformStack": this.platformReference, ...config };
+            return this.executor.run(job, call, emit);
+        }, call.onEvent);
+    }
+
+    /** The tags of a preview's stack, undefined when it does not exist or (with a warning) cannot be read now. */
+    private async previewTags(stack: string, emit: EventListener): Promise<Record<string, string> | undefined> {
+        try {
+            return await this.catalog.tags(stack);
+        } catch (err) {
+            // The up reads the same backend next: if it is really unreachable, the up fails there.
+            emit(logEvent(stack, "warning", `could not read the sleep state from the tags (${(err as Error).message.split("\n")[0]}); deploying as awake`));
+            return undefined;
+        }
     }
 
     /**
@@ -434,6 +491,24 @@ export class Automation {
         return result;
     }
 
+    /** A job with nothing to do: a succeeded no-op, audited and reported like any other. */
+    private settled(job: StackJob, note: string, started: number, call: CallOptions, emit: EventListener): OperationResult {
+        const result: OperationResult = {
+            action: job.action,
+            stack: job.target.stack,
+            kind: job.target.kind,
+            status: "succeeded",
+            changed: false,
+            noop: true,
+            durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
+        };
+        if (job.target.pr !== undefined) result.pr = job.target.pr;
+        appendAudit(this.auditLog, auditRecord(result, this.actor, call.reason));
+        emit(logEvent(job.target.stack, "info", note));
+        emit({ type: "done", stack: job.target.stack, status: result.status, result, time: new Date().toISOString() });
+        return result;
+    }
+
     private operation(job: StackJob, call: CallOptions): Operation<OperationResult> {
         return new Operation((emit) => this.executor.run(job, call, emit), call.onEvent);
     }
@@ -452,6 +527,10 @@ export function defaultAutomation(): Automation {
 export const upPreview = (args: PreviewUpArgs, call?: CallOptions) => defaultAutomation().upPreview(args, call);
 /** {@link Automation.destroyPreview} on the default instance. */
 export const destroyPreview = (preview: PreviewRef, call?: CallOptions) => defaultAutomation().destroyPreview(preview, call);
+/** {@link Automation.sleepPreview} on the default instance. */
+export const sleepPreview = (preview: PreviewRef, options?: { reason?: SleepReason }, call?: CallOptions) => defaultAutomation().sleepPreview(preview, options, call);
+/** {@link Automation.wakePreview} on the default instance. */
+export const wakePreview = (preview: PreviewRef, call?: CallOptions) => defaultAutomation().wakePreview(preview, call);
 /** {@link Automation.listEnvironments} on the default instance. */
 export const listEnvironments = () => defaultAutomation().listEnvironments();
 /** {@link Automation.getEnvironment} on the default instance. */
