@@ -4,6 +4,8 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
 import { createHandler, errorResponse, readJson, sendJson } from "./http";
+import { sleepingPages } from "./sleeping";
+import { wakeKeyFromEnv } from "../automation/wake-link";
 import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
 import { loadLibrary } from "./library";
 import { createMcpServer, LogLevels } from "./mcp";
@@ -112,10 +114,12 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     let config: Record<string, unknown> | undefined;
     let oidc: ServeOidc | undefined;
     let previews: PreviewResources | undefined;
+    let wakeKey: Buffer | undefined;
     try {
         tokens = loadTokens();
         config = previewConfig();
         previews = await previewResources(config);
+        wakeKey = wakeKeyFromEnv();
         // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
         oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
     } catch (err) {
@@ -126,7 +130,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     const loaded = library ?? (await libraryOrNothing("serve"));
     if (loaded === undefined) return 1;
     const service = new CatalystService(loaded, undefined, undefined, config, previews);
-    const api = createHandler({ service, tokens });
+    const api = createHandler({ service, tokens, sleeping: sleepingPages({ environment: (stack) => loaded.getEnvironment(stack), wakeByLink: (stack) => service.wakeByLink(stack), key: wakeKey, apiUrl: process.env.CATALYST_API_URL }) });
     const handler = oidc ? (req: IncomingMessage, res: ServerResponse) => void (oidc.service.handle(req, res) || api(req, res)) : api;
     const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
     try {

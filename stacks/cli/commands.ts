@@ -36,7 +36,7 @@ const project: OptionSpec<string> = {
 const resourceTimeout: OptionSpec<number> = { ...timeout, description: `${timeout.description}; in resource mode: how long to wait for the controller` };
 const RESOURCE_NOTE = `With --control-plane or ${CONTROL_PLANE_ENV} (resource mode) the command writes or reads Environment resources through KUBECONFIG and waits on their status; --timeout bounds the wait (default 30m). See docs/cli.md.`;
 
-const PREVIEW = "Preview environments of pull requests: up, down, list, gc";
+const PREVIEW = "Preview environments of pull requests: up, down, sleep, wake, list, gc";
 const ENV = "Named environments (production, staging, dev-<user>): up, down, status";
 const PLATFORM = "The platform stack: up, down, status";
 
@@ -61,6 +61,9 @@ interface PreviewDownInput extends OperationInput {
     pr: number;
     controlPlane?: string;
     project?: string;
+}
+interface PreviewSleepInput extends OperationInput {
+    pr: number;
 }
 interface ListInput {
     json: boolean;
@@ -198,6 +201,22 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                     finish(print, await automation.destroyPreview(input.pr, call)));
             },
         }),
+        ...(["sleep", "wake"] as const).map((verb) => defineCommand<PreviewSleepInput>({
+            name: `preview ${verb}`,
+            group: PREVIEW,
+            summary: verb === "sleep"
+                ? "Put a preview to sleep: every Deployment and StatefulSet to zero replicas; volumes, Secrets, the database and the URL stay, and the URL shows the platform's sleeping page."
+                : "Wake a sleeping preview: the replica counts come back as configured.",
+            options: { pr, json, timeout, wait },
+            notes: [
+                verb === "sleep"
+                    ? "An ordinary update of the stack with catalyst:sleep set: later `preview up` runs keep it asleep and report no changes; `preview list` shows SLEEPING since when. Already asleep: a succeeded no-op."
+                    : "Already awake: a succeeded no-op.",
+                "Runs the stack on this machine (direct mode); Environment resources of the controller have no sleep field yet.",
+            ],
+            run: (input, context) => session(deps, context, `preview ${verb}`, input, async (automation, call, print) =>
+                finish(print, await (verb === "sleep" ? automation.sleepPreview(input.pr, {}, call) : automation.wakePreview(input.pr, call)))),
+        })),
         defineCommand<ListInput>({
             name: "preview list",
             group: PREVIEW,

@@ -128,10 +128,15 @@ export function describeRecords(records: EnvironmentRecord[]): string {
     if (records.length === 0) {
         return "no previews\n";
     }
-    const rows = records.map((r) => [r.stack, r.branch ?? "", (r.sha ?? "").slice(0, 7), r.owner ?? "", r.expiresAt ?? "", r.url ?? r.namespace ?? ""]);
-    const header = ["STACK", "BRANCH", "SHA", "OWNER", "EXPIRES", "URL"];
+    const rows = records.map((r) => [r.stack, sleepLabel(r), r.branch ?? "", (r.sha ?? "").slice(0, 7), r.owner ?? "", r.expiresAt ?? "", r.url ?? r.namespace ?? ""]);
+    const header = ["STACK", "STATE", "BRANCH", "SHA", "OWNER", "EXPIRES", "URL"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+/** `Sleeping since <time> (<reason>)`, or `Awake`. */
+export function sleepLabel(record: EnvironmentRecord): string {
+    return record.sleepingSince === undefined ? "Awake" : `Sleeping since ${record.sleepingSince}${record.sleepReason && record.sleepReason !== "manual" ? ` (${record.sleepReason})` : ""}`;
 }
 
 /** A status block for `env status` / `platform status`. */
@@ -142,6 +147,7 @@ export function describeStatus(status: EnvironmentStatus): string {
     };
     add("namespace", status.namespace);
     add("url", status.url);
+    if (status.kind === "preview" || status.sleepingSince !== undefined) add("state", sleepLabel(status));
     add("last update", status.lastUpdate);
     add("last result", status.lastResult);
     add("update id", status.updateId);

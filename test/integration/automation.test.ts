@@ -143,6 +143,32 @@ describe("automation layer on the local cluster", () => {
         expect(after?.createdAt).toBe(before?.createdAt);
     });
 
+    it("sleeps a preview through the CLI (zero replicas, state in the tags), keeps it asleep through an up that reports no changes, and wakes it", async () => {
+        const pr = prs[3];
+        const replicas = () => kubectlJson<{ spec: { replicas: number } }>(["get", "deployment", "app", "-n", `env-pr-${pr}`]).spec.replicas;
+        expect(replicas()).toBe(1);
+        const slept = await cli(["preview", "sleep", "--pr", String(pr), "--json"]);
+        operations++;
+        expect([slept.status, JSON.parse(slept.stdout)]).toEqual([0, expect.objectContaining({ status: "succeeded", changed: true })]);
+        expect(replicas()).toBe(0);
+        const record = (await automation.listPreviews()).find((p) => p.pr === pr);
+        expect(record).toMatchObject({ sleepReason: "manual", branch: `feat/auto-${pr}`, sha, owner: "alice", url: `https://pr-${pr}.preview.catalyst.localhost` });
+        expect(Date.now() - Date.parse(record?.sleepingSince ?? "")).toBeLessThan(10 * 60_000);
+        expect((await cli(["preview", "list"])).stdout).toMatch(new RegExp(`^pr-${pr} +Sleeping since ${record?.sleepingSince} `, "m"));
+
+        // A deploy with the preview's own values: still asleep, and nothing to change.
+        const again = await counted(automation.upPreview({ pr, branch: `feat/auto-${pr}`, sha, ttl: "2h", owners: "alice", config: minimal }));
+        expect(again).toMatchObject({ status: "succeeded", changed: false });
+        expect(replicas()).toBe(0);
+        expect(await counted(automation.sleepPreview(pr))).toMatchObject({ status: "succeeded", noop: true, changed: false });
+
+        const woke = await cli(["preview", "wake", "--pr", String(pr), "--json"]);
+        operations++;
+        expect([woke.status, JSON.parse(woke.stdout)]).toEqual([0, expect.objectContaining({ status: "succeeded", changed: true })]);
+        expect(replicas()).toBe(1);
+        expect((await automation.listPreviews()).find((p) => p.pr === pr)?.sleepingSince).toBeUndefined();
+    });
+
     it("writes its tags packed, a few stack tags in all, and reads a stack whose tags were written one per name before", async () => {
         // The tags as the backend stores them: packed (tags.ts), not the twelve tags one by one.
         const pulumiTags = (stack: string) => JSON.parse(pulumi(["stack", "tag", "ls", "--json", "--stack", stack])) as Record<string, string>;
