@@ -7,6 +7,7 @@ import { Catalog } from "./catalog";
 import { EventListener, logEvent, Operation } from "./events";
 import { CallOptions, StackExecutor, StackJob } from "./executor";
 import { GcOptions, GcReport, runGarbageCollection } from "./gc";
+import { AutoSleepOptions, AutoSleepReport, runAutoSleep } from "./gc-sleep";
 import { checkPreviewLimits, PreviewLimits, previewLimitsFromEnv } from "./limits";
 import { keepSleeping, ownersTag, previousPreviewConfig, SLEEP_REASONS, SleepReason, sleepSettings, sleepStateOf, wakeSettings } from "./sleep";
 import { TAGS, tagValue } from "./tags";
@@ -340,6 +341,25 @@ export class Automation {
             deletedNamespaces: report.deletedNamespaces.length,
         });
         return report;
+    }
+
+    /**
+     * Sleeps idle previews and applies a sleep schedule (gc-sleep.ts, idle.ts): an ordinary sleep
+     * or wake of each preview it picks, reason `idle` or `schedule`. `metricsUrl` is the ingress
+     * controller's Prometheus endpoint (needed for `idleMs`).
+     */
+    async autoSleep(options: AutoSleepOptions & { metricsUrl?: string; onEvent?: EventListener; timeoutMs?: number }): Promise<AutoSleepReport> {
+        if (options.idleMs !== undefined && options.metricsUrl === undefined) throw new InputError("ingress-metrics", "is needed with an idle time: the URL of the ingress controller's metrics (CATALYST_INGRESS_METRICS_URL)");
+        const activity = () => import("./activity");
+        const call = (reason: string): CallOptions => ({ onEvent: options.onEvent, timeoutMs: options.timeoutMs, reason });
+        return runAutoSleep({
+            listPreviews: () => this.listPreviews(),
+            sleep: (record, reason) => this.sleepPreview({ pr: record.pr as number, project: record.project }, { reason }, call(`auto-sleep:${reason}`)).result,
+            wake: (record) => this.wakePreview({ pr: record.pr as number, project: record.project }, call("auto-sleep:schedule")).result,
+            metrics: async () => (await activity()).fetchMetrics(options.metricsUrl as string),
+            readSample: async (namespace) => (await activity()).readActivity(namespace),
+            writeSample: async (namespace, value) => (await activity()).writeActivity(namespace, value),
+        }, options);
     }
 
     // --- named environments and the platform -----------------------------------------------------

@@ -1,5 +1,6 @@
 import { formatDuration } from "../automation/duration";
 import { CatalystEvent, EnvironmentRecord, EnvironmentStatus, OperationResult } from "../automation/types";
+import { AutoSleepReport } from "../automation/gc-sleep";
 import { GcReport } from "../automation/gc";
 
 /**
@@ -171,6 +172,18 @@ export function describeGc(report: GcReport): string {
     }
     if (report.orphanNamespaces.length > 0) {
         lines.push(`  preview namespaces without a stack: ${report.orphanNamespaces.join(", ")}${report.deletedNamespaces.length > 0 ? ` (deleted: ${report.deletedNamespaces.join(", ")})` : " (not deleted; pass --delete-orphan-namespaces)"}`);
+    }
+    for (const error of report.errors) {
+        lines.push(`  error: ${error}`);
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** A summary of the auto-sleep part of a gc run. */
+export function describeAutoSleep(report: AutoSleepReport): string {
+    const lines = [`auto-sleep: ${report.actions.length} preview(s) to put to sleep or wake`];
+    for (const action of report.actions) {
+        lines.push(`  ${action.stack}: ${action.action} (${action.reason}: ${action.detail})${action.status ? ` -> ${action.status}` : ""}`);
     }
     for (const error of report.errors) {
         lines.push(`  error: ${error}`);
