@@ -115,6 +115,13 @@ export function parseSleepSchedule(text: string, field = "sleep-schedule"): Slee
         throw new InputError(field, `must be "<sleep cron>; <wake cron>[; <time zone>]", e.g. "0 20 * * 1-5; 0 7 * * 1-5; Europe/Berlin"; got ${JSON.stringify(text)}`);
     }
     const schedule: SleepSchedule = { sleep: parts[0], wake: parts[1], ...(parts[2] ? { timezone: parts[2] } : {}) };
+    if (schedule.timezone !== undefined) {
+        try {
+            new Intl.DateTimeFormat("en", { timeZone: schedule.timezone });
+        } catch {
+            throw new InputError(field, `${JSON.stringify(schedule.timezone)} is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+        }
+    }
     for (const [which, expression] of [["sleep", schedule.sleep], ["wake", schedule.wake]] as const) {
         try {
             CronExpressionParser.parse(expression, { tz: schedule.timezone ?? "UTC" });
