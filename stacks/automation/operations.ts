@@ -94,6 +94,11 @@ export interface PreviewUpArgs {
     refresh?: boolean;
     /** Caps checked before the preview is created (the controller: the Project's spec.limits). Default: the instance's. */
     limits?: PreviewLimits;
+    /**
+     * True: the up also puts the preview to sleep (if awake); false: it wakes it (if asleep);
+     * undefined (the CLI and CI): it stays as it is (the controller's `spec.sleep`).
+     */
+    sleep?: boolean;
 }
 
 /**
@@ -228,7 +233,7 @@ export class Automation {
             const started = Date.now();
             if (!capped) {
                 // A sleeping preview stays asleep through a deploy (sleep.ts): its tags say so.
-                Object.assign(job.config, keepSleeping(await this.previewTags(target.stack, emit)));
+                this.applySleep(job, await this.previewTags(target.stack, emit), args.sleep, now);
                 return this.executor.run(job, call, emit);
             }
             // Only a capped up pays for the listing. Two new previews of one owner racing each other
@@ -242,7 +247,7 @@ export class Automation {
                 return this.refuse(job, `could not count the previews for the cap, nothing was changed: ${(err as Error).message.split("\n")[0]}`, started, call, emit);
             }
             const own = previews.find((record) => record.stack === target.stack);
-            Object.assign(job.config, keepSleeping(own?.sleepingSince === undefined ? undefined : { [TAGS.sleepingSince]: own.sleepingSince }));
+            this.applySleep(job, own?.sleepingSince === undefined ? undefined : { [TAGS.sleepingSince]: own.sleepingSince, [TAGS.sleepReason]: own.sleepReason ?? "manual" }, args.sleep, now);
             const refusal = checkPreviewLimits(previews, claim, limits);
             return refusal === undefined ? this.executor.run(job, call, emit) : this.refuse(job, refusal.message, started, call, emit);
         }, call.onEvent);
@@ -285,6 +290,18 @@ export class Automation {
             job.config = { ...previousPreviewConfig(this.workRoot, target.stack, target.pr as number, current), "catalyst:platformStack": this.platformReference, ...config };
             return this.executor.run(job, call, emit);
         }, call.onEvent);
+    }
+
+    /** Lays the preview's sleep state over an up: kept as the tags say, or changed as `sleep` asks. */
+    private applySleep(job: StackJob, tags: Record<string, string> | undefined, sleep: boolean | undefined, now: Date): void {
+        const asleep = sleepStateOf(tags).since !== undefined;
+        const change = sleep === true && !asleep ? sleepSettings(now, "manual") : sleep === false && asleep ? wakeSettings(now) : undefined;
+        if (change === undefined) {
+            Object.assign(job.config, keepSleeping(tags));
+            return;
+        }
+        Object.assign(job.config, change.config);
+        Object.assign(job.tags, change.tags);
     }
 
     /** The tags of a preview's stack, undefined when it does not exist or (with a warning) cannot be read now. */

@@ -77,7 +77,7 @@ describe("sleeping page and wake (HTTP API)", () => {
 
     it("answers a sleeping preview's host with the page, without a token, and says since when", async () => {
         asleep();
-        for (const headers of [{ host: "pr-7.preview.example.com" }, { host: "catalyst.example.com", "x-namespace": "env-pr-7", "x-code": "503" }]) {
+        for (const headers of [{ host: "pr-7.preview.example.com" }, { host: "catalyst.example.com", "x-namespace": "env-pr-7", "x-code": "503" }] as Record<string, string>[]) {
             const page = await call("GET", "/some/page?x=1", headers);
             expect(page.status).toBe(503);
             expect(page.headers["content-type"]).toBe("text/html; charset=utf-8");

@@ -112,6 +112,20 @@ describe("Automation sleep and wake (fake worker)", () => {
         expect(awake.jobs[0].tags[TAGS.owners]).toBe("alice,bob");
     });
 
+    it("an up with sleep: true puts an awake preview to sleep, with false wakes a sleeping one, and otherwise keeps the state (the controller's spec.sleep)", async () => {
+        const awake = make({ [TAGS.branch]: "feat/x" });
+        await awake.automation.upPreview({ pr: 7, branch: "feat/x", sleep: true });
+        expect(awake.jobs[0].config[SLEEP_CONFIG_KEY]).toBe(awake.jobs[0].tags[TAGS.sleepingSince]);
+        expect(awake.jobs[0].tags[TAGS.sleepReason]).toBe("manual");
+        await awake.automation.upPreview({ pr: 7, branch: "feat/x", sleep: false });
+        expect(awake.jobs[1].config).not.toHaveProperty([SLEEP_CONFIG_KEY]);
+        const asleep = make(sleeping);
+        await asleep.automation.upPreview({ pr: 7, branch: "feat/x", sleep: true });
+        expect([asleep.jobs[0].config[SLEEP_CONFIG_KEY], asleep.jobs[0].tags[TAGS.sleepingSince]]).toEqual([since, undefined]);
+        await asleep.automation.upPreview({ pr: 7, branch: "feat/x", sleep: false });
+        expect([asleep.jobs[1].config[SLEEP_CONFIG_KEY], asleep.jobs[1].tags[TAGS.sleepingSince]]).toEqual(["", ""]);
+    });
+
     it("a capped up reads the sleep state from the listing it makes anyway, without another read", async () => {
         const { automation, jobs } = make(undefined);
         jest.spyOn(automation, "listPreviews").mockResolvedValue([{ stack: "pr-7", kind: "preview", pr: 7, sleepingSince: since }]);
