@@ -33,7 +33,7 @@ describe("sleeping page and wake (HTTP API)", () => {
     beforeEach(async () => {
         library = new FakeLibrary();
         library.add("pr-7", "preview", "alice");
-        library.stacks.set("pr-7", { ...library.stacks.get("pr-7")!, pr: 7, url: "https://pr-7.preview.example.com" }); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+        library.stacks.set("pr-7", { ...library.stacks.get("pr-7")!, pr: 7, url: "https://pr-7.preview.example.com" });
         now = new Date("2026-12-07T12:00:00.000Z");
         const service = new CatalystService(library, undefined, fakeCluster());
         const sleeping = sleepingPages({ environment: (s) => library.getEnvironment(s), wakeByLink: (s) => service.wakeByLink(s), key, apiUrl: "https://catalyst.example.com", cacheMs: 0, now: () => now });
@@ -55,7 +55,7 @@ describe("sleeping page and wake (HTTP API)", () => {
         req.on("error", reject);
         req.end(body);
     });
-    const asleep = () => library.stacks.set("pr-7", { ...library.stacks.get("pr-7")!, sleepingSince: since, sleepReason: "idle" }); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    const asleep = () => library.stacks.set("pr-7", { ...library.stacks.get("pr-7")!, sleepingSince: since, sleepReason: "idle" });
     const settled = async () => {
         for (let i = 0; i < 50 && library.calls.length > 0 && (await library.getEnvironment("pr-7"))?.sleepingSince !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
     };
