@@ -514,34 +514,26 @@ export class Automation {
 
     /** A job refused before it ran: a failed result, audited and reported like any other. */
     private refuse(job: StackJob, error: string, started: number, call: CallOptions, emit: EventListener): OperationResult {
-        const result: OperationResult = {
-            action: job.action,
-            stack: job.target.stack,
-            kind: job.target.kind,
-            status: "failed",
-            error,
-            durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
-        };
-        if (job.target.pr !== undefined) result.pr = job.target.pr;
-        appendAudit(this.auditLog, auditRecord(result, this.actor, call.reason));
-        emit({ type: "done", stack: job.target.stack, status: result.status, result, time: new Date().toISOString() });
-        return result;
+        return this.finishedEarly(job, { status: "failed", error }, started, call, emit);
     }
 
     /** A job with nothing to do: a succeeded no-op, audited and reported like any other. */
     private settled(job: StackJob, note: string, started: number, call: CallOptions, emit: EventListener): OperationResult {
+        emit(logEvent(job.target.stack, "info", note));
+        return this.finishedEarly(job, { status: "succeeded", changed: false, noop: true }, started, call, emit);
+    }
+
+    /** The result of a job that ends before any worker ran: audited, and its `done` event sent. */
+    private finishedEarly(job: StackJob, outcome: Pick<OperationResult, "status" | "error" | "changed" | "noop">, started: number, call: CallOptions, emit: EventListener): OperationResult {
         const result: OperationResult = {
             action: job.action,
             stack: job.target.stack,
             kind: job.target.kind,
-            status: "succeeded",
-            changed: false,
-            noop: true,
+            ...outcome,
             durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
         };
         if (job.target.pr !== undefined) result.pr = job.target.pr;
         appendAudit(this.auditLog, auditRecord(result, this.actor, call.reason));
-        emit(logEvent(job.target.stack, "info", note));
         emit({ type: "done", stack: job.target.stack, status: result.status, result, time: new Date().toISOString() });
         return result;
     }
