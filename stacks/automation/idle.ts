@@ -1,6 +1,5 @@
 import { CronExpressionParser } from "cron-parser";
 import { InputError } from "./validation";
-import { TAGS } from "./tags";
 import { EnvironmentRecord } from "./types";
 
 /**
@@ -11,8 +10,8 @@ import { EnvironmentRecord } from "./types";
  *   counter per Ingress namespace, which ingress-nginx exports with metrics on, as the platform
  *   installs it), not from its access log: one HTTP read per gc run instead of shipping and
  *   parsing logs. A counter says how many requests there were since the controller started, not
- *   when; so each gc run keeps the last value it saw per preview and when it last moved in the
- *   tag `catalyst:requests` (`<count>@<time>`). A counter that moved (up, or down after a
+ *   when; so each gc run keeps the last value it saw per preview and when it last moved
+ *   (`<count>@<time>`, in a ConfigMap of the preview's namespace: activity.ts). A counter that moved (up, or down after a
  *   controller restart) is activity now. The first sample of a preview is activity too: nothing
  *   sleeps before one idle time has been watched.
  * - **Schedule**: two cron expressions (cron-parser, a well-kept parser with time zones and
@@ -47,7 +46,7 @@ export function requestsByNamespace(text: string): Map<string, number> {
     return totals;
 }
 
-/** The last request count seen for a preview and when it last changed (tag `catalyst:requests`). */
+/** The last request count seen for a preview and when it last changed (activity.ts stores it). */
 export interface RequestSample {
     count: number;
     /** ISO time the count last moved (or was first seen). */
@@ -148,9 +147,4 @@ export function scheduleDecision(record: Pick<EnvironmentRecord, "sleepingSince"
     if (window && record.sleepingSince === undefined) return "sleep";
     if (!window && record.sleepingSince !== undefined && record.sleepReason === "schedule") return "wake";
     return undefined;
-}
-
-/** The tag a gc run writes for a preview's new request sample. */
-export function requestSampleTag(sample: RequestSample): Record<string, string> {
-    return { [TAGS.requests]: formatRequestSample(sample) };
 }

@@ -46,13 +46,13 @@ export function sleepSettings(now: Date, reason: SleepReason): { config: Record<
 }
 
 /**
- * The config value and tags that wake a preview at `now`. The request counter's tag starts anew,
- * so the idle clock counts from the wake, not from before the sleep.
+ * The config value and tags that wake a preview at `now`. `updatedAt` is the wake, so the idle
+ * clock (idle.ts) counts from it, not from before the sleep.
  */
 export function wakeSettings(now: Date): { config: Record<string, unknown>; tags: Record<string, string> } {
     return {
         config: { [SLEEP_CONFIG_KEY]: "" },
-        tags: { [TAGS.sleepingSince]: "", [TAGS.sleepReason]: "", [TAGS.updatedAt]: now.toISOString(), [TAGS.requests]: "" },
+        tags: { [TAGS.sleepingSince]: "", [TAGS.sleepReason]: "", [TAGS.updatedAt]: now.toISOString() },
     };
 }
 

@@ -26,8 +26,6 @@ export const TAGS = {
     sleepingSince: "catalyst:sleepingSince",
     /** Why it sleeps: manual, idle or schedule; "" while awake. */
     sleepReason: "catalyst:sleepReason",
-    /** The ingress request counter last seen for the environment and when it last moved: `<count>@<ISO time>` (idle.ts). */
-    requests: "catalyst:requests",
 } as const;
 
 /** The longest tag value the backends take (Pulumi Cloud's limit; the DIY backends keep to it too). */

@@ -1,4 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
+import { createServer } from "http";
+import { AddressInfo } from "net";
 import { randomInt } from "crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
@@ -167,6 +169,32 @@ describe("automation layer on the local cluster", () => {
         expect([woke.status, JSON.parse(woke.stdout)]).toEqual([0, expect.objectContaining({ status: "succeeded", changed: true })]);
         expect(replicas()).toBe(1);
         expect((await automation.listPreviews()).find((p) => p.pr === pr)?.sleepingSince).toBeUndefined();
+    });
+
+    it("gc's idle sleep: reads ingress metrics over HTTP, keeps each preview's last count in a ConfigMap, and puts to sleep only the one whose count did not move", async () => {
+        // No ingress controller pod runs here: a local server answers in ingress-nginx's metrics format.
+        const idle = prs[4];
+        let round = 0;
+        const server = createServer((_req, res) => {
+            round++;
+            res.end(prs.map((pr) => `nginx_ingress_controller_requests{ingress="app",namespace="env-pr-${pr}",status="200"} ${pr === idle ? 5 : 5 + round}\n`).join(""));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const metricsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+        try {
+            const start = new Date(Date.now() + 10 * 60_000);
+            const first = await automation.autoSleep({ idleMs: 5 * 60_000, metricsUrl, now: start });
+            expect(first).toEqual({ actions: [], errors: [] });
+            const stored = kubectlJson<{ data: Record<string, string> }>(["get", "configmap", "catalyst-activity", "-n", `env-pr-${idle}`]).data.requests;
+            expect(stored).toBe(`5@${start.toISOString()}`);
+            const second = await automation.autoSleep({ idleMs: 5 * 60_000, metricsUrl, now: new Date(start.getTime() + 6 * 60_000) });
+            operations++;
+            expect(second).toEqual({ actions: [{ stack: `pr-${idle}`, action: "sleep", reason: "idle", detail: "no deploy or request for 6 min (idle time 5 min)", status: "succeeded" }], errors: [] });
+        } finally {
+            server.close();
+        }
+        expect(kubectlJson<{ spec: { replicas: number } }>(["get", "deployment", "app", "-n", `env-pr-${idle}`]).spec.replicas).toBe(0);
+        expect((await automation.listPreviews()).find((p) => p.pr === idle)).toMatchObject({ sleepReason: "idle" });
     });
 
     it("writes its tags packed, a few stack tags in all, and reads a stack whose tags were written one per name before", async () => {

@@ -32,7 +32,7 @@ describe("sleep state in tags and config (sleep.ts)", () => {
         });
         expect(wakeSettings(now)).toEqual({
             config: { [SLEEP_CONFIG_KEY]: "" },
-            tags: { [TAGS.sleepingSince]: "", [TAGS.sleepReason]: "", [TAGS.updatedAt]: since, [TAGS.requests]: "" },
+            tags: { [TAGS.sleepingSince]: "", [TAGS.sleepReason]: "", [TAGS.updatedAt]: since },
         });
     });
 
