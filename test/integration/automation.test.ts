@@ -4,6 +4,7 @@ import { AddressInfo } from "net";
 import { randomInt } from "crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
+import { ACTIVITY_CONFIGMAP } from "../../stacks/automation/activity";
 import { Automation } from "../../stacks/automation/operations";
 import { descendants } from "../../stacks/automation/runner";
 import { fileBackendRoot } from "../../stacks/automation/sidecars";
@@ -38,10 +39,13 @@ const counted = async (op: PromiseLike<OperationResult>) => {
 };
 const auditLines = () => (existsSync(auditLog) ? readFileSync(auditLog, "utf8").trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)) : []);
 
-/** The objects of a preview namespace as `kind/name`, with its PR number replaced, sorted. */
+/**
+ * The objects the stack made in a preview namespace as `kind/name`, with its PR number replaced,
+ * sorted (gc's activity ConfigMap is not the stack's: activity.ts).
+ */
 function inventory(pr: number): string[] {
     const list = kubectlJson<{ items: { kind: string; metadata: { name: string } }[] }>(["get", KINDS, "-n", `env-pr-${pr}`]);
-    return list.items.map((i) => `${i.kind}/${i.metadata.name.split(String(pr)).join("N")}`).sort();
+    return list.items.map((i) => `${i.kind}/${i.metadata.name.split(String(pr)).join("N")}`).filter((o) => o !== `ConfigMap/${ACTIVITY_CONFIGMAP}`).sort();
 }
 
 function previewNamespaces(): string[] {
@@ -185,7 +189,7 @@ describe("automation layer on the local cluster", () => {
             const start = new Date(Date.now() + 10 * 60_000);
             const first = await automation.autoSleep({ idleMs: 5 * 60_000, metricsUrl, now: start });
             expect(first).toEqual({ actions: [], errors: [] });
-            const stored = kubectlJson<{ data: Record<string, string> }>(["get", "configmap", "catalyst-activity", "-n", `env-pr-${idle}`]).data.requests;
+            const stored = kubectlJson<{ data: Record<string, string> }>(["get", "configmap", ACTIVITY_CONFIGMAP, "-n", `env-pr-${idle}`]).data.requests;
             expect(stored).toBe(`5@${start.toISOString()}`);
             const second = await automation.autoSleep({ idleMs: 5 * 60_000, metricsUrl, now: new Date(start.getTime() + 6 * 60_000) });
             operations++;
