@@ -214,9 +214,9 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
             options: { pr, json, timeout, wait },
             notes: [
                 verb === "sleep"
-                    ? "An ordinary update of the stack with catalyst:sleep set: later `preview up` runs keep it asleep and report no changes; `preview list` shows SLEEPING since when. Already asleep: a succeeded no-op."
+                    ? "An ordinary update of the stack with catalyst:sleep set: later `preview up` runs keep it asleep and report no changes; `preview list` shows Sleeping since <time>. Already asleep: a succeeded no-op."
                     : "Already awake: a succeeded no-op.",
-                "Runs the stack on this machine (direct mode); Environment resources of the controller have no sleep field yet.",
+                "Runs the stack on this machine (direct mode). Under the controller, set the Environment's spec.sleep instead (true, false, or unset to leave it as it is).",
             ],
             run: (input, context) => session(deps, context, `preview ${verb}`, input, async (automation, call, print) =>
                 finish(print, await (verb === "sleep" ? automation.sleepPreview(input.pr, {}, call) : automation.wakePreview(input.pr, call)))),
