@@ -147,6 +147,8 @@ export class Automation {
     /** Read on the first upPreview, so that a bad variable fails that call only (InputError). */
     private previewLimits?: PreviewLimits;
     private readonly executor: StackExecutor;
+    /** Per stack, the turn of the last call still reading before its job (see inOrder). */
+    private readonly preludes = new Map<string, Promise<void>>();
 
     constructor(options: AutomationOptions = {}) {
         this.repoRoot = options.repoRoot ?? REPO_ROOT;
@@ -229,12 +231,12 @@ export class Automation {
         };
         const limits = args.limits ?? (this.previewLimits ??= previewLimitsFromEnv());
         const capped = limits.previewsPerOwner !== undefined || limits.previewsPerProject !== undefined;
-        return new Operation(async (emit) => {
+        return new Operation((emit) => this.inOrder(job, call, emit, async () => {
             const started = Date.now();
             if (!capped) {
                 // A sleeping preview stays asleep through a deploy (sleep.ts): its tags say so.
                 this.applySleep(job, await this.previewTags(target.stack, emit), args.sleep, now);
-                return this.executor.run(job, call, emit);
+                return undefined;
             }
             // Only a capped up pays for the listing. Two new previews of one owner racing each other
             // may both pass: the cap is fair use, not a quota the backend enforces.
@@ -249,8 +251,8 @@ export class Automation {
             const own = previews.find((record) => record.stack === target.stack);
             this.applySleep(job, own?.sleepingSince === undefined ? undefined : { [TAGS.sleepingSince]: own.sleepingSince, [TAGS.sleepReason]: own.sleepReason ?? "manual" }, args.sleep, now);
             const refusal = checkPreviewLimits(previews, claim, limits);
-            return refusal === undefined ? this.executor.run(job, call, emit) : this.refuse(job, refusal.message, started, call, emit);
-        }, call.onEvent);
+            return refusal === undefined ? undefined : this.refuse(job, refusal.message, started, call, emit);
+        }), call.onEvent);
     }
 
     /**
@@ -275,7 +277,7 @@ export class Automation {
         const target = previewTarget(pr, "pr", project);
         const { config, tags } = settings(new Date());
         const job: StackJob = { target, action: "up", workerAction: "up", configTemplate: "pr", config: {}, tags, keepTags: [], removeStack: false, allowedKinds: ["preview"] };
-        return new Operation(async (emit) => {
+        return new Operation((emit) => this.inOrder(job, call, emit, async () => {
             const started = Date.now();
             let current: Record<string, string> | undefined;
             try {
@@ -288,8 +290,34 @@ export class Automation {
                 return this.settled(job, `${target.stack} is already ${what === "sleep" ? "asleep" : "awake"}`, started, call, emit);
             }
             job.config = { ...previousPreviewConfig(this.workRoot, target.stack, target.pr as number, current), "catalyst:platformStack": this.platformReference, ...config };
-            return this.executor.run(job, call, emit);
-        }, call.onEvent);
+            return undefined;
+        }), call.onEvent);
+    }
+
+    /**
+     * Runs `prepare` (the backend reads before a preview's job: its tags, the listing for a cap),
+     * then the job, unless `prepare` finished it early. Per stack in call order: a call's job is
+     * queued on the stack's lock only after every earlier call's, so the reads do not reorder
+     * two operations on one stack. The next call's reads start once this job is queued, not done.
+     */
+    private async inOrder(job: StackJob, call: CallOptions, emit: EventListener, prepare: () => Promise<OperationResult | undefined>): Promise<OperationResult> {
+        const stack = job.target.stack;
+        const previous = this.preludes.get(stack) ?? Promise.resolve();
+        let release!: () => void;
+        const turn = new Promise<void>((resolve) => (release = resolve));
+        this.preludes.set(stack, turn);
+        try {
+            await previous;
+            const early = await prepare();
+            if (early !== undefined) return early;
+            // The executor queues the job on the stack's lock synchronously, before its first await.
+            const running = this.executor.run(job, call, emit);
+            release();
+            return await running;
+        } finally {
+            release();
+            if (this.preludes.get(stack) === turn) this.preludes.delete(stack);
+        }
     }
 
     /** Lays the preview's sleep state over an up: kept as the tags say, or changed as `sleep` asks. */

@@ -126,6 +126,22 @@ describe("Automation sleep and wake (fake worker)", () => {
         expect([asleep.jobs[1].config[SLEEP_CONFIG_KEY], asleep.jobs[1].tags[TAGS.sleepingSince]]).toEqual(["", ""]);
     });
 
+    it("keeps two ups of one stack in call order although the first's tag read is slower", async () => {
+        const { automation, jobs } = make(undefined);
+        const reads = [150, 0];
+        jest.spyOn(automation.catalog, "tags").mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve(undefined), reads.shift())));
+        const results = await Promise.all([automation.upPreview({ pr: 7, branch: "feat/first" }), automation.upPreview({ pr: 7, branch: "feat/second" })]);
+        expect(results.map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+        expect(jobs.map((j) => j.config["catalyst:branch"])).toEqual(["feat/first", "feat/second"]);
+        // A caller that will not wait still gets busy at once, not after the first operation.
+        const held = automation.upPreview({ pr: 8, branch: "feat/x", config: { "fake:sleepMs": 500 } });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const started = Date.now();
+        expect((await automation.upPreview({ pr: 8, branch: "feat/x" }, { lockTimeoutMs: 0 })).status).toBe("busy");
+        expect(Date.now() - started).toBeLessThan(400);
+        expect((await held).status).toBe("succeeded");
+    });
+
     it("a capped up reads the sleep state from the listing it makes anyway, without another read", async () => {
         const { automation, jobs } = make(undefined);
         jest.spyOn(automation, "listPreviews").mockResolvedValue([{ stack: "pr-7", kind: "preview", pr: 7, sleepingSince: since }]);
