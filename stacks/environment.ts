@@ -7,6 +7,7 @@ import { Database } from "../components/environment/database";
 import { EnvironmentNamespace } from "../components/environment/namespace";
 import { Redis } from "../components/environment/redis";
 import { Route, routeHost, workspaceHost } from "../components/environment/route";
+import { registerSleep } from "../components/environment/sleep";
 import { AgentWorkspace, WorkspaceCredentials } from "../components/environment/workspace";
 import { workspaceInstanceName } from "../components/environment/workspace-spec";
 import { StackIdentity } from "../components/naming";
@@ -52,6 +53,10 @@ export function environmentProgram(identity: StackIdentity): Record<string, unkn
 /** Builds an environment from validated configuration; `name` prefixes every logical name. */
 export function buildEnvironment(name: string, config: EnvironmentConfig): Record<string, unknown> {
     const stack = config.identity.stack;
+    // Asleep (`catalyst preview sleep`): before any resource, so the transform sees them all.
+    if (config.sleepingSince !== undefined) {
+        registerSleep(config.sleepingSince);
+    }
     const secrets = new pulumi.Config(NAMESPACE);
     const platform = platformReference(`${name}-platform`, config.platformStack);
     // The hosts the environment owns; its namespace records them and admission holds its Ingresses to them.

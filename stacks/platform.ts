@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { assertChartsReachable, CLOUDNATIVE_PG_CHART, INGRESS_NGINX_CHART } from "../components/platform/charts";
 import { AdmissionPolicies } from "../components/platform/admissionPolicies";
 import { ControlPlane } from "../components/platform/controlPlane";
-import { CONTROL_PLANE_API_PORT, ControlPlaneApi, ControlPlaneApiOidc } from "../components/platform/controlPlaneApi";
+import { CONTROL_PLANE_API_PORT, CONTROL_PLANE_API_SERVICE, ControlPlaneApi, ControlPlaneApiOidc } from "../components/platform/controlPlaneApi";
 import { CloudflareTunnel } from "../components/platform/cloudflareTunnel";
 import { ImageRegistry } from "../components/platform/imageRegistry";
 import { IngressNginx } from "../components/platform/ingressNginx";
@@ -203,6 +203,8 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
         serviceType: config.ingress.serviceType,
         admissionWebhooks: config.ingress.admissionWebhooks,
         annotationsRiskLevel: config.ingress.annotationsRiskLevel,
+        // A sleeping preview's host is answered by the API (its sleeping page): see docs/cli.md "Sleep and wake".
+        defaultBackendService: config.controlPlane.enabled && config.controlPlane.api.enabled ? `${PLATFORM_NAMESPACES.controlPlane}/${CONTROL_PLANE_API_SERVICE}` : undefined,
         requests: config.ingress.requests,
         limits: config.limits.ingress,
         labels,

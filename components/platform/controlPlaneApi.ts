@@ -19,10 +19,16 @@ import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecu
 const API_UID = CONTROL_PLANE_UID;
 /** Port `catalyst serve` listens on inside the pod. */
 export const CONTROL_PLANE_API_PORT = 8080;
+
+/** Name of the API's Service (and of its other objects); the ingress controller's default backend too. */
+export const CONTROL_PLANE_API_SERVICE = "catalyst-api";
 /** Where the token table is mounted. */
 const TOKENS_DIR = "/etc/catalyst/api";
 /** The key of the tokens Secret that holds the table. */
 export const API_TOKENS_KEY = "tokens.json";
+
+/** Optional key of the same Secret: the HMAC key of signed wake links (at least 32 bytes), which the operator adds. */
+export const WAKE_KEY_DATA_KEY = "wakeKey";
 /** The Secret with the GitHub OAuth app's client secret, and its key. */
 export const OIDC_GITHUB_SECRET_NAME = "catalyst-oidc-github";
 export const OIDC_GITHUB_SECRET_DATA_KEY = "clientSecret";
@@ -105,7 +111,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
         const parent = { parent: this };
         const selector = { "app.kubernetes.io/name": "catalyst-api", "app.kubernetes.io/instance": name };
         const labels = { ...args.labels, ...selector };
-        const metadata = { name: "catalyst-api", namespace: args.namespace, labels };
+        const metadata = { name: CONTROL_PLANE_API_SERVICE, namespace: args.namespace, labels };
 
         const account = new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: false }, parent);
         const role = new k8s.rbac.v1.Role(name, { metadata, rules: apiNamespaceRules(args.group, args.oidc?.keysSecret) }, parent);
@@ -153,6 +159,9 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
                             env: [
                                 { name: "CATALYST_CONTROL_PLANE_NAMESPACE", value: args.namespace },
                                 { name: "CATALYST_API_TOKENS_FILE", value: `${TOKENS_DIR}/${API_TOKENS_KEY}` },
+                                // The sleeping page's wake form posts here; its links are signed with the key below (stacks/api/sleeping.ts).
+                                { name: "CATALYST_API_URL", value: `https://${args.host}` },
+                                { name: "CATALYST_WAKE_KEY", valueFrom: { secretKeyRef: { name: args.tokensSecret, key: WAKE_KEY_DATA_KEY, optional: true } } },
                                 ...oidc,
                             ],
                             ports: [{ name: "http", containerPort: CONTROL_PLANE_API_PORT }],

@@ -44,6 +44,13 @@ export interface IngressNginxArgs {
     readOnlyRootFilesystem?: boolean;
     /** Labels added to every object the chart renders (`commonLabels`) and to the controller pods. */
     labels?: Record<string, string>;
+    /**
+     * The controller's default backend (`<namespace>/<service>`): it answers hosts no Ingress
+     * names and, for Ingresses marked with `custom-http-errors`, their backends' errors. The
+     * platform points it at its catalyst-api, which shows a sleeping preview's page
+     * (components/environment/sleep.ts). Unset: the controller's built-in 404.
+     */
+    defaultBackendService?: string;
     /** Escape hatch: chart values merged over the computed ones, for settings not modelled here. */
     values?: Record<string, unknown>;
 }
@@ -148,6 +155,7 @@ export function ingressNginxValues(args: IngressNginxArgs): Record<string, unkno
             metrics: { enabled: true },
             service: { type: args.serviceType ?? "ClusterIP" },
             admissionWebhooks: { enabled: args.admissionWebhooks ?? true },
+            ...(args.defaultBackendService === undefined ? {} : { extraArgs: { "default-backend-service": args.defaultBackendService } }),
             podLabels: labels,
             topologySpreadConstraints: [
                 {

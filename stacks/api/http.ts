@@ -30,6 +30,8 @@ export interface HttpOptions {
      * a state-changing request without its CSRF token).
      */
     session?: (req: IncomingMessage) => string | undefined | { refused: string };
+    /** The sleeping page and wake links (sleeping.ts): answers a preview's host and `/sleeping/wake` before any route. */
+    sleeping?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /** Reads a JSON body (400 when it is not JSON, 413 past the limit). Empty bodies are `{}`. */
@@ -111,6 +113,8 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
             pattern: /^\/environments\/([^/]+)$/,
             handler: async (_req, res, [name], user) => (service.previews ? written(res, await service.previews.destroy(user, name)) : accepted(res, await service.destroyPreview(user, name))),
         },
+        { method: "POST", pattern: /^\/previews\/([^/]+)\/sleep$/, handler: async (_req, res, [name], user) => accepted(res, await service.sleepOrWake(user, name, "sleep")) },
+        { method: "POST", pattern: /^\/previews\/([^/]+)\/wake$/, handler: async (_req, res, [name], user) => accepted(res, await service.sleepOrWake(user, name, "wake")) },
         {
             method: "GET",
             pattern: /^\/environments\/([^/]+)\/logs$/,
@@ -189,6 +193,7 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
                     return tokens.size > 0 ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "no tokens configured" });
                 }
                 if (options.webhook !== undefined && url.pathname === options.webhook.path) return await options.webhook.handle(req, res);
+                if (options.sleeping !== undefined && (await options.sleeping(req, res, url))) return;
                 const matches = routes.map((route) => ({ route, m: route.pattern.exec(url.pathname) })).filter((x) => x.m !== null);
                 if (matches.length === 0) throw new ApiError("not-found", `no route ${url.pathname}`);
                 const match = matches.find((x) => x.route.method === req.method);

@@ -5,6 +5,8 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { ActivityRegistry } from "./activity";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
 import { createHandler, errorResponse, readJson, sendJson } from "./http";
+import { previewOfRequest, sleepingPages } from "./sleeping";
+import { wakeKeyFromEnv } from "../automation/wake-link";
 import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
 import { loadLibrary } from "./library";
 import { createMcpServer, LogLevels } from "./mcp";
@@ -131,11 +133,13 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     let previews: PreviewResources | undefined;
     let github: WebhookSettings | undefined;
     let dashboard: Dashboard;
+    let wakeKey: Buffer | undefined;
     try {
         tokens = loadTokens();
         config = previewConfig();
         previews = await previewResources(config);
         github = webhookSettings();
+        wakeKey = wakeKeyFromEnv();
         // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
         oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
         dashboard = await serveDashboard(tokens, args.host, oidc?.tls !== undefined);
@@ -150,8 +154,11 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
     const service = new CatalystService(loaded, new ActivityRegistry(), undefined, config, previews);
     // The library object is the Automation class, which also has what the webhook needs.
     const webhook = github === undefined ? undefined : createWebhook({ settings: github, library: previews ? undefined : (loaded as unknown as WebhookLibrary), previews, previewConfig: config });
-    const api = createHandler({ service, tokens, webhook: webhook && { path: WEBHOOK_PATH, handle: webhook.handle }, session: (req) => dashboard.sessionUser(req) });
-    const handler = (req: IncomingMessage, res: ServerResponse) => void (oidc?.service.handle(req, res) || dashboard.handle(req, res) || api(req, res));
+    const sleeping = sleepingPages({ environment: (stack) => loaded.getEnvironment(stack), wakeByLink: (stack) => service.wakeByLink(stack), key: wakeKey, apiUrl: process.env.CATALYST_API_URL });
+    const api = createHandler({ service, tokens, sleeping, webhook: webhook && { path: WEBHOOK_PATH, handle: webhook.handle }, session: (req) => dashboard.sessionUser(req) });
+    // A request for a preview's host is the sleeping page's (through the ingress controller's
+    // default backend), never the dashboard's, even at `/`.
+    const handler = (req: IncomingMessage, res: ServerResponse) => void (oidc?.service.handle(req, res) || (previewOfRequest(req) === undefined && dashboard.handle(req, res)) || api(req, res));
     const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
     try {
         // With the provider, the issuer URL says where to listen.

@@ -63,7 +63,7 @@ export function logMessageOf(event: CatalystEvent): { level: LoggingLevel; text:
 }
 
 /** Names of the tools, for clients and tests. */
-export const TOOL_NAMES = ["list_environments", "get_environment", "create_preview", "destroy_preview", "get_operation", "get_logs", "exec_in_environment", "get_kubeconfig"] as const;
+export const TOOL_NAMES = ["list_environments", "get_environment", "create_preview", "destroy_preview", "sleep_preview", "wake_preview", "get_operation", "get_logs", "exec_in_environment", "get_kubeconfig"] as const;
 
 function ok(value: unknown): CallToolResult {
     return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }] };
@@ -220,9 +220,20 @@ export function createMcpServer(service: CatalystService, user: string, levels: 
         }
     });
 
+    for (const what of ["sleep", "wake"] as const) {
+        server.registerTool(`${what}_preview`, {
+            title: what === "sleep" ? "Put a preview to sleep" : "Wake a preview",
+            description: what === "sleep"
+                ? "Scales every workload of a preview the caller owns to zero; volumes, database and URL stay, and the URL shows the platform's sleeping page. Later deploys keep it asleep."
+                : "Restores the workloads of a sleeping preview the caller owns.",
+            inputSchema: { environment: EnvironmentName, wait: waitField },
+            annotations: { destructiveHint: false, idempotentHint: true },
+        }, async ({ environment, wait }, extra) => guard(async () => follow((await service.sleepOrWake(user, environment, what)).id, wait, extra as unknown as ProgressExtra)));
+    }
+
     server.registerTool("get_operation", {
         title: "Get an operation",
-        description: "State and result of an operation started by create_preview or destroy_preview with wait=false.",
+        description: "State and result of an operation started by create_preview, destroy_preview, sleep_preview or wake_preview with wait=false.",
         inputSchema: { id: z.string().uuid().describe("Operation id."), wait: z.boolean().default(false).describe("Wait for it to finish.") },
         annotations: { readOnlyHint: true },
     }, ({ id, wait }, extra) => guard(() => follow(id, wait, extra as unknown as ProgressExtra)));

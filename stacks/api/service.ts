@@ -2,7 +2,7 @@ import { Writable } from "stream";
 import { z } from "zod";
 import { parseStackName, previewStackName } from "../../components/naming";
 import { kindOf } from "../automation/tags";
-import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewRef, PreviewUpArgs } from "../automation";
+import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewRef, PreviewUpArgs, SleepReason } from "../automation";
 import { owns, requireOwner } from "./auth";
 import { ApiError } from "./errors";
 import * as kube from "./kube";
@@ -19,6 +19,8 @@ import type { PreviewResources } from "./resources";
 export interface Library {
     upPreview(args: PreviewUpArgs, call?: CallOptions): RunningOperation;
     destroyPreview(preview: PreviewRef, call?: CallOptions): RunningOperation;
+    sleepPreview(preview: PreviewRef, options?: { reason?: SleepReason }, call?: CallOptions): RunningOperation;
+    wakePreview(preview: PreviewRef, call?: CallOptions): RunningOperation;
     listEnvironments(): Promise<EnvironmentRecord[]>;
     getEnvironment(name: string): Promise<EnvironmentStatus | undefined>;
 }
@@ -151,6 +153,31 @@ export class CatalystService {
         this.refuseIfBusy(stack);
         const status = await this.checkCanChange(user, stack, false);
         return this.registry.start(stack, "destroy", user, () => this.library.destroyPreview({ pr, project: identity?.project }, { lockTimeoutMs: 0 }), status === undefined ? [] : ownersOf(status));
+    }
+
+    /** Starts putting a preview `user` owns to sleep, or waking it (404 when it does not exist). */
+    async sleepOrWake(user: string, name: string, what: "sleep" | "wake"): Promise<OperationView> {
+        const { stack, pr, project } = this.previewOf(name, what);
+        this.refuseIfBusy(stack);
+        const status = await this.checkCanChange(user, stack, false);
+        const preview = { pr, project };
+        return this.registry.start(stack, what, user, () => (what === "sleep" ? this.library.sleepPreview(preview, {}, { lockTimeoutMs: 0 }) : this.library.wakePreview(preview, { lockTimeoutMs: 0 })),
+            status === undefined ? [] : ownersOf(status));
+    }
+
+    /** Starts waking a preview for the holder of a signed wake link (the caller checked the link). */
+    async wakeByLink(stack: string): Promise<OperationView> {
+        const { pr, project } = this.previewOf(stack, "wake");
+        this.refuseIfBusy(stack);
+        const status = await this.environment(stack);
+        return this.registry.start(stack, "wake", "wake-link", () => this.library.wakePreview({ pr, project }, { lockTimeoutMs: 0, reason: "wake-link" }), ownersOf(status));
+    }
+
+    private previewOf(name: string, what: string): { stack: string; pr: number; project?: string } {
+        const stack = parseInput(EnvironmentName, name);
+        const identity = kindOf(stack) === "preview" ? parseStackName(stack) : undefined;
+        if (identity?.pr === undefined) throw new ApiError("forbidden", `${stack} is not a preview; only previews can ${what} through this API`);
+        return { stack, pr: identity.pr, project: identity.project };
     }
 
     private refuseIfBusy(stack: string): void {

@@ -4,7 +4,7 @@ import { GitHubApi } from "../automation/github-api";
 import { decideWebhook, DeliveryLog, gateWithFiles, MAX_WEBHOOK_BODY_BYTES, PayloadError, verifySignature, WEBHOOK_EVENTS, WebhookAction, WebhookSettings } from "../automation/github-webhook";
 import type { Automation } from "../automation/operations";
 import { runCommentCommand } from "../automation/pr-actions";
-import { COMMAND_PREFIX, CommentCommand, mayCommand, parseCommentCommand, UNAVAILABLE_VERBS } from "../automation/pr-commands";
+import { COMMAND_PREFIX, CommentCommand, mayCommand, parseCommentCommand } from "../automation/pr-commands";
 import { previewComment } from "../automation/pr-comment";
 import type { EnvironmentRecord, OperationResult } from "../automation/types";
 import { sendJson } from "./http";
@@ -25,7 +25,7 @@ import type { PreviewResources, PreviewResourceView } from "./resources";
 export const WEBHOOK_PATH = "/webhooks/github";
 
 /** What the webhook needs of the library in direct mode (the Automation class has it all). */
-export type WebhookLibrary = Pick<Automation, "upPreview" | "destroyPreview" | "listPreviews" | "up" | "destroy">;
+export type WebhookLibrary = Pick<Automation, "upPreview" | "destroyPreview" | "sleepPreview" | "wakePreview" | "listPreviews" | "up" | "destroy">;
 
 /** The GitHub calls the webhook makes (GitHubApi; a fake in unit tests). */
 export type GitHubCalls = Pick<GitHubApi, "changedFiles" | "permission" | "react" | "upsertPreviewComment">;
@@ -150,7 +150,6 @@ export function createWebhook(deps: WebhookDependencies): Webhook {
         const permission = action.commenter.toLowerCase() === action.author.toLowerCase() || client === undefined ? "unknown" : await client.permission(action.commenter);
         const who = mayCommand({ login: action.commenter, author: action.author, permission });
         if (!who.allowed) return answer("-1", `${shown(parsed)} ${by} refused: ${who.reason}`);
-        if (UNAVAILABLE_VERBS.includes(parsed.verb)) return answer("confused", `${shown(parsed)} ${by}: ${parsed.verb} is not available yet; nothing was changed`);
         let outcome: OperationResult | string;
         if (deps.previews !== undefined) {
             if (parsed.verb !== "destroy") return answer("confused", `${shown(parsed)} ${by}: only destroy is available through the webhook with Environment resources; push a commit to redeploy`);

@@ -8,7 +8,8 @@
  *     for await (const event of op) console.error(event.type);
  *     const result = await op; // { status, url, namespace, updateId, durations, ... }
  */
-export { Automation, collectGarbage, defaultAutomation, destroy, destroyPreview, getEnvironment, listEnvironments, status, up, upPreview } from "./operations";
+export { Automation, collectGarbage, defaultAutomation, destroy, destroyPreview, getEnvironment, listEnvironments, sleepPreview, status, up, upPreview, wakePreview } from "./operations";
+export type { SleepReason } from "./sleep";
 export type { AutomationOptions, CallOptions, CollectGarbageOptions, EnvironmentUpArgs, PreviewRef, PreviewUpArgs } from "./operations";
 export { Operation } from "./events";
 export { InputError } from "./validation";

@@ -4,10 +4,12 @@ import * as path from "path";
 import { parseStackName, StackKind } from "../../components/naming";
 import { appendAudit, auditRecord, defaultActor } from "./audit";
 import { Catalog } from "./catalog";
-import { EventListener, Operation } from "./events";
+import { EventListener, logEvent, Operation } from "./events";
 import { CallOptions, StackExecutor, StackJob } from "./executor";
 import { GcOptions, GcReport, runGarbageCollection } from "./gc";
+import { AutoSleepOptions, AutoSleepReport, runAutoSleep } from "./gc-sleep";
 import { checkPreviewLimits, PreviewLimits, previewLimitsFromEnv } from "./limits";
+import { keepSleeping, ownersTag, previousPreviewConfig, SLEEP_REASONS, SleepReason, sleepSettings, sleepStateOf, wakeSettings } from "./sleep";
 import { TAGS, tagValue } from "./tags";
 import { EnvironmentRecord, EnvironmentStatus, OperationResult } from "./types";
 import {
@@ -97,6 +99,11 @@ export interface PreviewUpArgs {
     refresh?: boolean;
     /** Caps checked before the preview is created (the controller: the Project's spec.limits). Default: the instance's. */
     limits?: PreviewLimits;
+    /**
+     * True: the up also puts the preview to sleep (if awake); false: it wakes it (if asleep);
+     * undefined (the CLI and CI): it stays as it is (the controller's `spec.sleep`).
+     */
+    sleep?: boolean;
 }
 
 /**
@@ -145,6 +152,8 @@ export class Automation {
     /** Read on the first upPreview, so that a bad variable fails that call only (InputError). */
     private previewLimits?: PreviewLimits;
     private readonly executor: StackExecutor;
+    /** Per stack, the turn of the last call still reading before its job (see inOrder). */
+    private readonly preludes = new Map<string, Promise<void>>();
 
     constructor(options: AutomationOptions = {}) {
         this.repoRoot = options.repoRoot ?? REPO_ROOT;
@@ -214,6 +223,7 @@ export class Automation {
         };
         if (sha !== undefined) tags[TAGS.sha] = sha;
         if (image !== undefined) tags[TAGS.image] = tagValue(image);
+        Object.assign(tags, ownersTag(owners));
         const job: StackJob = {
             target,
             action: "up",
@@ -227,13 +237,16 @@ export class Automation {
             refresh: args.refresh,
         };
         const limits = args.limits ?? (this.previewLimits ??= previewLimitsFromEnv());
-        if (limits.previewsPerOwner === undefined && limits.previewsPerProject === undefined) {
-            return this.operation(job, call);
-        }
-        // Only a capped up pays for the listing. Two new previews of one owner racing each other
-        // may both pass: the cap is fair use, not a quota the backend enforces.
-        return new Operation(async (emit) => {
+        const capped = limits.previewsPerOwner !== undefined || limits.previewsPerProject !== undefined;
+        return new Operation((emit) => this.inOrder(job, call, emit, async () => {
             const started = Date.now();
+            if (!capped) {
+                // A sleeping preview stays asleep through a deploy (sleep.ts): its tags say so.
+                this.applySleep(job, await this.previewTags(target.stack, emit), args.sleep, now);
+                return undefined;
+            }
+            // Only a capped up pays for the listing. Two new previews of one owner racing each other
+            // may both pass: the cap is fair use, not a quota the backend enforces.
             const claim = { stack: target.stack, project: target.project, owner: tags[TAGS.owner] };
             let previews: EnvironmentRecord[];
             try {
@@ -242,9 +255,99 @@ export class Automation {
                 // No count, no new preview: a cap that cannot be checked is not waved through.
                 return this.refuse(job, `could not count the previews for the cap, nothing was changed: ${(err as Error).message.split("\n")[0]}`, started, call, emit);
             }
+            const own = previews.find((record) => record.stack === target.stack);
+            this.applySleep(job, own?.sleepingSince === undefined ? undefined : { [TAGS.sleepingSince]: own.sleepingSince, [TAGS.sleepReason]: own.sleepReason ?? "manual" }, args.sleep, now);
             const refusal = checkPreviewLimits(previews, claim, limits);
-            return refusal === undefined ? this.executor.run(job, call, emit) : this.refuse(job, refusal.message, started, call, emit);
-        }, call.onEvent);
+            return refusal === undefined ? undefined : this.refuse(job, refusal.message, started, call, emit);
+        }), call.onEvent);
+    }
+
+    /**
+     * Puts a preview to sleep (sleep.ts): an ordinary up of its stack with `catalyst:sleep` set
+     * and the rest of its last config, so every Deployment and StatefulSet goes to zero replicas
+     * while volumes, Secrets, the database and the Ingress stay. A sleeping preview is left as it
+     * is (a succeeded no-op); a preview that does not exist is refused.
+     */
+    sleepPreview(preview: PreviewRef, options: { reason?: SleepReason } = {}, call: CallOptions = {}): Operation<OperationResult> {
+        const reason = options.reason ?? "manual";
+        if (!SLEEP_REASONS.includes(reason)) throw new InputError("reason", `must be one of ${SLEEP_REASONS.join(", ")}, got ${JSON.stringify(reason)}`);
+        return this.sleepOrWake(preview, "sleep", (now) => sleepSettings(now, reason), call);
+    }
+
+    /** Wakes a sleeping preview: the same up with `catalyst:sleep` empty; an awake preview is a succeeded no-op. */
+    wakePreview(preview: PreviewRef, call: CallOptions = {}): Operation<OperationResult> {
+        return this.sleepOrWake(preview, "wake", wakeSettings, call);
+    }
+
+    private sleepOrWake(preview: PreviewRef, what: "sleep" | "wake", settings: (now: Date) => { config: Record<string, unknown>; tags: Record<string, string> }, call: CallOptions): Operation<OperationResult> {
+        const { pr, project } = typeof preview === "object" ? preview : { pr: preview, project: undefined };
+        const target = previewTarget(pr, "pr", project);
+        const { config, tags } = settings(new Date());
+        const job: StackJob = { target, action: "up", workerAction: "up", configTemplate: "pr", config: {}, tags, keepTags: [], removeStack: false, allowedKinds: ["preview"] };
+        return new Operation((emit) => this.inOrder(job, call, emit, async () => {
+            const started = Date.now();
+            let current: Record<string, string> | undefined;
+            try {
+                current = await this.catalog.tags(target.stack);
+            } catch (err) {
+                return this.refuse(job, `could not read ${target.stack}'s tags, nothing was changed: ${(err as Error).message.split("\n")[0]}`, started, call, emit);
+            }
+            if (current === undefined) return this.refuse(job, `no preview ${target.stack}: nothing to ${what}`, started, call, emit);
+            if ((sleepStateOf(current).since !== undefined) === (what === "sleep")) {
+                return this.settled(job, `${target.stack} is already ${what === "sleep" ? "asleep" : "awake"}`, started, call, emit);
+            }
+            job.config = { ...previousPreviewConfig(this.workRoot, target.stack, target.pr as number, current), "catalyst:platformStack": this.platformReference, ...config };
+            return undefined;
+        }), call.onEvent);
+    }
+
+    /**
+     * Runs `prepare` (the backend reads before a preview's job: its tags, the listing for a cap),
+     * then the job, unless `prepare` finished it early. Per stack in call order: a call's job is
+     * queued on the stack's lock only after every earlier call's, so the reads do not reorder
+     * two operations on one stack. The next call's reads start once this job is queued, not done.
+     */
+    private async inOrder(job: StackJob, call: CallOptions, emit: EventListener, prepare: () => Promise<OperationResult | undefined>): Promise<OperationResult> {
+        const stack = job.target.stack;
+        const previous = this.preludes.get(stack) ?? Promise.resolve();
+        let release!: () => void;
+        const turn = new Promise<void>((resolve) => (release = resolve));
+        this.preludes.set(stack, turn);
+        try {
+            await previous;
+            const early = await prepare();
+            if (early !== undefined) return early;
+            // The executor queues the job on the stack's lock synchronously, before its first await.
+            const running = this.executor.run(job, call, emit);
+            release();
+            return await running;
+        } finally {
+            release();
+            if (this.preludes.get(stack) === turn) this.preludes.delete(stack);
+        }
+    }
+
+    /** Lays the preview's sleep state over an up: kept as the tags say, or changed as `sleep` asks. */
+    private applySleep(job: StackJob, tags: Record<string, string> | undefined, sleep: boolean | undefined, now: Date): void {
+        const asleep = sleepStateOf(tags).since !== undefined;
+        const change = sleep === true && !asleep ? sleepSettings(now, "manual") : sleep === false && asleep ? wakeSettings(now) : undefined;
+        if (change === undefined) {
+            Object.assign(job.config, keepSleeping(tags));
+            return;
+        }
+        Object.assign(job.config, change.config);
+        Object.assign(job.tags, change.tags);
+    }
+
+    /** The tags of a preview's stack, undefined when it does not exist or (with a warning) cannot be read now. */
+    private async previewTags(stack: string, emit: EventListener): Promise<Record<string, string> | undefined> {
+        try {
+            return await this.catalog.tags(stack);
+        } catch (err) {
+            // The up reads the same backend next: if it is really unreachable, the up fails there.
+            emit(logEvent(stack, "warning", `could not read the sleep state from the tags (${(err as Error).message.split("\n")[0]}); deploying as awake`));
+            return undefined;
+        }
     }
 
     /**
@@ -290,6 +393,25 @@ export class Automation {
             deletedNamespaces: report.deletedNamespaces.length,
         });
         return report;
+    }
+
+    /**
+     * Sleeps idle previews and applies a sleep schedule (gc-sleep.ts, idle.ts): an ordinary sleep
+     * or wake of each preview it picks, reason `idle` or `schedule`. `metricsUrl` is the ingress
+     * controller's Prometheus endpoint (needed for `idleMs`).
+     */
+    async autoSleep(options: AutoSleepOptions & { metricsUrl?: string; onEvent?: EventListener; timeoutMs?: number }): Promise<AutoSleepReport> {
+        if (options.idleMs !== undefined && options.metricsUrl === undefined) throw new InputError("ingress-metrics", "is needed with an idle time: the URL of the ingress controller's metrics (CATALYST_INGRESS_METRICS_URL)");
+        const activity = () => import("./activity");
+        const call = (reason: string): CallOptions => ({ onEvent: options.onEvent, timeoutMs: options.timeoutMs, reason });
+        return runAutoSleep({
+            listPreviews: () => this.listPreviews(),
+            sleep: (record, reason) => this.sleepPreview({ pr: record.pr as number, project: record.project }, { reason }, call(`auto-sleep:${reason}`)).result,
+            wake: (record) => this.wakePreview({ pr: record.pr as number, project: record.project }, call("auto-sleep:schedule")).result,
+            metrics: async () => (await activity()).fetchMetrics(options.metricsUrl as string),
+            readSample: async (namespace) => (await activity()).readActivity(namespace),
+            writeSample: async (namespace, value) => (await activity()).writeActivity(namespace, value),
+        }, options);
     }
 
     // --- named environments and the platform -----------------------------------------------------
@@ -427,12 +549,22 @@ export class Automation {
 
     /** A job refused before it ran: a failed result, audited and reported like any other. */
     private refuse(job: StackJob, error: string, started: number, call: CallOptions, emit: EventListener): OperationResult {
+        return this.finishedEarly(job, { status: "failed", error }, started, call, emit);
+    }
+
+    /** A job with nothing to do: a succeeded no-op, audited and reported like any other. */
+    private settled(job: StackJob, note: string, started: number, call: CallOptions, emit: EventListener): OperationResult {
+        emit(logEvent(job.target.stack, "info", note));
+        return this.finishedEarly(job, { status: "succeeded", changed: false, noop: true }, started, call, emit);
+    }
+
+    /** The result of a job that ends before any worker ran: audited, and its `done` event sent. */
+    private finishedEarly(job: StackJob, outcome: Pick<OperationResult, "status" | "error" | "changed" | "noop">, started: number, call: CallOptions, emit: EventListener): OperationResult {
         const result: OperationResult = {
             action: job.action,
             stack: job.target.stack,
             kind: job.target.kind,
-            status: "failed",
-            error,
+            ...outcome,
             durations: { totalMs: Date.now() - started, waitMs: 0, runMs: 0 },
         };
         if (job.target.pr !== undefined) result.pr = job.target.pr;
@@ -459,6 +591,10 @@ export function defaultAutomation(): Automation {
 export const upPreview = (args: PreviewUpArgs, call?: CallOptions) => defaultAutomation().upPreview(args, call);
 /** {@link Automation.destroyPreview} on the default instance. */
 export const destroyPreview = (preview: PreviewRef, call?: CallOptions) => defaultAutomation().destroyPreview(preview, call);
+/** {@link Automation.sleepPreview} on the default instance. */
+export const sleepPreview = (preview: PreviewRef, options?: { reason?: SleepReason }, call?: CallOptions) => defaultAutomation().sleepPreview(preview, options, call);
+/** {@link Automation.wakePreview} on the default instance. */
+export const wakePreview = (preview: PreviewRef, call?: CallOptions) => defaultAutomation().wakePreview(preview, call);
 /** {@link Automation.listEnvironments} on the default instance. */
 export const listEnvironments = () => defaultAutomation().listEnvironments();
 /** {@link Automation.getEnvironment} on the default instance. */

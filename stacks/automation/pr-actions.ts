@@ -22,13 +22,17 @@ export interface CommandTarget {
  * (undefined: none). Returns the operation's result, or one line saying why nothing ran.
  */
 export async function runCommentCommand(
-    automation: Pick<Automation, "upPreview" | "destroyPreview">,
+    automation: Pick<Automation, "upPreview" | "destroyPreview" | "sleepPreview" | "wakePreview">,
     call: CallOptions,
     command: Extract<CommentCommand, { kind: "command" }>,
     input: CommandTarget,
     record: EnvironmentRecord | undefined,
 ): Promise<OperationResult | string> {
     if (command.verb === "destroy") return await automation.destroyPreview(input.pr, call);
+    if (command.verb === "sleep" || command.verb === "wake") {
+        if (record === undefined) return `there is no preview to ${command.verb === "sleep" ? "put to sleep" : "wake"}`;
+        return await (command.verb === "sleep" ? automation.sleepPreview(input.pr, {}, call) : automation.wakePreview(input.pr, call));
+    }
     if (record === undefined && command.verb === "extend") return "there is no preview to extend; push a commit or comment /catalyst redeploy first";
     // An existing preview keeps what it runs (branch, commit, image, owner): redeploy repeats its
     // last up with a refresh first, so it also reverts drift; extend changes only its expiry.

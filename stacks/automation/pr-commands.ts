@@ -16,9 +16,6 @@ import { DURATION_HELP, formatDuration, parseDuration } from "./duration";
 export const COMMENT_VERBS = ["redeploy", "sleep", "wake", "destroy", "extend"] as const;
 export type CommentVerb = (typeof COMMENT_VERBS)[number];
 
-/** Verbs the parser knows whose operation the product does not have yet (issue 17 section 2). */
-export const UNAVAILABLE_VERBS: readonly CommentVerb[] = ["sleep", "wake"];
-
 /** The prefix of a command line. */
 export const COMMAND_PREFIX = "/catalyst";
 

@@ -20,6 +20,12 @@ export const TAGS = {
     expiresAt: "catalyst:expiresAt",
     namespace: "catalyst:namespace",
     url: "catalyst:url",
+    /** The owners a preview was created with, comma-separated (sleep and wake rebuild its config from the tags). */
+    owners: "catalyst:owners",
+    /** Since when the environment sleeps (ISO time); "" while awake (sleep.ts). */
+    sleepingSince: "catalyst:sleepingSince",
+    /** Why it sleeps: manual, idle or schedule; "" while awake. */
+    sleepReason: "catalyst:sleepReason",
 } as const;
 
 /** The longest tag value the backends take (Pulumi Cloud's limit; the DIY backends keep to it too). */
@@ -148,6 +154,8 @@ export function recordFromTags(
     copy("createdAt", "createdAt");
     copy("updatedAt", "updatedAt");
     copy("expiresAt", "expiresAt");
+    copy("sleepingSince", "sleepingSince");
+    copy("sleepReason", "sleepReason");
     if (summary.lastUpdate !== undefined) record.lastUpdate = summary.lastUpdate;
     if (summary.resourceCount !== undefined) record.resourceCount = summary.resourceCount;
     if (summary.updateInProgress) record.updateInProgress = true;

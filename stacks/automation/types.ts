@@ -98,6 +98,10 @@ export interface EnvironmentRecord {
     createdAt?: string;
     updatedAt?: string;
     expiresAt?: string;
+    /** Set while the environment sleeps (`catalyst preview sleep`): since when, ISO time. */
+    sleepingSince?: string;
+    /** Why it sleeps: `manual`, `idle` or `schedule`. */
+    sleepReason?: string;
     /** From the backend: last update time and resource count. */
     lastUpdate?: string;
     resourceCount?: number;

@@ -1,10 +1,11 @@
 import type { Automation } from "../automation/operations";
-import { InputError, parseOwners, parsePr } from "../automation/validation";
+import { InputError, parseDurationInput, parseOwners, parsePr } from "../automation/validation";
 import { AnyCommand, CommandContext, defineCommand, EXIT, OptionSpec, UsageError } from "../command";
 import type { EnvironmentResources } from "../resources/client";
 import { CONTROL_PLANE_ENV, CONTROL_PLANE_PROJECT_ENV, controlPlaneNamespace, controlPlaneProject, parseResourceName } from "../resources/client";
 import { githubCommands } from "./github-commands";
-import { describeGc, describeRecords, describeStatus } from "./render";
+import { describeAutoSleep, describeGc, describeRecords, describeStatus } from "./render";
+import { parseSleepSchedule, SleepSchedule } from "../automation/idle";
 import { describeResourcePreviews, listResourcePreviews, resourcePreviewDown, resourcePreviewUp } from "./resources";
 import { branch, duration, environment, finish, image, json, pr, session, sha, stack, timeout, wait } from "./session";
 
@@ -36,7 +37,7 @@ const project: OptionSpec<string> = {
 const resourceTimeout: OptionSpec<number> = { ...timeout, description: `${timeout.description}; in resource mode: how long to wait for the controller` };
 const RESOURCE_NOTE = `With --control-plane or ${CONTROL_PLANE_ENV} (resource mode) the command writes or reads Environment resources through KUBECONFIG and waits on their status; --timeout bounds the wait (default 30m). See docs/cli.md.`;
 
-const PREVIEW = "Preview environments of pull requests: up, down, list, gc";
+const PREVIEW = "Preview environments of pull requests: up, down, sleep, wake, list, gc";
 const ENV = "Named environments (production, staging, dev-<user>): up, down, status";
 const PLATFORM = "The platform stack: up, down, status";
 
@@ -62,12 +63,18 @@ interface PreviewDownInput extends OperationInput {
     controlPlane?: string;
     project?: string;
 }
+interface PreviewSleepInput extends OperationInput {
+    pr: number;
+}
 interface ListInput {
     json: boolean;
     controlPlane?: string;
 }
 interface PreviewGcInput {
     ttl?: number;
+    sleepIdle?: number;
+    sleepSchedule?: SleepSchedule;
+    ingressMetrics?: string;
     openPrs?: number[] | "github";
     dryRun: boolean;
     deleteOrphanNamespaces: boolean;
@@ -198,6 +205,22 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                     finish(print, await automation.destroyPreview(input.pr, call)));
             },
         }),
+        ...(["sleep", "wake"] as const).map((verb) => defineCommand<PreviewSleepInput>({
+            name: `preview ${verb}`,
+            group: PREVIEW,
+            summary: verb === "sleep"
+                ? "Put a preview to sleep: every Deployment and StatefulSet to zero replicas; volumes, Secrets, the database and the URL stay, and the URL shows the platform's sleeping page."
+                : "Wake a sleeping preview: the replica counts come back as configured.",
+            options: { pr, json, timeout, wait },
+            notes: [
+                verb === "sleep"
+                    ? "An ordinary update of the stack with catalyst:sleep set: later `preview up` runs keep it asleep and report no changes; `preview list` shows Sleeping since <time>. Already asleep: a succeeded no-op."
+                    : "Already awake: a succeeded no-op.",
+                "Runs the stack on this machine (direct mode). Under the controller, set the Environment's spec.sleep instead (true, false, or unset to leave it as it is).",
+            ],
+            run: (input, context) => session(deps, context, `preview ${verb}`, input, async (automation, call, print) =>
+                finish(print, await (verb === "sleep" ? automation.sleepPreview(input.pr, {}, call) : automation.wakePreview(input.pr, call)))),
+        })),
         defineCommand<ListInput>({
             name: "preview list",
             group: PREVIEW,
@@ -223,7 +246,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
         defineCommand<PreviewGcInput>({
             name: "preview gc",
             group: PREVIEW,
-            summary: "Destroy previews that expired or whose pull request is closed, always through Pulumi.",
+            summary: "Destroy previews that expired or whose pull request is closed, always through Pulumi; optionally put idle previews to sleep and apply a sleep schedule.",
             options: {
                 ttl: duration("Also destroy previews with no update for this long (0: all previews)"),
                 openPrs: {
@@ -232,7 +255,14 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                     parse: parseOpenPrs,
                     allowEmpty: true,
                 },
-                dryRun: { description: "Only report what would be destroyed" },
+                sleepIdle: duration("Also put previews to sleep after this long without a deploy or a request through their Ingress (default: CATALYST_SLEEP_IDLE; unset: never)"),
+                sleepSchedule: {
+                    value: "<sleep>;<wake>[;<tz>]",
+                    description: "Also sleep previews between a sleep and a wake time, two cron expressions, e.g. \"0 20 * * 1-5; 0 7 * * 1-5; Europe/Berlin\" for nights and weekends (default: CATALYST_SLEEP_SCHEDULE)",
+                    parse: (text, flag) => parseSleepSchedule(text, flag),
+                },
+                ingressMetrics: { value: "<url>", description: "The ingress controller's Prometheus metrics, for --sleep-idle (default: CATALYST_INGRESS_METRICS_URL)" },
+                dryRun: { description: "Only report what would be destroyed (and put to sleep or woken)" },
                 deleteOrphanNamespaces: { description: "Also delete namespaces labelled catalyst.dev/type=preview that no stack owns (otherwise only reported)" },
                 timeout: { ...timeout, description: "Stop each destroy after this long: SIGINT, then SIGKILL, then recovery (default 30m)" },
                 json,
@@ -248,8 +278,15 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                     timeoutMs: input.timeout,
                     onEvent: call.onEvent,
                 });
-                print(report, describeGc(report));
-                if (report.status === "succeeded") return EXIT.ok;
+                const env = deps.env ?? process.env;
+                const idleMs = input.sleepIdle ?? (env.CATALYST_SLEEP_IDLE ? parseDurationInput(env.CATALYST_SLEEP_IDLE, "CATALYST_SLEEP_IDLE") : undefined);
+                const schedule = input.sleepSchedule ?? (env.CATALYST_SLEEP_SCHEDULE ? parseSleepSchedule(env.CATALYST_SLEEP_SCHEDULE, "CATALYST_SLEEP_SCHEDULE") : undefined);
+                const sleep = idleMs === undefined && schedule === undefined ? undefined : await automation.autoSleep({
+                    idleMs, schedule, dryRun: input.dryRun, metricsUrl: input.ingressMetrics ?? env.CATALYST_INGRESS_METRICS_URL, onEvent: call.onEvent, timeoutMs: input.timeout,
+                });
+                print(sleep === undefined ? report : { ...report, sleep }, describeGc(report) + (sleep === undefined ? "" : describeAutoSleep(sleep)));
+                const sleepFailed = sleep !== undefined && (sleep.errors.length > 0 || sleep.actions.some((a) => a.status !== undefined && a.status !== "succeeded"));
+                if (report.status === "succeeded") return sleepFailed ? EXIT.failed : EXIT.ok;
                 const statuses = report.destroyed.map((r) => r.status);
                 return statuses.includes("failed") || report.destroyed.length === 0 ? EXIT.failed : EXIT.busy;
             }),

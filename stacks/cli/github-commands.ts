@@ -1,6 +1,7 @@
 import { readFileSync } from "fs";
 import { formatDuration } from "../automation/duration";
-import { COMMAND_PREFIX, CommentCommand, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS, UNAVAILABLE_VERBS } from "../automation/pr-commands";
+import { DEFAULT_WAKE_LINK_TTL_MS, signWakeToken, wakeKeyFromEnv, wakeLink } from "../automation/wake-link";
+import { COMMAND_PREFIX, CommentCommand, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS } from "../automation/pr-commands";
 import type { OperationResult } from "../automation/types";
 import { gateSettingsFromEnv, DEFAULT_IGNORED_PATHS, PREVIEW_IGNORE_ENV, PREVIEW_LABEL_ENV, previewGate, PullRequestEvent } from "../automation/pr-gate";
 import { InputError } from "../automation/validation";
@@ -81,6 +82,19 @@ function shown(command: Extract<CommentCommand, { kind: "command" }>): string {
     return `\`${COMMAND_PREFIX} ${command.verb}${command.ttlMs === undefined ? "" : ` ${formatDuration(command.ttlMs)}`}\``;
 }
 
+/** What a succeeded command's answer says; a sleep adds a signed wake link when this runner can sign one. */
+function doneDetail(command: Extract<CommentCommand, { kind: "command" }>, outcome: OperationResult, env: NodeJS.ProcessEnv): string {
+    if (command.verb === "extend") return `done: the preview now expires ${formatDuration(command.ttlMs ?? 0)} from now`;
+    if (command.verb === "wake") return outcome.noop ? "the preview is awake already" : "done: the preview is awake";
+    if (command.verb !== "sleep") return "done";
+    const asleep = outcome.noop ? "the preview is asleep already" : "done: the preview is asleep (volumes, database and URL kept)";
+    const key = wakeKeyFromEnv(env);
+    const api = env.CATALYST_API_URL;
+    if (key === undefined || api === undefined || api === "") return `${asleep}; wake it with ${COMMAND_PREFIX} wake`;
+    const link = wakeLink(api, signWakeToken(key, outcome.stack, new Date(Date.now() + DEFAULT_WAKE_LINK_TTL_MS)));
+    return `${asleep}; wake it with ${COMMAND_PREFIX} wake or [this link](${link}) (valid ${formatDuration(DEFAULT_WAKE_LINK_TTL_MS)})`;
+}
+
 /** The `github` commands over `deps`. */
 export function githubCommands(deps: CliDependencies): AnyCommand[] {
     return [
@@ -120,7 +134,7 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
         defineCommand<CommandInput>({
             name: "github command",
             group: GROUP,
-            summary: `Answer a ${COMMAND_PREFIX} comment on a pull request: redeploy, extend <duration>, destroy (sleep and wake: not available yet).`,
+            summary: `Answer a ${COMMAND_PREFIX} comment on a pull request: redeploy, sleep, wake, extend <duration>, destroy.`,
             options: {
                 pr,
                 commenter: login("Who wrote the comment (github.event.comment.user.login)"),
@@ -142,8 +156,8 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
             },
             notes: [
                 `The comment is read from ${COMMENT_BODY_ENV}, never from an argument. One line of it must start with ${COMMAND_PREFIX} and a known verb; lines in code fences and quotes do not count.`,
-                `Only the pull request's author and users with admin, maintain or write permission are obeyed. An existing preview keeps its branch, commit, image and owner: redeploy runs its last up again with a refresh first (reverting drift); extend <duration> sets its expiry that long from now (at most ${formatDuration(MAX_EXTEND_MS)}).`,
-                "Exit codes: 0 done or no command in the comment, 1 the operation failed, 2 refused (unknown command, not allowed, not available yet), 3 busy. With --json: { command, accepted, reaction, answer, marker, body, result }.",
+                `Only the pull request's author and users with admin, maintain or write permission are obeyed. An existing preview keeps its branch, commit, image and owner: redeploy runs its last up again with a refresh first (reverting drift); extend <duration> sets its expiry that long from now (at most ${formatDuration(MAX_EXTEND_MS)}); sleep and wake change only whether it runs. With CATALYST_WAKE_KEY and CATALYST_API_URL set, the answer to sleep carries a signed wake link.`,
+                "Exit codes: 0 done or no command in the comment, 1 the operation failed, 2 refused (unknown command, not allowed, nothing to act on), 3 busy. With --json: { command, accepted, reaction, answer, marker, body, result }.",
             ],
             run: async (input, context) => {
                 const body = (deps.env ?? process.env)[COMMENT_BODY_ENV];
@@ -164,15 +178,10 @@ export function githubCommands(deps: CliDependencies): AnyCommand[] {
                     if (command.kind === "invalid") return refuse(null, "confused", `a ${COMMAND_PREFIX} command ${by} was not understood: ${command.reason}`);
                     const who = mayCommand({ login: input.commenter, author: input.author, permission: input.permission ?? "unknown" });
                     if (!who.allowed) return refuse(command.verb, "-1", `${shown(command)} ${by} refused: ${who.reason}`);
-                    if (UNAVAILABLE_VERBS.includes(command.verb)) {
-                        return refuse(command.verb, "confused", `${shown(command)} ${by}: ${command.verb} is not available yet (previews cannot sleep or wake in this version); nothing was changed`);
-                    }
                     const outcome = await runCommentCommand(automation, call, command, input, record);
                     if (typeof outcome === "string") return refuse(command.verb, "confused", `${shown(command)} ${by}: ${outcome}`);
                     const ok = outcome.status === "succeeded";
-                    const detail = ok
-                        ? command.verb === "extend" ? `done: the preview now expires ${formatDuration(command.ttlMs ?? 0)} from now` : "done"
-                        : outcome.status;
+                    const detail = ok ? doneDetail(command, outcome, deps.env ?? process.env) : outcome.status;
                     const answer = `${shown(command)} ${by}: ${detail}`;
                     const body = previewComment({ pr: input.pr, result: outcome, record: outcome.action === "destroy" ? undefined : record, answer });
                     return reply({ command: command.verb, accepted: true, reaction: ok ? "+1" : "-1", answer, marker: PREVIEW_COMMENT_MARKER, body, result: outcome }, answer, exitCode(outcome.status));

@@ -1,5 +1,6 @@
 import { formatDuration } from "../automation/duration";
 import { CatalystEvent, EnvironmentRecord, EnvironmentStatus, OperationResult } from "../automation/types";
+import { AutoSleepReport } from "../automation/gc-sleep";
 import { GcReport } from "../automation/gc";
 
 /**
@@ -128,10 +129,15 @@ export function describeRecords(records: EnvironmentRecord[]): string {
     if (records.length === 0) {
         return "no previews\n";
     }
-    const rows = records.map((r) => [r.stack, r.branch ?? "", (r.sha ?? "").slice(0, 7), r.owner ?? "", r.expiresAt ?? "", r.url ?? r.namespace ?? ""]);
-    const header = ["STACK", "BRANCH", "SHA", "OWNER", "EXPIRES", "URL"];
+    const rows = records.map((r) => [r.stack, sleepLabel(r), r.branch ?? "", (r.sha ?? "").slice(0, 7), r.owner ?? "", r.expiresAt ?? "", r.url ?? r.namespace ?? ""]);
+    const header = ["STACK", "STATE", "BRANCH", "SHA", "OWNER", "EXPIRES", "URL"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+/** `Sleeping since <time> (<reason>)`, or `Awake`. */
+export function sleepLabel(record: EnvironmentRecord): string {
+    return record.sleepingSince === undefined ? "Awake" : `Sleeping since ${record.sleepingSince}${record.sleepReason && record.sleepReason !== "manual" ? ` (${record.sleepReason})` : ""}`;
 }
 
 /** A status block for `env status` / `platform status`. */
@@ -142,6 +148,7 @@ export function describeStatus(status: EnvironmentStatus): string {
     };
     add("namespace", status.namespace);
     add("url", status.url);
+    if (status.kind === "preview" || status.sleepingSince !== undefined) add("state", sleepLabel(status));
     add("last update", status.lastUpdate);
     add("last result", status.lastResult);
     add("update id", status.updateId);
@@ -165,6 +172,18 @@ export function describeGc(report: GcReport): string {
     }
     if (report.orphanNamespaces.length > 0) {
         lines.push(`  preview namespaces without a stack: ${report.orphanNamespaces.join(", ")}${report.deletedNamespaces.length > 0 ? ` (deleted: ${report.deletedNamespaces.join(", ")})` : " (not deleted; pass --delete-orphan-namespaces)"}`);
+    }
+    for (const error of report.errors) {
+        lines.push(`  error: ${error}`);
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** A summary of the auto-sleep part of a gc run. */
+export function describeAutoSleep(report: AutoSleepReport): string {
+    const lines = [`auto-sleep: ${report.actions.length} preview(s) to put to sleep or wake`];
+    for (const action of report.actions) {
+        lines.push(`  ${action.stack}: ${action.action} (${action.reason}: ${action.detail})${action.status ? ` -> ${action.status}` : ""}`);
     }
     for (const error of report.errors) {
         lines.push(`  error: ${error}`);

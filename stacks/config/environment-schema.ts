@@ -121,6 +121,8 @@ export const environmentSchema = z.object({
     branch: str.optional(),
     image: image.optional(),
     sha: text(z.string().regex(/^[0-9a-f]{7,40}$/, "must be a git commit SHA (7 to 40 lower-case hex characters)")).optional(),
+    /** Set by `catalyst preview sleep`: since when the environment sleeps (ISO time); "" or unset: awake. */
+    sleep: text(z.string().regex(/^$|^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, "must be an ISO time in UTC like 2026-01-31T20:00:00.000Z (since when it sleeps), or empty (awake)")).optional(),
     passwordSource: z.enum(["random", "builtin"]).default("random"),
     tier: tier.optional(),
     quota: z.object({

@@ -29,6 +29,8 @@ export interface EnvironmentConfig {
     platformStack: string;
     branch?: string;
     sha?: string;
+    /** Since when the environment sleeps (ISO time), when it does (`catalyst:sleep`). */
+    sleepingSince?: string;
     passwordSource: PasswordSource;
     quota: QuotaSpec;
     limits: LimitSpec;
@@ -260,6 +262,7 @@ export function loadEnvironmentConfig(identity: StackIdentity, all: Record<strin
         platformStack: raw.platformStack,
         branch: raw.branch,
         sha: raw.sha,
+        sleepingSince: raw.sleep === undefined || raw.sleep === "" ? undefined : raw.sleep,
         passwordSource: raw.passwordSource,
         quota,
         limits,

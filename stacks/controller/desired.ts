@@ -25,6 +25,8 @@ export interface DesiredStack {
     owners?: string[];
     /** Milliseconds; undefined: no expiry. */
     ttlMs?: number;
+    /** `spec.sleep`: true asleep, false awake, undefined as it is. */
+    sleep?: boolean;
     /** Stack config (`catalyst:<key>` to value) laid over the template. */
     config: Record<string, unknown>;
     /** The Project's caps on previews (`spec.limits`), checked before a new preview is created. */
@@ -80,6 +82,7 @@ export function desiredStack(environment: EnvironmentObject, project: ProjectObj
             sha: spec.sha === undefined ? undefined : parseSha(spec.sha, "spec.sha"),
             image: image === undefined ? undefined : parseImage(image, spec.image === undefined ? "project spec.source.image" : "spec.image"),
             owners: spec.owners === undefined ? undefined : parseOwners(spec.owners, "spec.owners"),
+            ...(spec.sleep === undefined ? {} : { sleep: spec.sleep }),
             config: {},
         };
         if (spec.type === "preview" && project.spec.limits !== undefined) desired.limits = project.spec.limits;

@@ -312,6 +312,7 @@ export class Reconciler {
                 ttl: desired.ttlMs,
                 config: desired.config,
                 limits: desired.limits,
+                sleep: desired.sleep,
                 refresh: refresh || undefined,
             }, call).result;
         }

@@ -118,8 +118,10 @@ export const environmentSpecSchema = z.strictObject({
     image: image.optional(),
     owners: z.array(login).min(1).max(20).optional().meta({ description: "GitHub users who own the environment (RBAC owners)." }),
     ttl: duration.optional().meta({ description: "Time to live from the last change; the Environment is deleted when it passes." }),
+    sleep: z.boolean().optional().meta({ description: "Previews: true puts it to sleep (every workload at zero replicas; volumes, database and URL kept), false wakes it; unset leaves it as it is (catalyst preview sleep|wake, gc)." }),
     overrides: freeform.optional(),
 }).meta(cel(
+    { rule: "self.type == 'preview' || !has(self.sleep)", message: "is only allowed when type is preview", fieldPath: ".sleep", reason: "FieldValueForbidden" },
     { rule: "self.type != 'preview' || has(self.pullRequest)", message: "is required when type is preview", fieldPath: ".pullRequest", reason: "FieldValueRequired" },
     { rule: "self.type == 'preview' || !has(self.pullRequest)", message: "is only allowed when type is preview", fieldPath: ".pullRequest", reason: "FieldValueForbidden" },
     { rule: "self.type != 'preview' || has(self.branch)", message: "is required when type is preview", fieldPath: ".branch", reason: "FieldValueRequired" },

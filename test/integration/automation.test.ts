@@ -1,7 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
+import { createServer } from "http";
+import { AddressInfo } from "net";
 import { randomInt } from "crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
+import { ACTIVITY_CONFIGMAP } from "../../stacks/automation/activity";
 import { Automation } from "../../stacks/automation/operations";
 import { descendants } from "../../stacks/automation/runner";
 import { fileBackendRoot } from "../../stacks/automation/sidecars";
@@ -36,10 +39,13 @@ const counted = async (op: PromiseLike<OperationResult>) => {
 };
 const auditLines = () => (existsSync(auditLog) ? readFileSync(auditLog, "utf8").trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)) : []);
 
-/** The objects of a preview namespace as `kind/name`, with its PR number replaced, sorted. */
+/**
+ * The objects the stack made in a preview namespace as `kind/name`, with its PR number replaced,
+ * sorted (gc's activity ConfigMap is not the stack's: activity.ts).
+ */
 function inventory(pr: number): string[] {
     const list = kubectlJson<{ items: { kind: string; metadata: { name: string } }[] }>(["get", KINDS, "-n", `env-pr-${pr}`]);
-    return list.items.map((i) => `${i.kind}/${i.metadata.name.split(String(pr)).join("N")}`).sort();
+    return list.items.map((i) => `${i.kind}/${i.metadata.name.split(String(pr)).join("N")}`).filter((o) => o !== `ConfigMap/${ACTIVITY_CONFIGMAP}`).sort();
 }
 
 function previewNamespaces(): string[] {
@@ -146,6 +152,58 @@ describe("automation layer on the local cluster", () => {
         expect(result.outputs).toMatchObject({ namespace: `env-pr-${prs[0]}`, kubeconfig: "[secret]", owners: ["alice"] });
         const after = (await automation.listPreviews()).find((p) => p.pr === prs[0]);
         expect(after?.createdAt).toBe(before?.createdAt);
+    });
+
+    it("sleeps a preview through the CLI (zero replicas, state in the tags), keeps it asleep through an up that reports no changes, and wakes it", async () => {
+        const pr = prs[3];
+        const replicas = () => kubectlJson<{ spec: { replicas: number } }>(["get", "deployment", "app", "-n", `env-pr-${pr}`]).spec.replicas;
+        expect(replicas()).toBe(1);
+        const slept = await cli(["preview", "sleep", "--pr", String(pr), "--json"]);
+        operations++;
+        expect([slept.status, JSON.parse(slept.stdout)]).toEqual([0, expect.objectContaining({ status: "succeeded", changed: true })]);
+        expect(replicas()).toBe(0);
+        const record = (await automation.listPreviews()).find((p) => p.pr === pr);
+        expect(record).toMatchObject({ sleepReason: "manual", branch: `feat/auto-${pr}`, sha, owner: "alice", url: `https://pr-${pr}.preview.catalyst.localhost` });
+        expect(Date.now() - Date.parse(record?.sleepingSince ?? "")).toBeLessThan(10 * 60_000);
+        expect((await cli(["preview", "list"])).stdout).toMatch(new RegExp(`^pr-${pr} +Sleeping since ${record?.sleepingSince} `, "m"));
+
+        // A deploy with the preview's own values: still asleep, and nothing to change.
+        const again = await counted(automation.upPreview({ pr, branch: `feat/auto-${pr}`, sha, ttl: "2h", owners: "alice", config: minimal }));
+        expect(again).toMatchObject({ status: "succeeded", changed: false });
+        expect(replicas()).toBe(0);
+        expect(await counted(automation.sleepPreview(pr))).toMatchObject({ status: "succeeded", noop: true, changed: false });
+
+        const woke = await cli(["preview", "wake", "--pr", String(pr), "--json"]);
+        operations++;
+        expect([woke.status, JSON.parse(woke.stdout)]).toEqual([0, expect.objectContaining({ status: "succeeded", changed: true })]);
+        expect(replicas()).toBe(1);
+        expect((await automation.listPreviews()).find((p) => p.pr === pr)?.sleepingSince).toBeUndefined();
+    });
+
+    it("gc's idle sleep: reads ingress metrics over HTTP, keeps each preview's last count in a ConfigMap, and puts to sleep only the one whose count did not move", async () => {
+        // No ingress controller pod runs here: a local server answers in ingress-nginx's metrics format.
+        const idle = prs[4];
+        let round = 0;
+        const server = createServer((_req, res) => {
+            round++;
+            res.end(prs.map((pr) => `nginx_ingress_controller_requests{ingress="app",namespace="env-pr-${pr}",status="200"} ${pr === idle ? 5 : 5 + round}\n`).join(""));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const metricsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+        try {
+            const start = new Date(Date.now() + 10 * 60_000);
+            const first = await automation.autoSleep({ idleMs: 5 * 60_000, metricsUrl, now: start });
+            expect(first).toEqual({ actions: [], errors: [] });
+            const stored = kubectlJson<{ data: Record<string, string> }>(["get", "configmap", ACTIVITY_CONFIGMAP, "-n", `env-pr-${idle}`]).data.requests;
+            expect(stored).toBe(`5@${start.toISOString()}`);
+            const second = await automation.autoSleep({ idleMs: 5 * 60_000, metricsUrl, now: new Date(start.getTime() + 6 * 60_000) });
+            operations++;
+            expect(second).toEqual({ actions: [{ stack: `pr-${idle}`, action: "sleep", reason: "idle", detail: "no deploy or request for 6 min (idle time 5 min)", status: "succeeded" }], errors: [] });
+        } finally {
+            server.close();
+        }
+        expect(kubectlJson<{ spec: { replicas: number } }>(["get", "deployment", "app", "-n", `env-pr-${idle}`]).spec.replicas).toBe(0);
+        expect((await automation.listPreviews()).find((p) => p.pr === idle)).toMatchObject({ sleepReason: "idle" });
     });
 
     it("writes its tags packed, a few stack tags in all, and reads a stack whose tags were written one per name before", async () => {

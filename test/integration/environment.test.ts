@@ -216,6 +216,43 @@ describe("preview environment on the local cluster", () => {
         expect(Buffer.from(redis.data.REDIS_URL, "base64").toString()).toMatch(new RegExp(`^redis://:[A-Za-z0-9]{32}@redis\\.${namespace}\\.svc:6379/0$`));
     });
 
+    it("sleeps with catalyst:sleep: zero replicas everywhere, volumes, Secrets and the Ingress kept and marked for the platform's page; waking restores the counts", async () => {
+        type Workload = { metadata: { name: string }; spec: { replicas?: number } };
+        const workloads = () => Object.fromEntries(["deployments", "statefulsets"].flatMap((kind) =>
+            kubectlJson<{ items: Workload[] }>(["get", kind, "-n", namespace]).items.map((w) => [`${kind}/${w.metadata.name}`, w.spec.replicas ?? 1])));
+        const names = (kind: string) => kubectlJson<{ items: { metadata: { name: string; uid: string } }[] }>(["get", kind, "-n", namespace]).items.map((i) => `${i.metadata.name}/${i.metadata.uid}`).sort();
+        const awake = workloads();
+        expect(Object.keys(awake)).toEqual(expect.arrayContaining(["deployments/app", "deployments/redis", `deployments/${workspace}`]));
+        expect(Object.values(awake).every((replicas) => replicas > 0)).toBe(true);
+        const kept = { pvcs: names("pvc"), secrets: names("secrets"), ingresses: names("ingresses") };
+
+        const since = new Date().toISOString();
+        await stack.setConfig("catalyst:sleep", { value: since });
+        const asleep = await stack.up({ onOutput: quietOutput });
+        expect(asleep.summary.result).toBe("succeeded");
+        expect(Object.values(workloads())).toEqual(Object.values(awake).map(() => 0));
+        expect({ pvcs: names("pvc"), secrets: names("secrets"), ingresses: names("ingresses") }).toEqual(kept);
+        for (const claim of [`${workspace}-workspace`, `${workspace}-home`]) {
+            expect(kubectlJson<{ status: { phase: string } }>(["get", "pvc", claim, "-n", namespace]).status.phase).toBe("Bound");
+        }
+        // The route: the one Ingress of the host stays, its endpoint-less backend's errors go to the platform's default backend.
+        const ingress = kubectlJson<{ metadata: { annotations: Record<string, string> }; spec: { rules: { host: string }[] } }>(["get", "ingress", "app", "-n", namespace]);
+        expect(ingress.metadata.annotations).toMatchObject({ "nginx.ingress.kubernetes.io/custom-http-errors": "502,503", "catalyst.dev/sleeping-since": since });
+        const hostRoutes = kubectlJson<{ items: { metadata: { namespace: string; name: string }; spec: { rules?: { host?: string }[] } }[] }>(["get", "ingresses", "-A"]).items
+            .filter((i) => (i.spec.rules ?? []).some((r) => r.host === ingress.spec.rules[0].host)).map((i) => `${i.metadata.namespace}/${i.metadata.name}`);
+        expect(hostRoutes).toEqual([`${namespace}/app`]);
+        const controller = kubectlJson<{ items: { spec: { template: { spec: { containers: { args: string[] }[] } } } }[] }>(["get", "deployments", "-n", "ingress-nginx", "-l", "app.kubernetes.io/component=controller"]).items;
+        expect(controller[0].spec.template.spec.containers[0].args).toContain("--default-backend-service=catalyst-system/catalyst-api");
+        const again = await stack.preview({ onOutput: quietOutput });
+        expect(Object.keys(again.changeSummary).filter((op) => op !== "same")).toEqual([]);
+
+        await stack.removeConfig("catalyst:sleep");
+        const woken = await stack.up({ onOutput: quietOutput });
+        expect(woken.summary.result).toBe("succeeded");
+        expect(workloads()).toEqual(awake);
+        expect(kubectlJson<{ metadata: { annotations?: Record<string, string> } }>(["get", "ingress", "app", "-n", namespace]).metadata.annotations ?? {}).not.toHaveProperty(["catalyst.dev/sleeping-since"]);
+    });
+
     it("previews no changes on a second run", async () => {
         const preview = await stack.preview({ onOutput: quietOutput });
         expect(Object.keys(preview.changeSummary).filter((op) => op !== "same")).toEqual([]);

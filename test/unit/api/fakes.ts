@@ -1,6 +1,6 @@
 import { previewStackName } from "../../../components/naming";
 import { Operation } from "../../../stacks/automation/events";
-import type { CallOptions, EnvironmentRecord, EnvironmentStatus, OperationResult, PreviewRef, PreviewUpArgs } from "../../../stacks/automation";
+import type { CallOptions, EnvironmentRecord, EnvironmentStatus, OperationResult, PreviewRef, PreviewUpArgs, SleepReason } from "../../../stacks/automation";
 import { InputError } from "../../../stacks/automation/validation";
 import type { Cluster, Library } from "../../../stacks/api/service";
 
@@ -40,6 +40,27 @@ export class FakeLibrary implements Library {
             await this.gate;
             this.stacks.delete(stack);
             const result: OperationResult = { action: "destroy", stack, kind: "preview", status: "succeeded", durations: { totalMs: 1, waitMs: 0, runMs: 1 } };
+            emit({ type: "done", stack, status: "succeeded", result, time: new Date().toISOString() });
+            return result;
+        });
+    }
+
+    sleepPreview(preview: PreviewRef, options?: { reason?: SleepReason }, call?: CallOptions): Operation<OperationResult> {
+        return this.setSleep("sleep", preview, call, new Date().toISOString(), options?.reason ?? "manual");
+    }
+
+    wakePreview(preview: PreviewRef, call?: CallOptions): Operation<OperationResult> {
+        return this.setSleep("wake", preview, call);
+    }
+
+    private setSleep(op: string, preview: PreviewRef, call: CallOptions | undefined, since?: string, reason?: string): Operation<OperationResult> {
+        this.calls.push({ op, args: preview, call });
+        const stack = typeof preview === "object" ? previewStackName(preview.pr, preview.project) : previewStackName(preview);
+        return new Operation(async (emit) => {
+            await this.gate;
+            const status = this.stacks.get(stack);
+            if (status !== undefined) this.stacks.set(stack, { ...status, sleepingSince: since, sleepReason: reason });
+            const result: OperationResult = { action: "up", stack, kind: "preview", status: "succeeded", changed: true, durations: { totalMs: 1, waitMs: 0, runMs: 1 } };
             emit({ type: "done", stack, status: "succeeded", result, time: new Date().toISOString() });
             return result;
         });

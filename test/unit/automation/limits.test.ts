@@ -3,6 +3,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { checkPreviewLimits, PREVIEW_LIMIT_ENV, previewLimitsFromEnv } from "../../../stacks/automation/limits";
 import { Automation } from "../../../stacks/automation/operations";
+import { withoutBackend } from "./no-backend";
 import { CatalystEvent, EnvironmentRecord } from "../../../stacks/automation/types";
 import { projectSpecSchema } from "../../../stacks/resources/types";
 
@@ -116,7 +117,7 @@ describe("Automation.upPreview with a cap (fake worker)", () => {
     });
 
     it("lists nothing when no cap is set", async () => {
-        const automation = new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog: path.join(dir, "audit.log"), workerPath: path.join(__dirname, "fixtures", "fake-worker.js"), actor: "a", platformStack: "platform", previewLimits: {} });
+        const automation = withoutBackend(new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog: path.join(dir, "audit.log"), workerPath: path.join(__dirname, "fixtures", "fake-worker.js"), actor: "a", platformStack: "platform", previewLimits: {} }));
         const list = jest.spyOn(automation, "listPreviews");
         expect((await automation.upPreview({ pr: 3, branch: "feat/x" }).result).status).toBe("succeeded");
         expect(list).not.toHaveBeenCalled();

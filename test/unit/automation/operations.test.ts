@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { Automation, AutomationOptions } from "../../../stacks/automation/operations";
+import { withoutBackend } from "./no-backend";
 import { CatalystEvent } from "../../../stacks/automation/types";
 import { InputError } from "../../../stacks/automation/validation";
 
@@ -27,7 +28,7 @@ describe("Automation operations (fake worker)", () => {
     });
 
     const make = (options: AutomationOptions = {}) =>
-        new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog, workerPath, actor: "tester", platformStack: "platform", ...options });
+        withoutBackend(new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog, workerPath, actor: "tester", platformStack: "platform", ...options }));
     const worker = () => readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { phase: string; stack: string; action: string; time: number; pid: number });
     const audit = () => readFileSync(auditLog, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const preview = (pr: number, config: Record<string, unknown> = {}) => ({ pr, branch: "feat/x", config });
@@ -211,7 +212,7 @@ describe("a failed up names its failing resource (fake worker)", () => {
     it("reports the engine's one-line reason and the resource it failed first", async () => {
         const dir = mkdtempSync(path.join(tmpdir(), "catalyst-fail-"));
         try {
-            const automation = new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog: path.join(dir, "audit.log"), workerPath, actor: "t", platformStack: "platform", previewLimits: {} });
+            const automation = withoutBackend(new Automation({ repoRoot: dir, workRoot: path.join(dir, "work"), auditLog: path.join(dir, "audit.log"), workerPath, actor: "t", platformStack: "platform", previewLimits: {} }));
             const result = await automation.upPreview({ pr: 4, branch: "feat/x", config: { "fake:mode": "fail" } }).result;
             expect(result).toMatchObject({
                 status: "failed",

@@ -24,13 +24,17 @@ const fake = {
     listPreviews: async () => (calls.push(["listPreviews", []]), previews),
     upPreview: async (...args: unknown[]) => (calls.push(["upPreview", args]), next ?? ok("up")),
     destroyPreview: async (...args: unknown[]) => (calls.push(["destroyPreview", args]), next ?? ok("destroy")),
+    sleepPreview: async (...args: unknown[]) => (calls.push(["sleepPreview", args]), next ?? ok("up")),
+    wakePreview: async (...args: unknown[]) => (calls.push(["wakePreview", args]), next ?? ok("up")),
 };
+/** Variables of the runner besides the comment (the wake key and the API's URL). */
+let runnerEnv: NodeJS.ProcessEnv = {};
 
 async function run(body: string | undefined, ...argv: string[]): Promise<{ code: number; answer: CommandAnswer; stderr: string }> {
     let stdout = "";
     let stderr = "";
     calls = [];
-    const env: NodeJS.ProcessEnv = body === undefined ? {} : { [COMMENT_BODY_ENV]: body };
+    const env: NodeJS.ProcessEnv = body === undefined ? { ...runnerEnv } : { ...runnerEnv, [COMMENT_BODY_ENV]: body };
     const table = githubCommands({ automation: async () => fake as never, resources: async () => { throw new Error("no resource mode"); }, env });
     const code = await main(["github", "command", "--pr", "7", "--commenter", "bob", "--author", "alice", "--json", ...argv], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, undefined, table);
     return { code, answer: stdout === "" ? (undefined as never) : JSON.parse(stdout), stderr };
@@ -39,6 +43,7 @@ async function run(body: string | undefined, ...argv: string[]): Promise<{ code:
 beforeEach(() => {
     previews = [record];
     next = undefined;
+    runnerEnv = {};
 });
 
 describe("catalyst github command", () => {
@@ -97,10 +102,26 @@ describe("catalyst github command", () => {
         }
     });
 
-    it.each(["sleep", "wake"])("answers /catalyst %s clearly: not available yet, nothing changed", async (verb) => {
+    it.each([["sleep", "sleepPreview", "done: the preview is asleep (volumes, database and URL kept); wake it with /catalyst wake"], ["wake", "wakePreview", "done: the preview is awake"]])(
+        "runs /catalyst %s through the library for the author and answers it", async (verb, op, detail) => {
+            const { code, answer } = await run(`/catalyst ${verb}`, "--commenter", "alice");
+            expect(code).toBe(EXIT.ok);
+            expect(calls.map((c) => c[0])).toEqual(["listPreviews", op]);
+            expect(calls[1][1][0]).toBe(7);
+            expect(answer).toMatchObject({ command: verb, accepted: true, reaction: "+1", answer: `\`/catalyst ${verb}\` from \`alice\`: ${detail}` });
+        });
+
+    it("answers a sleep with a signed wake link when the runner holds the key and the API's URL", async () => {
+        runnerEnv = { CATALYST_WAKE_KEY: "k".repeat(32), CATALYST_API_URL: "https://catalyst.example.com" };
+        const { answer } = await run("/catalyst sleep", "--commenter", "alice");
+        expect(answer.answer).toMatch(/^`\/catalyst sleep` from `alice`: done: the preview is asleep \(volumes, database and URL kept\); wake it with \/catalyst wake or \[this link\]\(https:\/\/catalyst\.example\.com\/sleeping\/wake\?token=pr-7\.[0-9]+\.[A-Za-z0-9_-]{43}\) \(valid 7d\)$/);
+    });
+
+    it.each(["sleep", "wake"])("refuses /catalyst %s without a preview and runs nothing", async (verb) => {
+        previews = [];
         const { code, answer } = await run(`/catalyst ${verb}`, "--commenter", "alice");
         expect([code, answer.reaction, answer.accepted]).toEqual([EXIT.usage, "confused", false]);
-        expect(answer.answer).toBe(`\`/catalyst ${verb}\` from \`alice\`: ${verb} is not available yet (previews cannot sleep or wake in this version); nothing was changed`);
+        expect(answer.answer).toBe(`\`/catalyst ${verb}\` from \`alice\`: there is no preview to ${verb === "sleep" ? "put to sleep" : "wake"}`);
         expect(calls.map((c) => c[0])).toEqual(["listPreviews"]);
     });
 

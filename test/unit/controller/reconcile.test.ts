@@ -37,6 +37,19 @@ describe("Reconciler", () => {
         expect(api.environments.get(`${NS}/pr-7`)!.status?.observedGeneration).toBe(2);
     });
 
+    it("hands spec.sleep to upPreview: a change of it is a new generation and one up; unset passes undefined (leave it as it is)", async () => {
+        const { api, stacks, reconciler } = setup();
+        api.addEnvironment("pr-7", preview);
+        await reconciler.reconcile(NS, "pr-7");
+        expect(stacks.calls[0].args).toEqual(expect.objectContaining({ sleep: undefined }));
+        api.updateSpec("pr-7", { sleep: true });
+        expect(await reconciler.reconcile(NS, "pr-7")).toMatchObject({ result: "reconciled" });
+        expect(stacks.calls[1].args).toEqual(expect.objectContaining({ sleep: true }));
+        api.updateSpec("pr-7", { sleep: false });
+        await reconciler.reconcile(NS, "pr-7");
+        expect(stacks.calls[2].args).toEqual(expect.objectContaining({ sleep: false }));
+    });
+
     it("hands the Project's preview caps (spec.limits) to upPreview, which checks them before anything is created", async () => {
         const { api, stacks, reconciler } = setup();
         api.addProject("capped", { limits: { previewsPerOwner: 2, previewsPerProject: 10 } });

@@ -86,6 +86,9 @@ describe("the control plane in catalyst-system", () => {
         const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
         expect(env).toMatchObject({ CATALYST_CONTROL_PLANE_NAMESPACE: "catalyst-system", CATALYST_API_TOKENS_FILE: "/etc/catalyst/api/tokens.json" });
         expect(pod.volumes.find((v: { name: string }) => v.name === "tokens").secret.secretName).toBe("catalyst-api-tokens");
+        // The sleeping page's wake form posts to the public URL; the wake-link key is an optional key of the tokens Secret.
+        expect(env.CATALYST_API_URL).toBe("https://catalyst.example.com");
+        expect(container.env.find((e: { name: string }) => e.name === "CATALYST_WAKE_KEY").valueFrom).toEqual({ secretKeyRef: { name: "catalyst-api-tokens", key: "wakeKey", optional: true } });
         const ingress = named("kubernetes:networking.k8s.io/v1:Ingress");
         expect(ingress.spec.rules[0].host).toBe("catalyst.example.com");
         expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: "catalyst-api", port: { name: "http" } });

@@ -72,6 +72,12 @@ describe("ingressNginxValues", () => {
         expect(controller.service.type).toBe("LoadBalancer");
     });
 
+    it("points the default backend at a given Service (the platform's API: a sleeping preview's page), and sets none otherwise", () => {
+        expect((ingress.ingressNginxValues({ defaultBackendService: "catalyst-system/catalyst-api" }) as Values).controller.extraArgs).toEqual({ "default-backend-service": "catalyst-system/catalyst-api" });
+        expect((ingress.ingressNginxValues({}) as Values).controller.extraArgs).toBeUndefined();
+        expect((ingress.ingressNginxValues({}) as Values).defaultBackend).toEqual({ enabled: false });
+    });
+
     it("labels every chart object and pod with the given labels", () => {
         const values = ingress.ingressNginxValues({ labels: { "catalyst.dev/stack": "platform" } }) as Values;
         expect(values.commonLabels).toEqual({ "catalyst.dev/stack": "platform" });

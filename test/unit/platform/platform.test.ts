@@ -178,6 +178,8 @@ describe("platformProgram with the tunnel off", () => {
         expect(ingress.admissionWebhooks.enabled).toBe(false);
         expect(ingress.replicaCount).toBe(1);
         expect(ingress.service.type).toBe("LoadBalancer");
+        // The control plane's API (on by default) is the controller's default backend: a sleeping preview's page.
+        expect(ingress.extraArgs).toEqual({ "default-backend-service": "catalyst-system/catalyst-api" });
         const cnpg = mocks.get(CHART, "postgres-operator-chart").inputs.values;
         expect(cnpg.webhook).toMatchObject({ mutating: { create: false }, validating: { create: false } });
         // No Job that would have to complete: nothing runs on the local cluster.

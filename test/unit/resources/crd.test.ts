@@ -30,6 +30,8 @@ describe("CRDs generated from the zod schemas", () => {
         expect(properties.pullRequest).toMatchObject({ type: "integer", minimum: 1, maximum: 99_999_999 });
         expect((properties.image["x-kubernetes-validations"] as { rule: string }[])[0].rule).toContain("self.matches(");
         expect((spec["x-kubernetes-validations"] as { fieldPath?: string; message: string }[]).map((r) => `${r.fieldPath} ${r.message}`)).toContain(".pullRequest is required when type is preview");
+        expect(properties.sleep).toMatchObject({ type: "boolean" });
+        expect((spec["x-kubernetes-validations"] as { rule: string; fieldPath?: string }[]).find((r) => r.fieldPath === ".sleep")?.rule).toBe("self.type == 'preview' || !has(self.sleep)");
     });
 
     it("check a Project's name where CEL sees it, and spec.project with the same pattern", () => {

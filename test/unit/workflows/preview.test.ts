@@ -107,8 +107,9 @@ describe("catalyst github gate on event files", () => {
 });
 
 describe("the preview workflow", () => {
-    it("listens to the pull request actions the gate knows, comments, the nightly gc", () => {
-        expect(workflow.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "ready_for_review", "labeled", "closed"]);
+    it("listens to the pull request actions the gate knows, comments, the hourly gc", () => {
+        expect(workflow.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "ready_for_review", "labeled", "unlabeled", "closed"]);
+        expect((workflow.on.schedule as unknown as { cron: string }[]).map((s) => s.cron)).toEqual(["17 * * * *"]);
         expect(workflow.on.issue_comment.types).toEqual(["created"]);
         expect(Object.keys(workflow.on).sort()).toEqual(["issue_comment", "pull_request", "schedule", "workflow_dispatch"]);
         // Workflow-level concurrency would let a plain comment cancel a pending up.
@@ -116,12 +117,12 @@ describe("the preview workflow", () => {
     });
 
     it("gates up on a job (a skipped job passes a required check), and serializes up and down per pull request", () => {
-        expect(workflow.jobs.gate.if).toBe("github.event_name == 'pull_request' && github.event.action != 'closed'");
+        expect(workflow.jobs.gate.if).toBe("github.event_name == 'pull_request' && github.event.action != 'closed' && github.event.action != 'unlabeled'");
         expect(workflow.jobs.gate.outputs).toEqual({ preview: "${{ steps.gate.outputs.preview }}" });
         expect(step("gate", "gate").run).toContain("npx catalyst github gate --event \"$GITHUB_EVENT_PATH\"");
         expect(step("gate", "gate").env).toEqual({ CATALYST_PREVIEW_LABEL: "${{ vars.CATALYST_PREVIEW_LABEL }}", CATALYST_PREVIEW_IGNORE: "${{ vars.CATALYST_PREVIEW_IGNORE }}" });
         expect([workflow.jobs.up.needs, workflow.jobs.up.if]).toEqual(["gate", "needs.gate.outputs.preview == 'true'"]);
-        expect(workflow.jobs.down.if).toBe("github.event_name == 'pull_request' && github.event.action == 'closed'");
+        expect(workflow.jobs.down.if).toBe("github.event_name == 'pull_request' && (github.event.action == 'closed' || (github.event.action == 'unlabeled' && vars.CATALYST_PREVIEW_LABEL != '' && github.event.label.name == vars.CATALYST_PREVIEW_LABEL))");
         for (const job of ["up", "down"]) {
             expect(workflow.jobs[job].concurrency).toEqual({ group: "preview-${{ github.event.pull_request.number }}", "cancel-in-progress": false });
         }
@@ -142,6 +143,26 @@ describe("the preview workflow", () => {
         const env = (yaml.load(readFileSync(path.join(REPO, ".github/workflows/preview.yml"), "utf8")) as { env: Record<string, string> }).env;
         expect(env.CATALYST_PREVIEWS_PER_OWNER).toBe("${{ vars.CATALYST_PREVIEWS_PER_OWNER }}");
         expect(env.CATALYST_PREVIEWS_PER_PROJECT).toBe("${{ vars.CATALYST_PREVIEWS_PER_PROJECT }}");
+    });
+
+    it("destroys the preview when the gate's label is removed, and only then", () => {
+        // GitHub evaluates the condition; here it is evaluated over the events that matter, with the gate on and off.
+        const destroys = (action: string, label: string | undefined, gate: string) =>
+            action === "closed" || (action === "unlabeled" && gate !== "" && label === gate);
+        expect(workflow.jobs.down.if).toContain("github.event.label.name == vars.CATALYST_PREVIEW_LABEL");
+        expect(destroys("unlabeled", "preview", "preview")).toBe(true);
+        expect(destroys("unlabeled", "bug", "preview")).toBe(false);
+        expect(destroys("unlabeled", "preview", "")).toBe(false);
+        expect(workflow.jobs.gate.if).toContain("github.event.action != 'unlabeled'");
+    });
+
+    it("passes the sleep settings to gc and the wake-link key to the command job from repository settings", () => {
+        expect(step("gc", "catalyst preview gc").env).toMatchObject({
+            CATALYST_SLEEP_IDLE: "${{ vars.CATALYST_SLEEP_IDLE }}",
+            CATALYST_SLEEP_SCHEDULE: "${{ vars.CATALYST_SLEEP_SCHEDULE }}",
+            CATALYST_INGRESS_METRICS_URL: "${{ vars.CATALYST_INGRESS_METRICS_URL }}",
+        });
+        expect(step("command", "command").env).toMatchObject({ CATALYST_WAKE_KEY: "${{ secrets.CATALYST_WAKE_KEY }}", CATALYST_API_URL: "${{ vars.CATALYST_API_URL }}" });
     });
 
     it("runs commands only for /catalyst comments on open pull requests, from the default branch's code", () => {
