@@ -73,10 +73,13 @@ step "dockerfile lint"
 npm run --silent lint:dockerfiles
 
 results="$repo/.catalyst/test-results"
+# A test that leaves a server or timer open makes jest print "did not exit one second after the
+# test run" and then wait forever; --forceExit keeps that warning but ends the run, so a leak
+# cannot hang CI past its time.
 mkdir -p "$results"
 status=0
 step "unit tests"
-npx jest --selectProjects unit --json --outputFile "$results/unit.json" || status=1
+npx jest --selectProjects unit --forceExit --json --outputFile "$results/unit.json" || status=1
 
 step "local cluster"
 started_cluster=false
@@ -90,7 +93,7 @@ trap stop_cluster EXIT
 bash tools/chromium.sh >/dev/null
 
 step "integration tests (real engine, local cluster)"
-npx jest --selectProjects integration --runInBand --json --outputFile "$results/integration.json" || status=1
+npx jest --selectProjects integration --runInBand --forceExit --json --outputFile "$results/integration.json" || status=1
 
 # Closing lines that any CI can read: the five slowest test files (from jest's per-file results)
 # and the totals across both jest runs. The JSON files stay in .catalyst/test-results/.

@@ -141,6 +141,8 @@ describe("POST /webhooks/github", () => {
     let gh: ReturnType<typeof fakeGitHub>;
     let logged: string[];
     let delivery = 0;
+    // A test may start a second server; every one is closed after it, or jest never exits.
+    const servers: Server[] = [];
 
     async function start(options: { library?: ReturnType<typeof fakeLibrary>; github?: ReturnType<typeof fakeGitHub>; previews?: PreviewResources; settings?: WebhookSettings } = {}) {
         lib = options.library ?? fakeLibrary();
@@ -149,12 +151,15 @@ describe("POST /webhooks/github", () => {
         webhook = createWebhook({ settings: options.settings ?? settings, library: options.previews ? undefined : lib.library, previews: options.previews, github: () => gh.client, log: (l) => logged.push(l), waitMs: 1000 });
         const service = new CatalystService(new FakeLibrary());
         server = createServer(createHandler({ service, tokens: new TokenTable({}), log: () => undefined, webhook: { path: WEBHOOK_PATH, handle: webhook.handle } }));
+        servers.push(server);
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     }
     afterEach(async () => {
-        server.closeAllConnections();
-        await new Promise((r) => server.close(r));
+        for (const open of servers.splice(0)) {
+            open.closeAllConnections();
+            await new Promise((r) => open.close(r));
+        }
     });
 
     const send = (event: string, payload: unknown, headers: Record<string, string> = {}) => {
