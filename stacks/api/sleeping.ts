@@ -2,6 +2,7 @@ import { IncomingMessage, ServerResponse } from "http";
 import { parseStackName, stackOfNamespace } from "../../components/naming";
 import type { EnvironmentStatus } from "../automation";
 import { verifyWakeToken, WakeTokenProblem } from "../automation/wake-link";
+import { escapeHtml } from "../oidc/pages";
 import { ApiError } from "./errors";
 import type { OperationView } from "./operations";
 
@@ -39,11 +40,6 @@ const HEADERS = {
     "referrer-policy": "no-referrer",
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:; frame-ancestors 'none'",
 };
-
-/** Escapes text for HTML. */
-export function escapeHtml(text: string): string {
-    return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
-}
 
 function page(res: ServerResponse, status: number, title: string, body: string, extra: Record<string, string> = {}): void {
     const html = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">` +

@@ -1,10 +1,9 @@
 import { IncomingMessage, ServerResponse } from "http";
-import { formatDuration } from "../automation/duration";
 import { GitHubApi } from "../automation/github-api";
 import { decideWebhook, DeliveryLog, gateWithFiles, MAX_WEBHOOK_BODY_BYTES, PayloadError, verifySignature, WEBHOOK_EVENTS, WebhookAction, WebhookSettings } from "../automation/github-webhook";
 import type { Automation } from "../automation/operations";
-import { runCommentCommand } from "../automation/pr-actions";
-import { COMMAND_PREFIX, CommentCommand, mayCommand, parseCommentCommand } from "../automation/pr-commands";
+import { doneDetail, runCommentCommand, shownCommand as shown } from "../automation/pr-actions";
+import { COMMAND_PREFIX, mayCommand, parseCommentCommand } from "../automation/pr-commands";
 import { previewComment } from "../automation/pr-comment";
 import type { EnvironmentRecord, OperationResult } from "../automation/types";
 import { sendJson } from "./http";
@@ -83,11 +82,6 @@ function resultOfView(view: PreviewResourceView, action: "up" | "destroy"): Oper
     };
 }
 
-/** The command as it was understood (never the raw text). */
-function shown(command: Extract<CommentCommand, { kind: "command" }>): string {
-    return `\`${COMMAND_PREFIX} ${command.verb}${command.ttlMs === undefined ? "" : ` ${formatDuration(command.ttlMs)}`}\``;
-}
-
 /** Creates the endpoint. Give `library` (direct mode) or `previews` (resource mode). */
 export function createWebhook(deps: WebhookDependencies): Webhook {
     const log = deps.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
@@ -163,7 +157,7 @@ export function createWebhook(deps: WebhookDependencies): Webhook {
         }
         if (typeof outcome === "string") return answer("confused", `${shown(parsed)} ${by}: ${outcome}`);
         const ok = outcome.status === "succeeded";
-        const detail = ok ? (parsed.verb === "extend" ? `done: the preview now expires ${formatDuration(parsed.ttlMs ?? 0)} from now` : "done") : outcome.status;
+        const detail = ok ? doneDetail(parsed, outcome, process.env) : outcome.status;
         return answer(ok ? "+1" : "-1", `${shown(parsed)} ${by}: ${detail}`, outcome);
     };
 

@@ -1,14 +1,13 @@
 import { readFileSync } from "fs";
 import { formatDuration } from "../automation/duration";
-import { DEFAULT_WAKE_LINK_TTL_MS, signWakeToken, wakeKeyFromEnv, wakeLink } from "../automation/wake-link";
-import { COMMAND_PREFIX, CommentCommand, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS } from "../automation/pr-commands";
+import { COMMAND_PREFIX, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS } from "../automation/pr-commands";
 import type { OperationResult } from "../automation/types";
 import { gateSettingsFromEnv, DEFAULT_IGNORED_PATHS, PREVIEW_IGNORE_ENV, PREVIEW_LABEL_ENV, previewGate, PullRequestEvent } from "../automation/pr-gate";
 import { InputError } from "../automation/validation";
 import { AnyCommand, defineCommand, EXIT, OptionSpec, UsageError } from "../command";
 import type { CliDependencies } from "./commands";
 import { PREVIEW_COMMENT_MARKER, previewComment } from "./github";
-import { runCommentCommand } from "../automation/pr-actions";
+import { doneDetail, runCommentCommand, shownCommand as shown } from "../automation/pr-actions";
 import { branch, exitCode, image, json, pr, session, sha, timeout, wait } from "./session";
 
 /**
@@ -75,24 +74,6 @@ interface CommentInput {
     result: string;
     sha?: string;
     json: boolean;
-}
-
-/** The command as people typed it, rebuilt from what was parsed (never the raw text). */
-function shown(command: Extract<CommentCommand, { kind: "command" }>): string {
-    return `\`${COMMAND_PREFIX} ${command.verb}${command.ttlMs === undefined ? "" : ` ${formatDuration(command.ttlMs)}`}\``;
-}
-
-/** What a succeeded command's answer says; a sleep adds a signed wake link when this runner can sign one. */
-function doneDetail(command: Extract<CommentCommand, { kind: "command" }>, outcome: OperationResult, env: NodeJS.ProcessEnv): string {
-    if (command.verb === "extend") return `done: the preview now expires ${formatDuration(command.ttlMs ?? 0)} from now`;
-    if (command.verb === "wake") return outcome.noop ? "the preview is awake already" : "done: the preview is awake";
-    if (command.verb !== "sleep") return "done";
-    const asleep = outcome.noop ? "the preview is asleep already" : "done: the preview is asleep (volumes, database and URL kept)";
-    const key = wakeKeyFromEnv(env);
-    const api = env.CATALYST_API_URL;
-    if (key === undefined || api === undefined || api === "") return `${asleep}; wake it with ${COMMAND_PREFIX} wake`;
-    const link = wakeLink(api, signWakeToken(key, outcome.stack, new Date(Date.now() + DEFAULT_WAKE_LINK_TTL_MS)));
-    return `${asleep}; wake it with ${COMMAND_PREFIX} wake or [this link](${link}) (valid ${formatDuration(DEFAULT_WAKE_LINK_TTL_MS)})`;
 }
 
 /** The `github` commands over `deps`. */

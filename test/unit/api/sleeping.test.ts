@@ -3,7 +3,8 @@ import { Server, createServer, request } from "http";
 import { TokenTable } from "../../../stacks/api/auth";
 import { createHandler } from "../../../stacks/api/http";
 import { CatalystService } from "../../../stacks/api/service";
-import { escapeHtml, sleepingPages } from "../../../stacks/api/sleeping";
+import { escapeHtml } from "../../../stacks/oidc/pages";
+import { sleepingPages } from "../../../stacks/api/sleeping";
 import { signWakeToken } from "../../../stacks/automation/wake-link";
 import { FakeLibrary, fakeCluster } from "./fakes";
 
