@@ -100,6 +100,15 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
         { method: "GET", pattern: /^\/environments$/, handler: async (_req, res) => sendJson(res, 200, { environments: await service.listEnvironments() }) },
         { method: "GET", pattern: /^\/environments\/([^/]+)$/, handler: async (_req, res, [name]) => sendJson(res, 200, await service.describe(name)) },
         {
+            method: "GET",
+            pattern: /^\/environments\/([^/]+)\/operations$/,
+            handler: async (_req, res, [name], _user, url) => {
+                const limit = url.searchParams.get("limit");
+                sendJson(res, 200, await service.operations({ environment: name, limit: limit === null ? undefined : Number(limit) }));
+            },
+        },
+        { method: "GET", pattern: /^\/environments\/([^/]+)\/resources$/, handler: async (_req, res, [name]) => sendJson(res, 200, await service.resources(name)) },
+        {
             method: "POST",
             pattern: /^\/previews$/,
             handler: async (req, res, _p, user) => {

@@ -26,6 +26,10 @@ export interface PodInfo {
     ready: boolean;
     restarts: number;
     node?: string;
+    /** When the pod object was created (ISO time). */
+    createdAt?: string;
+    /** When the kubelet (kwok on the local cluster) started it (ISO time); its age. */
+    startedAt?: string;
 }
 
 /** A recent event in an environment's namespace. */
@@ -71,7 +75,12 @@ export async function listPods(namespace: string): Promise<PodInfo[]> {
 export function podInfo(pod: k8s.V1Pod): PodInfo {
     const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
     const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
-    return { name: pod.metadata?.name ?? "", phase: pod.status?.phase, ready, restarts, node: pod.spec?.nodeName };
+    const info: PodInfo = { name: pod.metadata?.name ?? "", phase: pod.status?.phase, ready, restarts, node: pod.spec?.nodeName };
+    const createdAt = iso(pod.metadata?.creationTimestamp);
+    const startedAt = iso(pod.status?.startTime);
+    if (createdAt !== undefined) info.createdAt = createdAt;
+    if (startedAt !== undefined) info.startedAt = startedAt;
+    return info;
 }
 
 /** ISO text of a time the client hands back as a Date (or, from some servers, a string). */

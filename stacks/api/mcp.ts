@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { CatalystEvent } from "../automation";
 import { toApiError } from "./errors";
 import type { PreviewResourceView } from "./resources";
-import { CatalystService, CreatePreviewInput, EnvironmentName, ExecInput, LogsInput } from "./service";
+import { CatalystService, CreatePreviewInput, EnvironmentName, ExecInput, LogsInput, OperationsInput } from "./service";
 
 /**
  * The MCP server (`catalyst mcp`): the same operations as the HTTP API, as MCP tools, bound to
@@ -63,7 +63,7 @@ export function logMessageOf(event: CatalystEvent): { level: LoggingLevel; text:
 }
 
 /** Names of the tools, for clients and tests. */
-export const TOOL_NAMES = ["list_environments", "get_environment", "create_preview", "destroy_preview", "sleep_preview", "wake_preview", "get_operation", "get_logs", "exec_in_environment", "get_kubeconfig"] as const;
+export const TOOL_NAMES = ["list_environments", "get_environment", "get_environment_history", "get_environment_resources", "create_preview", "destroy_preview", "sleep_preview", "wake_preview", "get_operation", "get_logs", "exec_in_environment", "get_kubeconfig"] as const;
 
 function ok(value: unknown): CallToolResult {
     return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }] };
@@ -191,6 +191,20 @@ export function createMcpServer(service: CatalystService, user: string, levels: 
         inputSchema: { environment: EnvironmentName },
         annotations: { readOnlyHint: true },
     }, ({ environment }) => guard(() => service.describe(environment)));
+
+    server.registerTool("get_environment_history", {
+        title: "Get an environment's operations",
+        description: "The last operations of an environment's stack from the engine's own history (whoever ran them), newest first: kind (update, destroy, refresh, ...), result, start, end, duration, resource changes (create, update, delete, same), message and what started it.",
+        inputSchema: OperationsInput.shape,
+        annotations: { readOnlyHint: true },
+    }, (input) => guard(() => service.operations(input)));
+
+    server.registerTool("get_environment_resources", {
+        title: "Get an environment's resources",
+        description: "The resources an environment's stack holds: type, name, URN, parent and provider (never inputs or outputs).",
+        inputSchema: { environment: EnvironmentName },
+        annotations: { readOnlyHint: true },
+    }, ({ environment }) => guard(() => service.resources(environment)));
 
     server.registerTool("create_preview", {
         title: "Create or update a preview",

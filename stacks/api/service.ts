@@ -2,7 +2,8 @@ import { Writable } from "stream";
 import { z } from "zod";
 import { parseStackName, previewStackName } from "../../components/naming";
 import { kindOf } from "../automation/tags";
-import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewRef, PreviewUpArgs, SleepReason } from "../automation";
+import { DEFAULT_OPERATIONS_LIMIT, MAX_OPERATIONS_LIMIT } from "../automation/history";
+import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewRef, PreviewUpArgs, SleepReason, StackOperation, StackResource } from "../automation";
 import { owns, requireOwner } from "./auth";
 import { ApiError } from "./errors";
 import * as kube from "./kube";
@@ -23,6 +24,8 @@ export interface Library {
     wakePreview(preview: PreviewRef, call?: CallOptions): RunningOperation;
     listEnvironments(): Promise<EnvironmentRecord[]>;
     getEnvironment(name: string): Promise<EnvironmentStatus | undefined>;
+    environmentOperations(name: string, limit?: number): Promise<StackOperation[] | undefined>;
+    environmentResources(name: string): Promise<StackResource[] | undefined>;
 }
 
 /** The cluster reads (kube.ts; fakes in unit tests). */
@@ -62,6 +65,15 @@ export const ExecInput = z.strictObject({
     argv: z.array(z.string().max(4096)).min(1).max(64).describe("Command and arguments; run directly, never through a shell."),
     timeoutSeconds: z.number().int().min(1).max(120).default(30).describe("Time limit (max 120 s)."),
     maxBytes: z.number().int().min(1).max(256 * 1024).default(64 * 1024).describe("Output cap per stream (max 256 KiB)."),
+});
+
+const LIMIT_RULE = `must be a whole number from 1 to ${MAX_OPERATIONS_LIMIT}`;
+
+/** Input of the operations history (`GET /environments/:name/operations`, get_environment_history). */
+export const OperationsInput = z.strictObject({
+    environment: EnvironmentName,
+    limit: z.number({ error: LIMIT_RULE }).int(LIMIT_RULE).min(1, LIMIT_RULE).max(MAX_OPERATIONS_LIMIT, LIMIT_RULE)
+        .default(DEFAULT_OPERATIONS_LIMIT).describe(`How many of the last operations, newest first (default ${DEFAULT_OPERATIONS_LIMIT}, max ${MAX_OPERATIONS_LIMIT}).`),
 });
 
 /** Parses `value` with `schema` or throws `invalid` naming the first bad field. */
@@ -128,6 +140,28 @@ export class CatalystService {
         } catch (err) {
             return { ...status, clusterError: (err as Error).message.split("\n")[0] };
         }
+    }
+
+    /**
+     * An environment's last operations from the engine's history (read like `describe`: any
+     * authenticated caller; 404 when the stack does not exist). One `pulumi` process.
+     */
+    async operations(body: unknown): Promise<{ environment: string; operations: StackOperation[] }> {
+        const input = parseInput(OperationsInput, body);
+        const operations = await this.library.environmentOperations(input.environment, input.limit);
+        if (operations === undefined) throw new ApiError("not-found", `no environment ${input.environment}`);
+        return { environment: input.environment, operations };
+    }
+
+    /**
+     * The resources an environment's stack holds: type, name, URN, parent, provider, never
+     * inputs or outputs (read like `describe`; 404 when the stack does not exist).
+     */
+    async resources(name: string): Promise<{ environment: string; resources: StackResource[] }> {
+        const stack = parseInput(EnvironmentName, name);
+        const resources = await this.library.environmentResources(stack);
+        if (resources === undefined) throw new ApiError("not-found", `no environment ${stack}`);
+        return { environment: stack, resources };
     }
 
     /**

@@ -1,16 +1,20 @@
-import { CommandError, LocalWorkspace, PulumiCommand, Stack, StackNotFoundError, StackSummary } from "@pulumi/pulumi/automation";
+import { execFile } from "child_process";
+import { CommandError, LocalWorkspace, PulumiCommand, StackNotFoundError, StackSummary } from "@pulumi/pulumi/automation";
 import { namespaceName } from "../../components/naming";
+import { DEFAULT_OPERATIONS_LIMIT, operationsOf } from "./history";
 import { DeploymentState, rootStackUrn } from "./recovery";
 import { fileBackendRoot, removeEmptySidecars } from "./sidecars";
 import { readTags, recordFromTags } from "./tags";
-import { EnvironmentRecord, EnvironmentStatus } from "./types";
+import { resourcesOf } from "./state-resources";
+import { EnvironmentRecord, EnvironmentStatus, StackOperation, StackResource } from "./types";
 import { prepareWorkDir } from "./workspace";
 
 /**
  * Read-only views of the backend: the project's stacks with their tags, and one stack's status,
  * through the Automation API's own calls (listStacks, listTags, exportStack, history) in a
  * catalog work dir (`.catalyst/work/.catalog`, a generated Pulumi.yaml only). These reads take no
- * stack lock and write no state. (The SDK's exportStack passes `--show-secrets`: secret values
+ * stack lock and write no state. History and the resource list are one `pulumi` process each,
+ * with `--stack` (no `stack select` first) and without `--show-secrets`. (The SDK's exportStack passes `--show-secrets`: secret values
  * stay wrapped in their envelope and are masked by {@link maskSecrets} before leaving here.)
  */
 
@@ -132,12 +136,59 @@ export class Catalog {
             status.namespace = namespaceName(stack);
         }
         // DIY backends number no versions (always 0): their update id is the count of updates.
-        const updates = (await this.read(`history of ${stack}`, async (ws) => (await Stack.select(stack, ws)).history())) ?? [];
+        const updates = (await this.history(stack)) ?? [];
         if (updates.length > 0) {
-            status.lastResult = updates[0].result;
-            status.updateId = String(updates[0].version ? updates[0].version : updates.length);
+            const last = updates[0] as { result?: string; version?: number };
+            status.lastResult = last.result;
+            status.updateId = String(last.version ? last.version : updates.length);
         }
         return status;
+    }
+
+    /** The stack's last `limit` operations, newest first (history.ts), or undefined when the stack does not exist. */
+    async operations(stack: string, limit = DEFAULT_OPERATIONS_LIMIT): Promise<StackOperation[] | undefined> {
+        const history = await this.history(stack, limit);
+        return history && operationsOf(history, limit);
+    }
+
+    /** The resources the stack's state holds (state-resources.ts), or undefined when the stack does not exist. */
+    async resources(stack: string): Promise<StackResource[] | undefined> {
+        const text = await this.read(`state of ${stack}`, (ws) => this.pulumi(ws, ["stack", "export"], stack));
+        return text === undefined ? undefined : resourcesOf((JSON.parse(text) as { deployment?: unknown }).deployment);
+    }
+
+    /**
+     * `pulumi stack history --json` of a stack (one page of `pageSize` when given), or undefined
+     * when the stack does not exist. Without `--show-secrets`: every entry carries the stack's
+     * config, which need not be decrypted to be dropped.
+     */
+    private async history(stack: string, pageSize?: number): Promise<unknown[] | undefined> {
+        const paging = pageSize === undefined ? [] : ["--page-size", String(pageSize), "--page", "1"];
+        const text = await this.read(`history of ${stack}`, (ws) => this.pulumi(ws, ["stack", "history", "--json", ...paging], stack));
+        if (text === undefined) return undefined;
+        const parsed = JSON.parse(text) as unknown;
+        return Array.isArray(parsed) ? parsed : [];
+    }
+
+    /**
+     * Runs one `pulumi` command on a stack in the catalog's work dir, with `--stack` (the SDK's
+     * Stack would run `pulumi stack select` first: a second process). Undefined when the stack
+     * does not exist; killed at the read deadline.
+     */
+    private pulumi(ws: LocalWorkspace, args: string[], stack: string): Promise<string | undefined> {
+        return new Promise((resolve, reject) => {
+            execFile(ws.pulumiCommand.command, [...args, "--stack", stack, "--non-interactive"], {
+                cwd: ws.workDir,
+                env: { ...process.env, ...ws.envVars },
+                maxBuffer: 512 * 1024 * 1024,
+                timeout: READ_TIMEOUT_MS,
+            }, (err, stdout, stderr) => {
+                if (err === null) return resolve(stdout);
+                // The Automation API's own test for a missing stack (StackNotFoundError).
+                if (/no stack named.*found/.test(stderr)) return resolve(undefined);
+                reject(new Error(stderr.trim() !== "" ? stderr : err.message));
+            });
+        });
     }
 }
 

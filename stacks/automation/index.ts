@@ -15,5 +15,6 @@ export { Operation } from "./events";
 export { InputError } from "./validation";
 export { driftSummary } from "./drift";
 export { parseDuration, formatDuration } from "./duration";
+export { DEFAULT_OPERATIONS_LIMIT, MAX_OPERATIONS_LIMIT, parseOperationsLimit } from "./history";
 export type { GcCandidate, GcReport } from "./gc";
 export * from "./types";

@@ -11,7 +11,8 @@ import { AutoSleepOptions, AutoSleepReport, runAutoSleep } from "./gc-sleep";
 import { checkPreviewLimits, PreviewLimits, previewLimitsFromEnv } from "./limits";
 import { keepSleeping, ownersTag, previousPreviewConfig, SLEEP_REASONS, SleepReason, sleepSettings, sleepStateOf, wakeSettings } from "./sleep";
 import { TAGS, tagValue } from "./tags";
-import { EnvironmentRecord, EnvironmentStatus, OperationResult } from "./types";
+import { DEFAULT_OPERATIONS_LIMIT, parseOperationsLimit } from "./history";
+import { EnvironmentRecord, EnvironmentStatus, OperationResult, StackOperation, StackResource } from "./types";
 import {
     assertKind,
     environmentTarget,
@@ -517,6 +518,24 @@ export class Automation {
     /** One stack's status by name (any kind), or undefined when it does not exist. */
     getEnvironment(name: string): Promise<EnvironmentStatus | undefined> {
         return this.catalog.status(parseStackName(name).stack);
+    }
+
+    /**
+     * The last `limit` operations of one stack by name (any kind), newest first, from the
+     * engine's own update history (history.ts): one `pulumi` process. Undefined when the stack
+     * does not exist; an InputError for a bad name or limit.
+     */
+    environmentOperations(name: string, limit: number = DEFAULT_OPERATIONS_LIMIT): Promise<StackOperation[] | undefined> {
+        const stack = parseStackName(name).stack;
+        return this.catalog.operations(stack, parseOperationsLimit(limit));
+    }
+
+    /**
+     * The resources one stack's state holds (type, name, URN, parent, provider; never inputs or
+     * outputs): one `pulumi stack export`. Undefined when the stack does not exist.
+     */
+    environmentResources(name: string): Promise<StackResource[] | undefined> {
+        return this.catalog.resources(parseStackName(name).stack);
     }
 
     // --- the machinery -----------------------------------------------------------------------------

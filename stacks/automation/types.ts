@@ -119,6 +119,45 @@ export interface EnvironmentStatus extends EnvironmentRecord {
     updateId?: string;
 }
 
+/**
+ * One operation in a stack's own update history (`pulumi stack history`): what the engine
+ * recorded, whoever ran it (this layer, the CLI, CI, a person with `pulumi`).
+ */
+export interface StackOperation {
+    /** `update`, `destroy`, `refresh`, `preview`, `import`, ... as the engine names it. */
+    kind: string;
+    /** `succeeded`, `failed` or `in-progress`. */
+    result: string;
+    /** ISO times; `endTime` is missing while it runs. */
+    startTime: string;
+    endTime?: string;
+    /** End minus start, milliseconds (whole seconds: the backend records seconds). */
+    durationMs?: number;
+    /** Resource operations by kind (`create`, `update`, `delete`, `same`, `replace`, ...). */
+    changes: ChangeCounts;
+    /** The update's message (the automation layer leaves the commit subject Pulumi picks). */
+    message?: string;
+    /** What started it, from the engine's environment metadata: `exec.kind`, `git.head`, `git.headName`, `git.author`, `ci.*`, `vcs.*`. */
+    startedBy: Record<string, string>;
+    /** The stack version (Pulumi Cloud numbers them; DIY backends record 0). */
+    version?: number;
+}
+
+/** A resource a stack's state holds: names and links only, never inputs or outputs. */
+export interface StackResource {
+    /** `kubernetes:apps/v1:Deployment`. */
+    type: string;
+    /** The resource's name in the stack (the URN's last part). */
+    name: string;
+    urn: string;
+    /** The parent's URN (a component, or the stack itself). */
+    parent?: string;
+    /** The URN of the provider that manages it (custom resources). */
+    provider?: string;
+    /** True for custom resources (an object somewhere), false for components and the stack. */
+    custom: boolean;
+}
+
 /** Steps of an operation, in the order they usually happen. */
 export type StepName =
     | "queued"

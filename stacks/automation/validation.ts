@@ -89,6 +89,21 @@ export function environmentTarget(name: unknown, field = "name"): StackTarget {
     return identity;
 }
 
+/**
+ * Any stack of the project by name, for reads (history, resources): `pr-<n>`, `production`,
+ * `staging`, `dev-<user>` (each with `--<project>`), or the platform stack.
+ */
+export function stackTarget(name: unknown, field = "stack"): StackTarget {
+    if (typeof name !== "string" || name === "") {
+        throw new InputError(field, `must be a stack name: pr-<n>, ${ENVIRONMENT_FORMS}, or the platform stack (${PLATFORM_STACKS.join(", ")})`);
+    }
+    try {
+        return parseStackName(name);
+    } catch (err) {
+        return rethrow(err, field);
+    }
+}
+
 /** The platform stack: `platform`, or `dev` for the local embedded default. */
 export function platformTarget(name: unknown, field = "stack"): StackTarget {
     if (typeof name !== "string" || !PLATFORM_STACKS.includes(name)) {

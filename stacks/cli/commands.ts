@@ -4,6 +4,7 @@ import { AnyCommand, CommandContext, defineCommand, EXIT, OptionSpec, UsageError
 import type { EnvironmentResources } from "../resources/client";
 import { CONTROL_PLANE_ENV, CONTROL_PLANE_PROJECT_ENV, controlPlaneNamespace, controlPlaneProject, parseResourceName } from "../resources/client";
 import { githubCommands } from "./github-commands";
+import { readCommands } from "./read-commands";
 import { describeAutoSleep, describeGc, describeRecords, describeStatus } from "./render";
 import { parseSleepSchedule, SleepSchedule } from "../automation/idle";
 import { describeResourcePreviews, listResourcePreviews, resourcePreviewDown, resourcePreviewUp } from "./resources";
@@ -38,7 +39,7 @@ const resourceTimeout: OptionSpec<number> = { ...timeout, description: `${timeou
 const RESOURCE_NOTE = `With --control-plane or ${CONTROL_PLANE_ENV} (resource mode) the command writes or reads Environment resources through KUBECONFIG and waits on their status; --timeout bounds the wait (default 30m). See docs/cli.md.`;
 
 const PREVIEW = "Preview environments of pull requests: up, down, sleep, wake, list, gc";
-const ENV = "Named environments (production, staging, dev-<user>): up, down, status";
+const ENV = "Named environments (production, staging, dev-<user>): up, down, status; any stack's history and resources";
 const PLATFORM = "The platform stack: up, down, status";
 
 /** Options of every operation that changes a stack. */
@@ -366,6 +367,7 @@ export function cliCommands(deps: CliDependencies): AnyCommand[] {
                 return EXIT.ok;
             }),
         }),
+        ...readCommands(deps, ENV),
         ...githubCommands(deps),
     ];
 }

@@ -1,5 +1,5 @@
 import { formatDuration } from "../automation/duration";
-import { CatalystEvent, EnvironmentRecord, EnvironmentStatus, OperationResult } from "../automation/types";
+import { CatalystEvent, ChangeCounts, EnvironmentRecord, EnvironmentStatus, OperationResult, StackOperation, StackResource } from "../automation/types";
 import { AutoSleepReport } from "../automation/gc-sleep";
 import { GcReport } from "../automation/gc";
 
@@ -159,6 +159,36 @@ export function describeStatus(status: EnvironmentStatus): string {
     add("image", status.image);
     for (const [key, value] of Object.entries(status.outputs)) {
         add(`output ${key}`, value);
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** Resource changes as `create 3, update 1, same 20` (none: `no changes`). */
+export function describeChanges(changes: ChangeCounts): string {
+    const parts = Object.entries(changes).filter(([, n]) => n > 0).map(([op, n]) => `${op} ${n}`);
+    return parts.length > 0 ? parts.join(", ") : "no changes";
+}
+
+/** A stack's operations, newest first: one line each, then what started it when recorded. */
+export function describeOperations(stack: string, operations: StackOperation[]): string {
+    if (operations.length === 0) return `${stack}: no operations recorded\n`;
+    const lines = [`${stack}: the last ${operations.length} operation(s), newest first`];
+    for (const op of operations) {
+        const took = op.durationMs === undefined ? "running" : formatDuration(op.durationMs);
+        lines.push(`  ${op.startTime}  ${op.kind.padEnd(8)} ${op.result.padEnd(11)} ${took.padEnd(8)} ${describeChanges(op.changes)}`);
+        const by = [op.startedBy["exec.kind"], op.startedBy["git.headName"]?.replace(/^refs\/heads\//, ""), op.startedBy["git.head"]?.slice(0, 7)].filter(Boolean).join(" ");
+        if (by !== "" || op.message !== undefined) lines.push(`      ${[by, op.message?.split("\n")[0]].filter(Boolean).join(": ")}`);
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** A stack's resources grouped by type: `type (n)` then the names. */
+export function describeResources(stack: string, resources: StackResource[]): string {
+    const byType = new Map<string, string[]>();
+    for (const r of resources) byType.set(r.type, [...(byType.get(r.type) ?? []), r.name]);
+    const lines = [`${stack}: ${resources.length} resource(s) of ${byType.size} type(s)`];
+    for (const [type, names] of [...byType.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+        lines.push(`  ${type} (${names.length})`, ...names.map((n) => `    ${n}`));
     }
     return lines.join("\n") + "\n";
 }

@@ -1,6 +1,6 @@
 import { previewStackName } from "../../../components/naming";
 import { Operation } from "../../../stacks/automation/events";
-import type { CallOptions, EnvironmentRecord, EnvironmentStatus, OperationResult, PreviewRef, PreviewUpArgs, SleepReason } from "../../../stacks/automation";
+import type { CallOptions, EnvironmentRecord, EnvironmentStatus, OperationResult, PreviewRef, PreviewUpArgs, SleepReason, StackOperation, StackResource } from "../../../stacks/automation";
 import { InputError } from "../../../stacks/automation/validation";
 import type { Cluster, Library } from "../../../stacks/api/service";
 
@@ -72,6 +72,18 @@ export class FakeLibrary implements Library {
 
     async getEnvironment(name: string): Promise<EnvironmentStatus | undefined> {
         return this.stacks.get(name);
+    }
+
+    /** One operation per stack, recorded when asked: the limit the service passed. */
+    async environmentOperations(name: string, limit?: number): Promise<StackOperation[] | undefined> {
+        this.calls.push({ op: "operations", args: { name, limit } });
+        if (!this.stacks.has(name)) return undefined;
+        return [{ kind: "update", result: "succeeded", startTime: "2026-12-07T06:00:00.000Z", endTime: "2026-12-07T06:00:12.000Z", durationMs: 12_000, changes: { create: 3 }, startedBy: { "exec.kind": "auto.local" } }];
+    }
+
+    async environmentResources(name: string): Promise<StackResource[] | undefined> {
+        if (!this.stacks.has(name)) return undefined;
+        return [{ type: "kubernetes:core/v1:Namespace", name: "ns", urn: `urn:pulumi:${name}::catalyst::kubernetes:core/v1:Namespace::ns`, custom: true }];
     }
 }
 
