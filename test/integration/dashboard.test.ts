@@ -11,8 +11,8 @@ import { PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
  * The web dashboard in a real browser (Debian's chromium through playwright-core) against a
  * real `catalyst serve` process over the real engine and the local cluster: sign in, the list,
  * a bad form value, a preview created from the form with live progress, its page with pods and
- * a streamed log line, a non-owner without the destroy button and with a 403, sign-out, and the
- * destroy. One preview, minimal (no database or Redis), on the shared platform. It takes the
+ * a streamed log line, pod ages, the stack's operations and resources, the TTL extended from the
+ * page, a non-owner without the destroy button and with a 403, sign-out, and the destroy. One preview, minimal (no database or Redis), on the shared platform. It takes the
  * screenshots that the README shows (docs/dashboard-*.png with CATALYST_REFRESH_SCREENSHOTS=1).
  */
 jest.setTimeout(25 * 60_000);
@@ -163,6 +163,12 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     await progress.and(page.locator("[data-state='succeeded']")).waitFor({ timeout: 15 * 60_000 });
     await table.locator(`tr[data-stack='${STACK}'] [data-testid='status']`).filter({ hasText: "ready" }).waitFor();
     expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    // The row carries the branch and the preview's URL as a link (from the stack's tags, as the API lists it).
+    const row = table.locator(`tr[data-stack='${STACK}']`);
+    await row.locator("td[data-label='PR and branch']").filter({ hasText: `#${PR} feat/dashboard` }).waitFor();
+    const listed = ((await (await fetch(`${base}/environments`, { headers: { cookie: await sessionCookie() } })).json()) as { environments: { stack: string; url?: string }[] }).environments.find((e) => e.stack === STACK);
+    expect(listed?.url).toMatch(/^https?:\/\/pr-\d+\./);
+    expect(await row.locator("td[data-label='URL'] a").getAttribute("href")).toBe(listed?.url);
     await screenshots(page, "list");
 
     // Its page: pods and a streamed log line (kwok's simulated pods log a fixed text).
@@ -172,8 +178,32 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     expect(await page.getByTestId("pods").locator("tbody th").count()).toBeGreaterThan(0);
     await page.getByTestId("log").filter({ hasText: "simulated node" }).waitFor();
     await page.getByRole("button", { name: `Destroy ${STACK}…` }).waitFor();
+    // Pods have an age (from their start time); the history shows the create with its result and
+    // changes; the resources are listed by type, a group opens to its names.
+    expect(await page.getByTestId("pod-age").first().innerText()).toMatch(/^\d+(s|m \d+s)$/);
+    const history = page.getByTestId("history");
+    const created = history.locator("tbody tr[data-kind='update'][data-result='succeeded']");
+    await created.first().waitFor();
+    expect(await created.count()).toBe(1);
+    expect(await created.locator("[data-testid='changes']").innerText()).toMatch(/^\d+ created$/);
+    const resources = page.getByTestId("resources");
+    const namespaces = resources.locator("details[data-type='kubernetes:core/v1:Namespace']");
+    await namespaces.waitFor();
+    await namespaces.locator("summary").click();
+    await namespaces.locator("li").first().waitFor({ state: "visible" });
+    expect(await resources.locator("details").count()).toBeGreaterThan(3);
     await screenshots(page, "environment");
     await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Extend the TTL from the page: the update runs with progress, then the page shows the new
+    // expiry (240 h from now instead of the default 72 h), the history a second update, and the
+    // actions are offered again.
+    await page.getByLabel("Extend: time to live from now").fill("240h");
+    await page.getByRole("button", { name: "Extend" }).click();
+    await page.getByTestId("progress").and(page.locator("[data-state='succeeded']")).waitFor({ timeout: 10 * 60_000 });
+    await page.getByTestId("expires").filter({ hasText: /\(in (9d 23h|10d 0h)\)/ }).waitFor();
+    await history.locator("tbody tr[data-kind='update']").nth(1).waitFor();
+    expect(await page.getByRole("button", { name: `Destroy ${STACK}…` }).isEnabled()).toBe(true);
 
     // Sign-out ends the session: the page is gone, and the old cookie, replayed, gets 401.
     const aliceCookie = await sessionCookie();

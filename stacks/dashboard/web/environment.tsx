@@ -1,16 +1,24 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiFailure, call } from "./api";
+import { OperationHistory } from "./history";
 import { LogView } from "./logs";
 import { OperationProgress, StartedOperation } from "./progress";
-import { canChange, EnvironmentDetail, formatTime, statusOf, until } from "./view";
+import { StackResources } from "./stack-resources";
+import { canChange, EnvironmentDetail, formatTime, podAge, statusOf, until } from "./view";
 
 /** One environment: status, outputs, pods, events, logs, kubeconfig how-to, and the owner's actions. */
 export function EnvironmentPage({ name, user }: { name: string; user: string }) {
     const [env, setEnv] = useState<EnvironmentDetail | undefined>();
     const [error, setError] = useState<string | undefined>();
     const [operation, setOperation] = useState<StartedOperation | undefined>();
+    const [running, setRunning] = useState(false);
     const [actionError, setActionError] = useState<string | undefined>();
-    const load = () => call<EnvironmentDetail>("GET", `/environments/${encodeURIComponent(name)}`).then(setEnv, (err: unknown) => setError(err instanceof ApiFailure ? err.message : String(err)));
+    // Bumped on every load, so the history and the resources are read again after an action.
+    const [version, setVersion] = useState(0);
+    const load = () => call<EnvironmentDetail>("GET", `/environments/${encodeURIComponent(name)}`).then((detail) => {
+        setEnv(detail);
+        setVersion((v) => v + 1);
+    }, (err: unknown) => setError(err instanceof ApiFailure ? err.message : String(err)));
     useEffect(() => {
         void load();
     }, [name]);
@@ -21,8 +29,11 @@ export function EnvironmentPage({ name, user }: { name: string; user: string }) 
     const started = (op: { id: string; stack: string; action: string }) => {
         setActionError(undefined);
         setOperation({ ...op, startedAt: Date.now() });
+        setRunning(true);
     };
     const ended = (result: string) => {
+        // The finished operation's panel stays with its result; the actions are offered again.
+        setRunning(false);
         if (operation?.action === "destroy" && result === "succeeded") location.hash = "#/";
         else void load();
     };
@@ -43,12 +54,12 @@ export function EnvironmentPage({ name, user }: { name: string; user: string }) 
                         <dt>Namespace</dt><dd>{env.namespace ?? "—"}</dd>
                         <dt>URL</dt><dd>{env.url ? <a href={env.url} rel="noopener noreferrer" target="_blank">{env.url}</a> : "—"}</dd>
                         <dt>Created</dt><dd>{formatTime(env.createdAt)}</dd>
-                        <dt>Expires</dt><dd>{env.expiresAt ? `${formatTime(env.expiresAt)} (${until(env.expiresAt, Date.now())})` : "never"}</dd>
+                        <dt>Expires</dt><dd data-testid="expires">{env.expiresAt ? `${formatTime(env.expiresAt)} (${until(env.expiresAt, Date.now())})` : "never"}</dd>
                     </dl>
                 </section>
                 <section aria-labelledby="actions-title">
                     <h2 id="actions-title">Actions</h2>
-                    {owner ? <Actions env={env} onStarted={started} onError={setActionError} busy={operation !== undefined} /> : <p class="help">{env.kind === "preview" ? `Only the owners of ${env.stack} may change it.` : `${env.kind} environments are read-only here.`}</p>}
+                    {owner ? <Actions env={env} onStarted={started} onError={setActionError} busy={running} /> : <p class="help">{env.kind === "preview" ? `Only the owners of ${env.stack} may change it.` : `${env.kind} environments are read-only here.`}</p>}
                     {actionError && <p class="error" role="alert">{actionError}</p>}
                     {operation && <OperationProgress operation={operation} onEnd={ended} />}
                     <h3>Kubeconfig</h3>
@@ -56,15 +67,16 @@ export function EnvironmentPage({ name, user }: { name: string; user: string }) 
                     {owner && <KubeconfigDownload name={env.stack} />}
                 </section>
             </div>
+            <OperationHistory name={env.stack} version={version} />
             <section aria-labelledby="pods-title">
                 <h2 id="pods-title">Pods</h2>
                 {env.clusterError && <p class="error">Cluster: {env.clusterError}</p>}
                 <div class="table-wrap">
                     <table data-testid="pods">
-                        <thead><tr><th scope="col">Pod</th><th scope="col">Phase</th><th scope="col">Ready</th><th scope="col">Restarts</th><th scope="col">Node</th></tr></thead>
+                        <thead><tr><th scope="col">Pod</th><th scope="col">Phase</th><th scope="col">Ready</th><th scope="col">Restarts</th><th scope="col">Age</th><th scope="col">Node</th></tr></thead>
                         <tbody>
-                            {(env.pods ?? []).map((p) => <tr key={p.name}><th scope="row" data-label="Pod">{p.name}</th><td data-label="Phase">{p.phase ?? "—"}</td><td data-label="Ready">{p.ready ? "yes" : "no"}</td><td data-label="Restarts">{p.restarts}</td><td data-label="Node">{p.node ?? "—"}</td></tr>)}
-                            {(env.pods ?? []).length === 0 && <tr><td colSpan={5}>No pods.</td></tr>}
+                            {(env.pods ?? []).map((p) => <tr key={p.name}><th scope="row" data-label="Pod">{p.name}</th><td data-label="Phase">{p.phase ?? "—"}</td><td data-label="Ready">{p.ready ? "yes" : "no"}</td><td data-label="Restarts">{p.restarts}</td><td data-label="Age" data-testid="pod-age" title={formatTime(p.startedAt ?? p.createdAt)}>{podAge(p, Date.now())}</td><td data-label="Node">{p.node ?? "—"}</td></tr>)}
+                            {(env.pods ?? []).length === 0 && <tr><td colSpan={6}>No pods.</td></tr>}
                         </tbody>
                     </table>
                 </div>
@@ -77,6 +89,7 @@ export function EnvironmentPage({ name, user }: { name: string; user: string }) 
                 </ul>
             </section>
             {owner && (env.pods ?? []).length > 0 ? <LogView environment={env.stack} pods={(env.pods ?? []).map((p) => p.name)} /> : <section><h2>Logs</h2><p class="help">{owner ? "No pods to read logs from." : "Logs are for the environment's owners."}</p></section>}
+            <StackResources name={env.stack} version={version} />
             <section aria-labelledby="outputs-title">
                 <h2 id="outputs-title">Stack outputs</h2>
                 <pre class="outputs">{JSON.stringify(env.outputs, null, 2)}</pre>

@@ -4,14 +4,16 @@
  * zone, which actions to offer, operation progress, the bounded log buffer).
  */
 
-import type { EnvironmentRecord, EnvironmentStatus } from "../../automation/types";
+import type { ChangeCounts, EnvironmentRecord, EnvironmentStatus, StackOperation, StackResource } from "../../automation/types";
+
+export type { StackOperation, StackResource };
 
 /** An environment as `GET /environments` lists it (the library's record; types only, erased from the bundle). */
 export type EnvironmentRow = EnvironmentRecord;
 
 /** `GET /environments/:name`: a row plus outputs, last result, pods and events. */
 export interface EnvironmentDetail extends EnvironmentStatus {
-    pods?: { name: string; phase?: string; ready: boolean; restarts: number; node?: string }[];
+    pods?: { name: string; phase?: string; ready: boolean; restarts: number; node?: string; createdAt?: string; startedAt?: string }[];
     events?: { type?: string; reason?: string; object: string; message?: string; time?: string }[];
     clusterError?: string;
 }
@@ -234,6 +236,48 @@ export class LogBuffer {
             this.dropped += 1;
         }
     }
+}
+
+/** Words for the engine's resource operations; others show as the engine names them. */
+const CHANGE_WORDS: Record<string, string> = { create: "created", update: "updated", delete: "deleted", replace: "replaced", same: "unchanged", import: "imported", read: "read", refresh: "refreshed" };
+
+/**
+ * An operation's resource changes as `3 created, 1 updated, 20 unchanged`: what changed first,
+ * then the unchanged; `no changes` when the engine recorded none.
+ */
+export function changesText(changes: ChangeCounts): string {
+    const entries = Object.entries(changes).filter(([, n]) => n > 0).sort(([a], [b]) => (a === "same" ? 1 : 0) - (b === "same" ? 1 : 0));
+    return entries.length === 0 ? "no changes" : entries.map(([op, n]) => `${n} ${CHANGE_WORDS[op] ?? op}`).join(", ");
+}
+
+/** How long an operation took, or `running` while the backend has no end time. */
+export function operationDuration(op: StackOperation): string {
+    return op.durationMs === undefined ? "running" : formatDuration(op.durationMs);
+}
+
+/** A type of resource and the stack's resources of it. */
+export interface ResourceGroup {
+    type: string;
+    resources: StackResource[];
+}
+
+/** The stack's resources grouped by type, types sorted by name, resources by name within. */
+export function groupResources(resources: StackResource[]): ResourceGroup[] {
+    const groups = new Map<string, StackResource[]>();
+    for (const r of resources) groups.set(r.type, [...(groups.get(r.type) ?? []), r]);
+    return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, list]) => ({ type, resources: [...list].sort((a, b) => a.name.localeCompare(b.name)) }));
+}
+
+/** The name of a resource's parent, or undefined when it hangs off the stack itself (or nothing). */
+export function parentName(resource: StackResource): string | undefined {
+    const parent = resource.parent;
+    if (parent === undefined || parent.split("::")[2] === "pulumi:pulumi:Stack") return undefined;
+    return parent.slice(parent.lastIndexOf("::") + 2);
+}
+
+/** A pod's age: since it started (kwok or the kubelet), else since it was created. */
+export function podAge(pod: { createdAt?: string; startedAt?: string }, now: number): string {
+    return age(pod.startedAt ?? pod.createdAt, now);
 }
 
 /** Hash routes of the page: `#/` the list, `#/environments/<name>` one environment. */
