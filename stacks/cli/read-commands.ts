@@ -10,13 +10,14 @@ import { json, session } from "./session";
  * environments, the platform) from the engine's own records, one `pulumi` process each.
  */
 
+// `name`, not `stack`: session() reads `stack` as the platform stack to run with.
 interface HistoryInput {
-    stack: string;
+    name: string;
     limit?: number;
     json: boolean;
 }
 interface ResourcesInput {
-    stack: string;
+    name: string;
     json: boolean;
 }
 
@@ -35,18 +36,18 @@ export function readCommands(deps: CliDependencies, group: string): AnyCommand[]
             group,
             summary: "Show a stack's last operations from the engine's own history: kind, result, start, duration, resource changes, and what started them.",
             options: {
-                stack: anyStack,
+                name: anyStack,
                 limit: { value: "<n>", description: `How many, newest first (default ${DEFAULT_OPERATIONS_LIMIT}, max ${MAX_OPERATIONS_LIMIT})`, parse: (text, flag) => parseOperationsLimit(text, flag) },
                 json,
             },
             notes: ["Every operation the backend recorded, whoever ran it (this CLI, CI, the API, the controller, pulumi itself). Exits 1 when the stack does not exist."],
             run: (input, context) => session(deps, context, "env history", input, async (automation, _call, print) => {
-                const operations = await automation.environmentOperations(input.stack, input.limit);
+                const operations = await automation.environmentOperations(input.name, input.limit);
                 if (operations === undefined) {
-                    print({ stack: input.stack, exists: false }, `${input.stack}: no such stack\n`);
+                    print({ stack: input.name, exists: false }, `${input.name}: no such stack\n`);
                     return EXIT.failed;
                 }
-                print({ stack: input.stack, operations }, describeOperations(input.stack, operations));
+                print({ stack: input.name, operations }, describeOperations(input.name, operations));
                 return EXIT.ok;
             }),
         }),
@@ -54,15 +55,15 @@ export function readCommands(deps: CliDependencies, group: string): AnyCommand[]
             name: "env resources",
             group,
             summary: "List the resources a stack's state holds: type, name, URN, parent, provider (never inputs or outputs).",
-            options: { stack: anyStack, json },
+            options: { name: anyStack, json },
             notes: ["Exits 1 when the stack does not exist."],
             run: (input, context) => session(deps, context, "env resources", input, async (automation, _call, print) => {
-                const resources = await automation.environmentResources(input.stack);
+                const resources = await automation.environmentResources(input.name);
                 if (resources === undefined) {
-                    print({ stack: input.stack, exists: false }, `${input.stack}: no such stack\n`);
+                    print({ stack: input.name, exists: false }, `${input.name}: no such stack\n`);
                     return EXIT.failed;
                 }
-                print({ stack: input.stack, resources }, describeResources(input.stack, resources));
+                print({ stack: input.name, resources }, describeResources(input.name, resources));
                 return EXIT.ok;
             }),
         }),

@@ -145,6 +145,27 @@ describe("HTTP API (fake library)", () => {
         expect(rest).toMatch(/event: resource[\s\S]*event: done[\s\S]*event: end/);
     });
 
+    it("lists an environment's operations and resources for any caller; the limit is checked; 404 for no stack", async () => {
+        library.add("pr-3", "preview", "alice");
+        const operations = await call("GET", "/environments/pr-3/operations?limit=5", undefined, BOB);
+        expect(operations.status).toBe(200);
+        expect(await operations.json()).toMatchObject({ environment: "pr-3", operations: [{ kind: "update", result: "succeeded", durationMs: 12_000, changes: { create: 3 } }] });
+        expect(library.calls).toEqual([{ op: "operations", args: { name: "pr-3", limit: 5 } }]);
+        await call("GET", "/environments/pr-3/operations");
+        expect(library.calls[1]).toEqual({ op: "operations", args: { name: "pr-3", limit: 10 } });
+        for (const bad of ["0", "101", "1.5", "abc", ""]) {
+            const refused = await call("GET", `/environments/pr-3/operations?limit=${bad}`);
+            expect([refused.status, await refused.json()]).toEqual([422, { error: { code: "invalid", message: "limit: must be a whole number from 1 to 100" } }]);
+        }
+        expect((await call("GET", "/environments/pr-404/operations")).status).toBe(404);
+        expect((await call("GET", "/environments/Bad_Name/operations")).status).toBe(422);
+        const resources = await call("GET", "/environments/pr-3/resources", undefined, BOB);
+        expect(await resources.json()).toEqual({ environment: "pr-3", resources: [{ type: "kubernetes:core/v1:Namespace", name: "ns", urn: "urn:pulumi:pr-3::catalyst::kubernetes:core/v1:Namespace::ns", custom: true }] });
+        expect((await call("GET", "/environments/pr-404/resources")).status).toBe(404);
+        expect((await call("GET", "/environments/pr-3/resources", undefined, null)).status).toBe(401);
+        expect((await call("POST", "/environments/pr-3/resources")).status).toBe(405);
+    });
+
     it("never logs tokens", async () => {
         await call("GET", "/environments");
         await call("GET", "/environments", undefined, "some-wrong-token-value");

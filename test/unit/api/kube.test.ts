@@ -11,10 +11,11 @@ import { exitCodeOf, listPods, namespaceKubeconfig, tailLogs } from "../../../st
  * The exec websocket and real pods are covered by test/integration/api.test.ts on kwok.
  */
 
+// app-2 has not been started yet: no status.startTime.
 const pod = (name: string, ready: boolean) => ({
-    metadata: { name, namespace: "env-pr-1" },
+    metadata: { name, namespace: "env-pr-1", creationTimestamp: "2026-12-07T06:00:00Z" },
     spec: { nodeName: "kwok-node-0", containers: [{ name: "app" }] },
-    status: { phase: "Running", conditions: [{ type: "Ready", status: ready ? "True" : "False" }], containerStatuses: [{ name: "app", restartCount: 2 }] },
+    status: { phase: "Running", conditions: [{ type: "Ready", status: ready ? "True" : "False" }], containerStatuses: [{ name: "app", restartCount: 2 }], ...(ready ? { startTime: "2026-12-07T06:00:05Z" } : {}) },
 });
 
 describe("kube.ts over client-node", () => {
@@ -64,10 +65,10 @@ describe("kube.ts over client-node", () => {
         await new Promise((r) => server.close(r));
     });
 
-    it("lists pods with readiness and restarts", async () => {
+    it("lists pods with readiness, restarts, and when they were created and started", async () => {
         expect(await listPods("env-pr-1")).toEqual([
-            { name: "app-1", phase: "Running", ready: true, restarts: 2, node: "kwok-node-0" },
-            { name: "app-2", phase: "Running", ready: false, restarts: 2, node: "kwok-node-0" },
+            { name: "app-1", phase: "Running", ready: true, restarts: 2, node: "kwok-node-0", createdAt: "2026-12-07T06:00:00.000Z", startedAt: "2026-12-07T06:00:05.000Z" },
+            { name: "app-2", phase: "Running", ready: false, restarts: 2, node: "kwok-node-0", createdAt: "2026-12-07T06:00:00.000Z" },
         ]);
     });
 

@@ -44,4 +44,21 @@ describe("MCP tools (fake library)", () => {
         await alice.close();
         await bob.close();
     });
+
+    it("reads an environment's operations and resources for any caller; a bad limit names the field", async () => {
+        const library = new FakeLibrary();
+        library.add("pr-5", "preview", "alice");
+        const bob = await connect(new CatalystService(library, undefined, fakeCluster()), "bob");
+        const history = await bob.callTool({ name: "get_environment_history", arguments: { environment: "pr-5", limit: 3 } });
+        expect(JSON.parse(text(history))).toMatchObject({ environment: "pr-5", operations: [{ kind: "update", changes: { create: 3 } }] });
+        expect(library.calls).toEqual([{ op: "operations", args: { name: "pr-5", limit: 3 } }]);
+        const bad = await bob.callTool({ name: "get_environment_history", arguments: { environment: "pr-5", limit: 0 } });
+        expect(bad.isError).toBe(true);
+        expect(text(bad)).toContain("limit");
+        const resources = await bob.callTool({ name: "get_environment_resources", arguments: { environment: "pr-5" } });
+        expect(JSON.parse(text(resources)).resources).toEqual([expect.objectContaining({ type: "kubernetes:core/v1:Namespace", name: "ns" })]);
+        const missing = await bob.callTool({ name: "get_environment_resources", arguments: { environment: "pr-6" } });
+        expect([missing.isError, text(missing)]).toEqual([true, "not-found: no environment pr-6"]);
+        await bob.close();
+    });
 });

@@ -5,11 +5,22 @@ import { commands, main } from "../../../stacks/main";
 /** What the fake automation layer was asked: method and arguments. */
 let calls: [string, unknown[]][] = [];
 const result = { action: "up", stack: "pr-1", kind: "preview", status: "succeeded", durations: { totalMs: 1, waitMs: 0, runMs: 1 } };
+const OPERATION = {
+    kind: "update", result: "succeeded", startTime: "2026-12-07T06:00:00.000Z", endTime: "2026-12-07T06:00:27.000Z", durationMs: 27_000,
+    changes: { create: 3, same: 0 }, message: "Add history\nmore", startedBy: { "exec.kind": "auto.local", "git.headName": "refs/heads/main", "git.head": "23b4a363f2703b59" },
+};
+const RESOURCES = [
+    { type: "kubernetes:core/v1:Service", name: "web", urn: "urn:pulumi:pr-1::catalyst::kubernetes:core/v1:Service::web", custom: true },
+    { type: "kubernetes:apps/v1:Deployment", name: "web", urn: "urn:pulumi:pr-1::catalyst::kubernetes:apps/v1:Deployment::web", custom: true },
+    { type: "kubernetes:core/v1:Service", name: "api", urn: "urn:pulumi:pr-1::catalyst::kubernetes:core/v1:Service::api", custom: true },
+];
 const fake = new Proxy({}, {
     get: (_target, method: string) => method === "then" ? undefined : (...args: unknown[]) => {
         calls.push([method, args]);
         if (method === "collectGarbage") return Promise.resolve({ status: "succeeded", dryRun: false, candidates: [], destroyed: [], orphanNamespaces: [], deletedNamespaces: [], errors: [] });
         if (method === "listPreviews") return Promise.resolve([]);
+        if (method === "environmentOperations") return Promise.resolve(args[0] === "pr-404" ? undefined : [OPERATION]);
+        if (method === "environmentResources") return Promise.resolve(args[0] === "pr-404" ? undefined : RESOURCES);
         return Promise.resolve(result);
     },
 });
@@ -78,6 +89,10 @@ describe("catalyst command line", () => {
         [["env", "down", "production"], "catalyst env down: destroying production needs --yes"],
         [["platform", "up", "--stack", "production"], 'catalyst platform up: --stack: must be one of platform, dev, got "production"'],
         [["deploy"], "catalyst: unknown command 'deploy'"],
+        [["env", "history"], "catalyst env history: missing required argument 'stack'"],
+        [["env", "history", "pr-1", "--limit", "0"], 'catalyst env history: --limit: must be a whole number from 1 to 100, got "0"'],
+        [["env", "history", "pr-1", "--limit", "many"], 'catalyst env history: --limit: must be a whole number from 1 to 100, got "many"'],
+        [["env", "resources", "Prod"], `catalyst env resources: <stack>: "Prod" is not a stack name this project runs; allowed: platform, dev, production, staging, pr-<n> (n a positive whole number), dev-<user> (lower case letters, digits and '-', at most 59 characters in all), each of the last four with --<project> for a Project other than default`],
     ];
 
     it.each(bad)("exits 2 for %j before anything runs, writing only one line naming the flag to stderr", async (argv, message) => {
@@ -118,6 +133,29 @@ describe("catalyst command line", () => {
         expect(calls[1]).toEqual(["collectGarbage", [expect.objectContaining({ openPullRequests: [] })]]);
         await cli("preview", "gc", "--open-prs", "github");
         expect(calls[1][1][0]).toMatchObject({ openPullRequests: expect.any(Function) });
+    });
+
+    it("shows any stack's history and resources; exits 1 for no such stack", async () => {
+        const history = await cli("env", "history", "pr-1", "--limit", "3");
+        expect(calls).toEqual([["automation", [undefined]], ["environmentOperations", ["pr-1", 3]]]);
+        expect(history).toEqual({ code: EXIT.ok, stderr: "", stdout: [
+            "pr-1: the last 1 operation(s), newest first",
+            "  2026-12-07T06:00:00.000Z  update   succeeded   27s      create 3",
+            "      auto.local main 23b4a36: Add history",
+            "",
+        ].join("\n") });
+        expect(JSON.parse((await cli("env", "history", "platform", "--json")).stdout)).toEqual({ stack: "platform", operations: [OPERATION] });
+        expect(calls[1]).toEqual(["environmentOperations", ["platform", undefined]]);
+        const resources = await cli("env", "resources", "pr-1");
+        expect(resources.stdout).toBe([
+            "pr-1: 3 resource(s) of 2 type(s)",
+            "  kubernetes:apps/v1:Deployment (1)", "    web",
+            "  kubernetes:core/v1:Service (2)", "    web", "    api",
+            "",
+        ].join("\n"));
+        expect(JSON.parse((await cli("env", "resources", "pr-1", "--json")).stdout)).toEqual({ stack: "pr-1", resources: RESOURCES });
+        expect(await cli("env", "history", "pr-404")).toEqual({ code: EXIT.failed, stderr: "", stdout: "pr-404: no such stack\n" });
+        expect(await cli("env", "resources", "pr-404", "--json")).toEqual({ code: EXIT.failed, stderr: "", stdout: '{"stack":"pr-404","exists":false}\n' });
     });
 
     it("picks the platform stack of --stack", async () => {

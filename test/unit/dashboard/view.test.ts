@@ -1,4 +1,4 @@
-import { age, applyEvent, canChange, distinct, EnvironmentRow, fieldError, filterRows, formatTime, LogBuffer, NO_FILTERS, parseRoute, previewBody, progressText, sortRows, statusOf, until } from "../../../stacks/dashboard/web/view";
+import { age, applyEvent, changesText, groupResources, operationDuration, parentName, podAge, StackResource, canChange, distinct, EnvironmentRow, fieldError, filterRows, formatTime, LogBuffer, NO_FILTERS, parseRoute, previewBody, progressText, sortRows, statusOf, until } from "../../../stacks/dashboard/web/view";
 
 const rows: EnvironmentRow[] = [
     { stack: "pr-7", kind: "preview", pr: 7, branch: "feat/login", owner: "alice", resourceCount: 12, url: "http://pr-7.localhost" },
@@ -105,5 +105,37 @@ describe("dashboard view logic", () => {
         expect(parseRoute("#/environments/pr-7")).toEqual({ page: "environment", name: "pr-7" });
         expect(parseRoute("#/")).toEqual({ page: "list" });
         expect(parseRoute("#/environments/../x")).toEqual({ page: "list" });
+    });
+
+    it("an operation's changes, what changed first; its duration or running", () => {
+        expect(changesText({ same: 20, create: 3, update: 1 })).toBe("3 created, 1 updated, 20 unchanged");
+        expect(changesText({ delete: 25 })).toBe("25 deleted");
+        expect(changesText({ "create-replacement": 1 })).toBe("1 create-replacement");
+        expect(changesText({})).toBe("no changes");
+        expect(changesText({ same: 0 })).toBe("no changes");
+        const op = { kind: "update", result: "succeeded", startTime: "2026-12-07T06:00:00.000Z", changes: {}, startedBy: {} };
+        expect(operationDuration({ ...op, durationMs: 75_000 })).toBe("1m 15s");
+        expect(operationDuration(op)).toBe("running");
+    });
+
+    it("groups resources by type, names sorted; names a parent other than the stack", () => {
+        const stack = "urn:pulumi:pr-1::catalyst::pulumi:pulumi:Stack::catalyst-pr-1";
+        const r = (type: string, name: string, parent?: string): StackResource => ({ type, name, urn: `urn:pulumi:pr-1::catalyst::${type}::${name}`, custom: true, parent });
+        const groups = groupResources([r("kubernetes:core/v1:Service", "web"), r("kubernetes:apps/v1:Deployment", "web"), r("kubernetes:core/v1:Service", "api")]);
+        expect(groups.map((g) => [g.type, g.resources.map((x) => x.name)])).toEqual([
+            ["kubernetes:apps/v1:Deployment", ["web"]],
+            ["kubernetes:core/v1:Service", ["api", "web"]],
+        ]);
+        expect(groupResources([])).toEqual([]);
+        expect(parentName(r("t", "a", stack))).toBeUndefined();
+        expect(parentName(r("t", "a"))).toBeUndefined();
+        expect(parentName(r("t", "a", "urn:pulumi:pr-1::catalyst::catalyst:environment:App::app"))).toBe("app");
+    });
+
+    it("a pod's age since it started, else since it was created", () => {
+        const now = Date.parse("2026-12-07T07:00:00Z");
+        expect(podAge({ createdAt: "2026-12-07T05:00:00Z", startedAt: "2026-12-07T06:58:30Z" }, now)).toBe("1m 30s");
+        expect(podAge({ createdAt: "2026-12-07T05:00:00Z" }, now)).toBe("2h 0m");
+        expect(podAge({}, now)).toBe("—");
     });
 });
