@@ -82,6 +82,9 @@ describe("MCP server over stdio (real engine)", () => {
             expect(got.pods.length).toBeGreaterThan(0);
             const pod = got.pods[0].name;
 
+            const history = JSON.parse(text(await bob.callTool({ name: "get_environment_history", arguments: { environment: `pr-${MCP_PR}`, limit: 1 } }))) as { operations: { kind: string; result: string }[] };
+            expect(history.operations).toEqual([expect.objectContaining({ kind: "update", result: "succeeded" })]);
+
             const logs = await alice.callTool({ name: "get_logs", arguments: { environment: `pr-${MCP_PR}`, pod, lines: 5 } });
             // kwok serves the logs of simulated pods (tools/cluster/kwok-logs.yaml).
             expect(logs.isError ? text(logs) : "ok").toBe("ok");
@@ -165,9 +168,31 @@ describe("HTTP API (real engine)", () => {
         expect(await finish(operation.id)).toMatchObject({ state: "succeeded" });
 
         const list = (await (await call("GET", "/environments")).json()) as { environments: { stack: string; owner?: string }[] };
-        expect(list.environments).toContainEqual(expect.objectContaining({ stack: `pr-${HTTP_PR}`, owner: "alice" }));
-        const got = (await (await call("GET", `/environments/pr-${HTTP_PR}`)).json()) as { namespace: string; pods: unknown[] };
+        expect(list.environments).toContainEqual(expect.objectContaining({ stack: `pr-${HTTP_PR}`, owner: "alice", branch: "feat/http", url: expect.stringMatching(new RegExp(`^https?://pr-${HTTP_PR}\\.`)) }));
+        const got = (await (await call("GET", `/environments/pr-${HTTP_PR}`)).json()) as { namespace: string; pods: { startedAt?: string; createdAt?: string }[] };
         expect(got.namespace).toBe(`env-pr-${HTTP_PR}`);
+        // Pods carry their start time (kwok starts them), so the dashboard can show an age.
+        expect(got.pods.length).toBeGreaterThan(0);
+        expect(Date.parse(got.pods[0].startedAt ?? "")).toBeGreaterThan(Date.now() - 30 * 60_000);
+
+        // The engine's history: the create, one update with its changes, its times; any caller may read it.
+        const history = await call("GET", `/environments/pr-${HTTP_PR}/operations?limit=5`, undefined, BOB);
+        expect(history.status).toBe(200);
+        const { operations } = (await history.json()) as { operations: { kind: string; result: string; startTime: string; endTime: string; durationMs: number; changes: Record<string, number> }[] };
+        expect(operations).toHaveLength(1);
+        expect(operations[0]).toMatchObject({ kind: "update", result: "succeeded", changes: { create: expect.any(Number) } });
+        expect(operations[0].changes.create).toBeGreaterThan(5);
+        expect(operations[0].durationMs).toBe(Date.parse(operations[0].endTime) - Date.parse(operations[0].startTime));
+        const badLimit = await call("GET", `/environments/pr-${HTTP_PR}/operations?limit=0`);
+        expect([badLimit.status, await badLimit.json()]).toEqual([422, { error: { code: "invalid", message: "limit: must be a whole number from 1 to 100" } }]);
+        expect((await call("GET", `/environments/pr-${HTTP_PR + 1}/operations`)).status).toBe(404);
+
+        // The resources the state holds: names and links, never inputs or outputs.
+        const { resources } = (await (await call("GET", `/environments/pr-${HTTP_PR}/resources`)).json()) as { resources: Record<string, unknown>[] };
+        expect(resources.length).toBeGreaterThan(5);
+        expect(resources).toContainEqual(expect.objectContaining({ type: "kubernetes:core/v1:Namespace", custom: true, provider: expect.stringContaining("::pulumi:providers:kubernetes::") }));
+        expect(resources).toContainEqual(expect.objectContaining({ type: "pulumi:pulumi:Stack", custom: false }));
+        for (const resource of resources) expect(Object.keys(resource).every((key) => ["type", "name", "urn", "parent", "provider", "custom"].includes(key))).toBe(true);
 
         expect((await call("DELETE", `/environments/pr-${HTTP_PR}`, undefined, BOB)).status).toBe(403);
         const deleted = await call("DELETE", `/environments/pr-${HTTP_PR}`);
@@ -175,6 +200,9 @@ describe("HTTP API (real engine)", () => {
         const id = ((await deleted.json()) as { operation: { id: string } }).operation.id;
         expect(await finish(id)).toMatchObject({ state: "succeeded" });
         expect((await call("GET", `/environments/pr-${HTTP_PR}`)).status).toBe(404);
+        // The stack is removed with its history.
+        expect((await call("GET", `/environments/pr-${HTTP_PR}/operations`)).status).toBe(404);
+        expect((await call("GET", `/environments/pr-${HTTP_PR}/resources`)).status).toBe(404);
     });
 
     it("GitHub webhook (signed payloads, a fake GitHub API): opened creates the preview and one comment with its URL; closed destroys it", async () => {
