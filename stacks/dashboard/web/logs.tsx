@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiFailure } from "./api";
-import { LogBuffer } from "./view";
+import { PausableLog } from "./view";
 
 /**
  * A live log view over `GET /environments/:name/logs?follow=true` (plain text, streamed): shows
@@ -9,16 +9,13 @@ import { LogBuffer } from "./view";
  */
 export function LogView({ environment, pods }: { environment: string; pods: string[] }) {
     const [pod, setPod] = useState(pods[0] ?? "");
-    const [paused, setPaused] = useState(false);
     const [, setVersion] = useState(0);
     const [state, setState] = useState<"idle" | "streaming" | "ended" | string>("idle");
-    const buffer = useRef(new LogBuffer());
-    const shown = useRef<{ lines: string[]; dropped: number }>({ lines: [], dropped: 0 });
+    const log = useRef(new PausableLog());
     const box = useRef<HTMLPreElement>(null);
     useEffect(() => {
         if (pod === "") return;
-        buffer.current = new LogBuffer();
-        shown.current = { lines: [], dropped: 0 };
+        log.current = new PausableLog();
         setVersion((v) => v + 1);
         const abort = new AbortController();
         setState("streaming");
@@ -33,10 +30,10 @@ export function LogView({ environment, pods }: { environment: string; pods: stri
                 for (;;) {
                     const { value, done } = await reader.read();
                     if (done) break;
-                    buffer.current.push(value);
+                    log.current.buffer.push(value);
                     setVersion((v) => v + 1);
                 }
-                buffer.current.flush();
+                log.current.buffer.flush();
                 setVersion((v) => v + 1);
                 setState("ended");
             } catch (err) {
@@ -45,11 +42,16 @@ export function LogView({ environment, pods }: { environment: string; pods: stri
         })();
         return () => abort.abort();
     }, [environment, pod]);
-    if (!paused) shown.current = { lines: [...buffer.current.lines], dropped: buffer.current.dropped };
+    const paused = log.current.paused;
+    const shown = log.current.view();
     useEffect(() => {
         if (!paused && box.current !== null) box.current.scrollTop = box.current.scrollHeight;
     });
-    const waiting = buffer.current.lines.length + buffer.current.dropped - shown.current.lines.length - shown.current.dropped;
+    const toggle = () => {
+        if (paused) log.current.resume();
+        else log.current.pause();
+        setVersion((v) => v + 1);
+    };
     return (
         <section class="logs" aria-labelledby="logs-title">
             <h2 id="logs-title">Logs</h2>
@@ -60,11 +62,11 @@ export function LogView({ environment, pods }: { environment: string; pods: stri
                         {pods.map((p) => <option key={p} value={p}>{p}</option>)}
                     </select>
                 </div>
-                <button type="button" class="secondary" aria-pressed={paused} onClick={() => setPaused(!paused)}>{paused ? "Resume" : "Pause"}</button>
-                <span class="log-state" data-testid="log-state">{state === "streaming" ? (paused ? `paused, ${waiting} new lines waiting` : "following") : state}</span>
-                {shown.current.dropped > 0 && <span class="dropped" data-testid="dropped">{shown.current.dropped} older lines dropped (the view keeps the last {buffer.current.maxLines})</span>}
+                <button type="button" class="secondary" aria-pressed={paused} onClick={toggle}>{paused ? "Resume" : "Pause"}</button>
+                <span class="log-state" data-testid="log-state">{state === "streaming" ? (paused ? `paused, ${shown.waiting} new lines waiting` : "following") : state}</span>
+                {shown.dropped > 0 && <span class="dropped" data-testid="dropped">{shown.dropped} older lines dropped (the view keeps the last {log.current.buffer.maxLines})</span>}
             </div>
-            <pre ref={box} class="log" tabIndex={0} aria-label={`Logs of ${pod}`} data-testid="log">{shown.current.lines.join("\n")}</pre>
+            <pre ref={box} class="log" tabIndex={0} aria-label={`Logs of ${pod}`} data-testid="log">{shown.lines.join("\n")}</pre>
         </section>
     );
 }

@@ -238,6 +238,36 @@ export class LogBuffer {
     }
 }
 
+/**
+ * What the log view shows over a {@link LogBuffer}: its lines while following; while paused, the
+ * lines (and dropped count) of the moment it paused, frozen, and how many lines arrived since.
+ * The buffer keeps filling (and capping) underneath, so resume shows the latest lines.
+ */
+export class PausableLog {
+    private frozen?: { lines: string[]; dropped: number };
+
+    constructor(readonly buffer: LogBuffer = new LogBuffer()) {}
+
+    get paused(): boolean {
+        return this.frozen !== undefined;
+    }
+
+    pause(): void {
+        this.frozen ??= { lines: [...this.buffer.lines], dropped: this.buffer.dropped };
+    }
+
+    resume(): void {
+        this.frozen = undefined;
+    }
+
+    /** The lines to show, the lines dropped before them, and (paused) how many arrived since. */
+    view(): { lines: string[]; dropped: number; waiting: number } {
+        const { lines, dropped } = this.frozen ?? this.buffer;
+        const waiting = this.buffer.lines.length + this.buffer.dropped - lines.length - dropped;
+        return { lines: this.frozen === undefined ? [...lines] : lines, dropped, waiting };
+    }
+}
+
 /** Words for the engine's resource operations; others show as the engine names them. */
 const CHANGE_WORDS: Record<string, string> = { create: "created", update: "updated", delete: "deleted", replace: "replaced", same: "unchanged", import: "imported", read: "read", refresh: "refreshed" };
 

@@ -1,4 +1,4 @@
-import { age, applyEvent, changesText, groupResources, operationDuration, parentName, podAge, StackResource, canChange, distinct, EnvironmentRow, fieldError, filterRows, formatTime, LogBuffer, NO_FILTERS, parseRoute, previewBody, progressText, sortRows, statusOf, until } from "../../../stacks/dashboard/web/view";
+import { PausableLog, age, applyEvent, changesText, groupResources, operationDuration, parentName, podAge, StackResource, canChange, distinct, EnvironmentRow, fieldError, filterRows, formatTime, LogBuffer, NO_FILTERS, parseRoute, previewBody, progressText, sortRows, statusOf, until } from "../../../stacks/dashboard/web/view";
 
 const rows: EnvironmentRow[] = [
     { stack: "pr-7", kind: "preview", pr: 7, branch: "feat/login", owner: "alice", resourceCount: 12, url: "http://pr-7.localhost" },
@@ -137,5 +137,21 @@ describe("dashboard view logic", () => {
         expect(podAge({ createdAt: "2026-12-07T05:00:00Z", startedAt: "2026-12-07T06:58:30Z" }, now)).toBe("1m 30s");
         expect(podAge({ createdAt: "2026-12-07T05:00:00Z" }, now)).toBe("2h 0m");
         expect(podAge({}, now)).toBe("—");
+    });
+
+    it("pausing the log view freezes what it shows while lines keep arriving; resume shows the latest", () => {
+        const log = new PausableLog(new LogBuffer(3, 1024));
+        log.buffer.push("a\nb\n");
+        expect(log.view()).toEqual({ lines: ["a", "b"], dropped: 0, waiting: 0 });
+        log.pause();
+        log.buffer.push("c\nd\ne\n");
+        // The buffer capped itself at 3 lines underneath (a and b dropped); the view did not move.
+        expect([log.paused, log.view()]).toEqual([true, { lines: ["a", "b"], dropped: 0, waiting: 3 }]);
+        log.pause(); // a second pause keeps the first moment
+        expect(log.view().lines).toEqual(["a", "b"]);
+        log.resume();
+        expect([log.paused, log.view()]).toEqual([false, { lines: ["c", "d", "e"], dropped: 2, waiting: 0 }]);
+        log.buffer.push("f\n");
+        expect(log.view()).toEqual({ lines: ["d", "e", "f"], dropped: 3, waiting: 0 });
     });
 });
