@@ -28,6 +28,16 @@ const anyStack: OptionSpec<string> = {
     parse: (text, flag) => stackTarget(text, flag).stack,
 };
 
+/** Prints what a read found as `{stack, <key>: value}` (exit 0), or that the stack does not exist (exit 1). */
+function printRead<T>(print: (value: unknown, human: string) => void, stack: string, key: string, value: T | undefined, describe: (stack: string, value: T) => string): number {
+    if (value === undefined) {
+        print({ stack, exists: false }, `${stack}: no such stack\n`);
+        return EXIT.failed;
+    }
+    print({ stack, [key]: value }, describe(stack, value));
+    return EXIT.ok;
+}
+
 /** The read commands, in the group `group` (the `env` commands' help line). */
 export function readCommands(deps: CliDependencies, group: string): AnyCommand[] {
     return [
@@ -41,15 +51,8 @@ export function readCommands(deps: CliDependencies, group: string): AnyCommand[]
                 json,
             },
             notes: ["Every operation the backend recorded, whoever ran it (this CLI, CI, the API, the controller, pulumi itself). Exits 1 when the stack does not exist."],
-            run: (input, context) => session(deps, context, "env history", input, async (automation, _call, print) => {
-                const operations = await automation.environmentOperations(input.name, input.limit);
-                if (operations === undefined) {
-                    print({ stack: input.name, exists: false }, `${input.name}: no such stack\n`);
-                    return EXIT.failed;
-                }
-                print({ stack: input.name, operations }, describeOperations(input.name, operations));
-                return EXIT.ok;
-            }),
+            run: (input, context) => session(deps, context, "env history", input, async (automation, _call, print) =>
+                printRead(print, input.name, "operations", await automation.environmentOperations(input.name, input.limit), describeOperations)),
         }),
         defineCommand<ResourcesInput>({
             name: "env resources",
@@ -57,15 +60,8 @@ export function readCommands(deps: CliDependencies, group: string): AnyCommand[]
             summary: "List the resources a stack's state holds: type, name, URN, parent, provider (never inputs or outputs).",
             options: { name: anyStack, json },
             notes: ["Exits 1 when the stack does not exist."],
-            run: (input, context) => session(deps, context, "env resources", input, async (automation, _call, print) => {
-                const resources = await automation.environmentResources(input.name);
-                if (resources === undefined) {
-                    print({ stack: input.name, exists: false }, `${input.name}: no such stack\n`);
-                    return EXIT.failed;
-                }
-                print({ stack: input.name, resources }, describeResources(input.name, resources));
-                return EXIT.ok;
-            }),
+            run: (input, context) => session(deps, context, "env resources", input, async (automation, _call, print) =>
+                printRead(print, input.name, "resources", await automation.environmentResources(input.name), describeResources)),
         }),
     ];
 }
