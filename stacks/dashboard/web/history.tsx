@@ -32,7 +32,7 @@ export function OperationHistory({ name, version }: { name: string; version: num
                             {operations.map((op, i) => (
                                 <tr key={`${op.startTime}-${i}`} data-kind={op.kind} data-result={op.result}>
                                     <th scope="row" data-label="Operation" title={op.message}>{op.kind}</th>
-                                    <td data-label="Result"><span class={`status s-${op.result === "succeeded" ? "ready" : op.result === "failed" ? "failed" : "updating"}`}>{op.result}</span></td>
+                                    <td data-label="Result"><span><span class={`status s-${op.result === "succeeded" ? "ready" : op.result === "failed" ? "failed" : "updating"}`}>{op.result}</span></span></td>
                                     <td data-label="Started"><time dateTime={op.startTime}>{formatTime(op.startTime)}</time></td>
                                     <td data-label="Duration">{operationDuration(op)}</td>
                                     <td data-label="Changes" data-testid="changes">{changesText(op.changes)}</td>
