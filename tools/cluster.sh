@@ -152,7 +152,8 @@ launch() {
       # --v=WARN: at INFO it logs every lease renewal (three lines per 10 s). Its HTTPS endpoint
       # (127.0.0.1 only) serves `kubectl logs` from tools/cluster/pod-logs.txt, and `kubectl exec`
       # only in the API test's namespace, as nobody (kwok runs exec commands on this machine).
-      sed "s|@LOGS@|$here/cluster/pod-logs.txt|" "$here/cluster/kwok-logs.yaml" >"$data/kwok/logs.yaml"
+      : >"$data/kwok/probe-logs.txt"
+      sed -e "s|@LOGS@|$here/cluster/pod-logs.txt|" -e "s|@PROBE_LOGS@|$data/kwok/probe-logs.txt|" "$here/cluster/kwok-logs.yaml" >"$data/kwok/logs.yaml"
       start kwok env KWOK_WORKDIR="$data/kwok" "$bin/kwok" --v=WARN --kubeconfig "$data/kwok.kubeconfig" \
         --config "$here/cluster/stages.yaml" --config "$data/kwok/logs.yaml" \
         --config "$here/cluster/kwok-exec.yaml" \
