@@ -72,22 +72,8 @@ describe("HTTP API in resource mode", () => {
         expect((await call("GET", "/previews/pr-8")).status).toBe(404);
         expect((await call("DELETE", "/environments/pr-8")).status).toBe(404);
     });
-});
 
-describe("HTTP API in resource mode: live progress from the Environment's status", () => {
-    let server: Server;
-    let base: string;
-    beforeEach(async () => {
-        server = createServer(createHandler({ service, tokens: new TokenTable({ [ALICE]: "alice", [BOB]: "bob" }), log: () => undefined }));
-        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-        base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-    afterEach(async () => {
-        server.closeAllConnections();
-        await new Promise((r) => server.close(r));
-    });
-    const call = (method: string, path: string, body?: unknown, token = ALICE) =>
-        fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
+    // Live progress from the Environment's status.
     /** Plays the controller: `status.operation` of pr-7 at its generation. */
     const operation = (patch: Partial<OperationProgress>) => {
         const object = store.objects.get("catalyst-system/pr-7")!;
