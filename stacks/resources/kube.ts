@@ -86,7 +86,14 @@ export class KubeEnvironmentStore implements EnvironmentStore {
                 if (!stopped) informer.start().catch(() => undefined);
             }, REWATCH_MS).unref();
         });
-        await call(`watch Environments in ${namespace}`, () => informer.start());
+        try {
+            await call(`watch Environments in ${namespace}`, () => informer.start());
+        } catch (err) {
+            // Refused (no list or watch permission) or unreachable: no retries behind the caller's back.
+            stopped = true;
+            await informer.stop().catch(() => undefined);
+            throw err;
+        }
         return () => {
             stopped = true;
             void informer.stop();
