@@ -8,7 +8,7 @@ import { runMcpCommand, runServeCommand } from "../../../stacks/api/index";
 import { createMcpServer } from "../../../stacks/api/mcp";
 import { PreviewResources } from "../../../stacks/api/resources";
 import { CatalystService } from "../../../stacks/api/service";
-import { EnvironmentHandlers, EnvironmentResources } from "../../../stacks/resources/client";
+import { EnvironmentHandlers, EnvironmentResources, ResourceError } from "../../../stacks/resources/client";
 import type { OperationProgress } from "../../../stacks/resources/types";
 import { FakeStore } from "../resources/fake-store";
 import { FakeLibrary, fakeCluster } from "./fakes";
@@ -175,6 +175,27 @@ describe("HTTP API in resource mode", () => {
         await waitUntil(() => stops === 1);
         expect(watches).toBe(1);
     });
+});
+
+it("GET /events without permission to watch Environments still streams (the list falls back on its poll)", async () => {
+    const server = createServer(createHandler({ service, tokens: new TokenTable({ [ALICE]: "alice" }), log: () => undefined }));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    let tries = 0;
+    store.watchAll = async () => {
+        tries++;
+        throw new ResourceError(403, "environments.catalyst.dev is forbidden: cannot watch");
+    };
+    try {
+        const listen = new AbortController();
+        const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, { headers: { authorization: `Bearer ${ALICE}` }, signal: listen.signal });
+        expect(res.status).toBe(200);
+        expect(new TextDecoder().decode((await (res.body as ReadableStream<Uint8Array>).getReader().read()).value)).toBe(": activity\n\n");
+        expect(tries).toBe(1);
+        listen.abort();
+    } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+    }
 });
 
 async function waitUntil(check: () => boolean): Promise<void> {
