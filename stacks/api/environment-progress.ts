@@ -127,6 +127,12 @@ export function resourceOperationView(operation: ResourceOperation, environment:
     return view;
 }
 
+/** The operation a create or delete request started, as its 202 answer names it. */
+export function requestedOperation(written: { environment: string; stack?: string; generation?: number }, action: ResourceOperation["action"], user: string): OperationView {
+    const id = resourceOperationId({ environment: written.environment, action, generation: written.generation });
+    return { id, stack: written.stack ?? written.environment, action, user, state: "running", startedAt: new Date().toISOString(), events: 0, droppedEvents: 0 };
+}
+
 /**
  * What `GET /events` says about an Environment as read (`deleted`: its watch saw it go): the
  * operation it is in (a delete once it is being deleted, else its current generation's up),

@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from "http";
 import { PassThrough } from "stream";
 import { streamActivity } from "./activity";
 import { authenticate, bearerToken, TokenTable } from "./auth";
-import { parseResourceOperationId, resourceOperationId } from "./environment-progress";
+import { parseResourceOperationId, requestedOperation } from "./environment-progress";
 import { streamResourceOperation } from "./environment-watch";
 import { ApiError, toApiError } from "./errors";
 import { formatSse } from "./operations";
@@ -93,9 +93,8 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
     // Resource mode: the Environment is the operation; its status is at /previews/:name, its
     // progress at /operations/<environment>.<generation>/events (environment-progress.ts).
     const written = (res: ServerResponse, view: PreviewResourceView, action: "create" | "destroy", user: string) => {
-        const id = resourceOperationId({ environment: view.environment, action, generation: view.generation });
-        const operation = { id, stack: view.stack ?? view.environment, action, user, state: "running", startedAt: new Date().toISOString(), events: 0, droppedEvents: 0 };
-        sendJson(res, 202, { environment: view, operation, links: { status: `/previews/${view.environment}`, operation: `/operations/${id}`, events: `/operations/${id}/events` } }, { location: `/previews/${view.environment}` });
+        const operation = requestedOperation(view, action, user);
+        sendJson(res, 202, { environment: view, operation, links: { status: `/previews/${view.environment}`, operation: `/operations/${operation.id}`, events: `/operations/${operation.id}/events` } }, { location: `/previews/${view.environment}` });
     };
     const previews = () => {
         if (service.previews === undefined) throw new ApiError("not-found", "no Environment resources: this server runs previews itself (CATALYST_CONTROL_PLANE_NAMESPACE is not set); see /operations/:id");
