@@ -79,13 +79,28 @@ function tee(operation: RunningOperation, see: (event: CatalystEvent) => void): 
     };
 }
 
-/** Streams `registry`'s activity as server-sent `activity` events until the caller hangs up. */
-export async function streamActivity(registry: OperationRegistry, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Anything that tells watchers about activity (the Environment resources' watch, environment-watch.ts). */
+export interface ActivitySource {
+    /** Calls `watcher` with the latest activities, then with each new one; returns unwatch. */
+    watch(watcher: Watcher): () => void;
+}
+
+/**
+ * Streams `registry`'s activity, and `more`'s (resource mode: the Environments'), as server-sent
+ * `activity` events until the caller hangs up.
+ */
+export async function streamActivity(registry: OperationRegistry, req: IncomingMessage, res: ServerResponse, more?: ActivitySource): Promise<void> {
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-content-type-options": "nosniff" });
     // A comment first, so clients see the stream open at once.
     res.write(": activity\n\n");
     let seq = 0;
-    const unwatch = registry instanceof ActivityRegistry ? registry.watch((activity) => res.write(formatSse("activity", activity, seq++))) : () => undefined;
+    const write = (activity: Activity) => res.write(formatSse("activity", activity, seq++));
+    const unwatchRegistry = registry instanceof ActivityRegistry ? registry.watch(write) : () => undefined;
+    const unwatchMore = more?.watch(write) ?? (() => undefined);
+    const unwatch = () => {
+        unwatchRegistry();
+        unwatchMore();
+    };
     // A heartbeat keeps proxies from closing an idle stream.
     const beat = setInterval(() => res.write(": keep-alive\n\n"), 25_000);
     await new Promise<void>((resolve) => req.once("close", () => {

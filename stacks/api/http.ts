@@ -2,6 +2,8 @@ import { IncomingMessage, ServerResponse } from "http";
 import { PassThrough } from "stream";
 import { streamActivity } from "./activity";
 import { authenticate, bearerToken, TokenTable } from "./auth";
+import { parseResourceOperationId, requestedOperation } from "./environment-progress";
+import { streamResourceOperation } from "./environment-watch";
 import { ApiError, toApiError } from "./errors";
 import { formatSse } from "./operations";
 import type { PreviewResourceView } from "./resources";
@@ -88,9 +90,12 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
     const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
     const accepted = (res: ServerResponse, view: { id: string }) =>
         sendJson(res, 202, { operation: view, links: { status: `/operations/${view.id}`, events: `/operations/${view.id}/events` } }, { location: `/operations/${view.id}` });
-    // Resource mode: the Environment is the operation; its status is at /previews/:name.
-    const written = (res: ServerResponse, view: PreviewResourceView) =>
-        sendJson(res, 202, { environment: view, links: { status: `/previews/${view.environment}` } }, { location: `/previews/${view.environment}` });
+    // Resource mode: the Environment is the operation; its status is at /previews/:name, its
+    // progress at /operations/<environment>.<generation>/events (environment-progress.ts).
+    const written = (res: ServerResponse, view: PreviewResourceView, action: "create" | "destroy", user: string) => {
+        const operation = requestedOperation(view, action, user);
+        sendJson(res, 202, { environment: view, operation, links: { status: `/previews/${view.environment}`, operation: `/operations/${operation.id}`, events: `/operations/${operation.id}/events` } }, { location: `/previews/${view.environment}` });
+    };
     const previews = () => {
         if (service.previews === undefined) throw new ApiError("not-found", "no Environment resources: this server runs previews itself (CATALYST_CONTROL_PLANE_NAMESPACE is not set); see /operations/:id");
         return service.previews;
@@ -113,14 +118,14 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
             pattern: /^\/previews$/,
             handler: async (req, res, _p, user) => {
                 const body = await readJson(req);
-                return service.previews ? written(res, await service.previews.create(user, body)) : accepted(res, await service.createPreview(user, body));
+                return service.previews ? written(res, await service.previews.create(user, body), "create", user) : accepted(res, await service.createPreview(user, body));
             },
         },
         { method: "GET", pattern: /^\/previews\/([^/]+)$/, handler: async (_req, res, [name]) => sendJson(res, 200, await previews().get(name)) },
         {
             method: "DELETE",
             pattern: /^\/environments\/([^/]+)$/,
-            handler: async (_req, res, [name], user) => (service.previews ? written(res, await service.previews.destroy(user, name)) : accepted(res, await service.destroyPreview(user, name))),
+            handler: async (_req, res, [name], user) => (service.previews ? written(res, await service.previews.destroy(user, name), "destroy", user) : accepted(res, await service.destroyPreview(user, name))),
         },
         { method: "POST", pattern: /^\/previews\/([^/]+)\/sleep$/, handler: async (_req, res, [name], user) => accepted(res, await service.sleepOrWake(user, name, "sleep")) },
         { method: "POST", pattern: /^\/previews\/([^/]+)\/wake$/, handler: async (_req, res, [name], user) => accepted(res, await service.sleepOrWake(user, name, "wake")) },
@@ -157,12 +162,14 @@ export function createHandler(options: HttpOptions): (req: IncomingMessage, res:
             pattern: /^\/environments\/([^/]+)\/kubeconfig$/,
             handler: async (_req, res, [name], user) => sendJson(res, 200, { kubeconfig: await service.kubeconfig(user, name) }),
         },
-        { method: "GET", pattern: /^\/events$/, handler: (req, res) => streamActivity(service.registry, req, res) },
+        { method: "GET", pattern: /^\/events$/, handler: (req, res) => streamActivity(service.registry, req, res, service.previews?.activity) },
         { method: "GET", pattern: /^\/operations\/([^/]+)$/, handler: async (_req, res, [id], user) => sendJson(res, 200, await service.operation(user, id)) },
         {
             method: "GET",
             pattern: /^\/operations\/([^/]+)\/events$/,
             handler: async (req, res, [id], user) => {
+                const resource = service.previews && parseResourceOperationId(id);
+                if (service.previews && resource) return streamResourceOperation(service.previews, resource, user, req, res);
                 await service.operation(user, id); // 404 or 403 before the stream starts
                 res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
                 let seq = 0;

@@ -3,7 +3,10 @@ import { parseDurationInput } from "../automation/validation";
 import { EnvironmentResources, environmentState, WaitResult } from "../resources/client";
 import { EnvironmentObject } from "../resources/types";
 import { requireOwner } from "./auth";
+import { EnvironmentActivity } from "./environment-watch";
+import { operationState, progressEvents, progressOf, ProgressState, resourceOperationView, ResourceOperation } from "./environment-progress";
 import { ApiError } from "./errors";
+import type { OperationState, OperationView } from "./operations";
 import { CreatePreviewInput, EnvironmentName, parseInput } from "./service";
 
 /**
@@ -27,9 +30,55 @@ export interface PreviewResourceView {
     environmentNamespace?: string;
 }
 
+/** How long a follow of one operation lasts at most (the controller's own timeouts end operations long before). */
+export const FOLLOW_TIMEOUT_MS = 6 * 60 * 60_000;
+
 /** Previews as Environment resources of one namespace. */
 export class PreviewResources {
+    private live?: EnvironmentActivity;
+
     constructor(readonly resources: EnvironmentResources, private readonly project: string) {}
+
+    /** What `GET /events` streams about the namespace's Environments (one watch, shared by every listener). */
+    get activity(): EnvironmentActivity {
+        this.live ??= new EnvironmentActivity(this.resources);
+        return this.live;
+    }
+
+    /** `GET /operations/:id` of a resource-mode operation: 404 for a create whose Environment does not exist. */
+    async operation(operation: ResourceOperation, user: string): Promise<OperationView> {
+        const environment = await this.resources.get(operation.environment);
+        if (environment === undefined && operation.action === "create") throw new ApiError("not-found", `no Environment ${this.resources.namespace}/${operation.environment}`);
+        return resourceOperationView(operation, environment, user);
+    }
+
+    /**
+     * Follows a resource-mode operation: `send` gets a `step` event when the step or message
+     * changes and a `resource` event when the counts do (from the Environment's status, read on
+     * every change its watch reports); resolves with the final view once it succeeded or failed,
+     * or when `signal` aborts (the caller hung up). 404 before anything is sent as for {@link operation}.
+     */
+    async follow(operation: ResourceOperation, user: string, send: (type: string, data: unknown) => void, signal: AbortSignal): Promise<OperationView> {
+        const first = await this.operation(operation, user);
+        let last: ProgressState | undefined;
+        let seen: EnvironmentObject | undefined;
+        const onRead = (environment: EnvironmentObject | undefined) => {
+            seen = environment;
+            if (environment === undefined) return;
+            const next = progressOf(environment, operation);
+            for (const event of progressEvents(first.stack, last, next, new Date().toISOString())) send(event.type, event.data);
+            last = next;
+        };
+        const options = { timeoutMs: FOLLOW_TIMEOUT_MS, onRead, signal };
+        const result = operation.action === "destroy"
+            ? await this.resources.waitUntilGone(operation.environment, options)
+            : await this.resources.waitUntilReady(operation.environment, options);
+        let end: { state: OperationState; error?: string };
+        if (result.outcome === "timeout") end = { state: "running", error: result.message };
+        else if (result.outcome === "failed") end = { state: "failed", error: result.message };
+        else end = operationState(result.outcome === "gone" ? undefined : seen, operation);
+        return resourceOperationView(operation, result.outcome === "gone" ? undefined : seen, user, end);
+    }
 
     /** The view of an Environment as read. */
     view(object: EnvironmentObject): PreviewResourceView {

@@ -5,6 +5,7 @@ import { kindOf } from "../automation/tags";
 import { DEFAULT_OPERATIONS_LIMIT, MAX_OPERATIONS_LIMIT } from "../automation/history";
 import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewRef, PreviewUpArgs, SleepReason, StackOperation, StackResource } from "../automation";
 import { owns, requireOwner } from "./auth";
+import { parseResourceOperationId } from "./environment-progress";
 import { ApiError } from "./errors";
 import * as kube from "./kube";
 import { OperationRegistry, OperationView, RunningOperation } from "./operations";
@@ -243,8 +244,13 @@ export class CatalystService {
         throw new ApiError("forbidden", `${user} may not read operation ${id} (only its creator and the owners of ${view.stack})`);
     }
 
-    /** An operation's view, for its readers. */
+    /**
+     * An operation's view, for its readers. In resource mode an id of an Environment's operation
+     * (environment-progress.ts) is read from the Environment, for any caller, as its status is.
+     */
     async operation(user: string, id: string): Promise<OperationView> {
+        const resource = this.previews && parseResourceOperationId(id);
+        if (this.previews && resource) return this.previews.operation(resource, user);
         return this.checkCanRead(user, id);
     }
 

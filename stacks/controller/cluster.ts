@@ -1,4 +1,4 @@
-import { EnvironmentObject, EnvironmentStatus, ProjectObject } from "../resources/types";
+import { EnvironmentObject, EnvironmentStatus, OperationProgress, ProjectObject } from "../resources/types";
 
 /**
  * What the controller needs from the API server, as an interface: kube.ts implements it with
@@ -59,6 +59,8 @@ export interface ControlPlaneApi {
     getProject(namespace: string, name: string): Promise<ProjectObject | undefined>;
     /** Replaces the status (merge patch of `status`). */
     patchEnvironmentStatus(namespace: string, name: string, status: EnvironmentStatus): Promise<void>;
+    /** Sets `status.operation` alone (a merge patch of the status subresource): the progress of a running operation. */
+    patchEnvironmentOperation(namespace: string, name: string, operation: OperationProgress): Promise<void>;
     /** Sets the finalizers, guarded by `resourceVersion` (409 when the object changed). */
     setEnvironmentFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion?: string): Promise<EnvironmentObject>;
     deleteEnvironment(namespace: string, name: string): Promise<void>;

@@ -11,7 +11,7 @@ import {
     V1Lease,
     V1MicroTime,
 } from "@kubernetes/client-node";
-import { API_GROUP, API_VERSION, EnvironmentObject, EnvironmentStatus, ProjectObject, RESOURCE_KINDS } from "../resources/types";
+import { API_GROUP, API_VERSION, EnvironmentObject, EnvironmentStatus, OperationProgress, ProjectObject, RESOURCE_KINDS } from "../resources/types";
 import { ApiCallError, ControlPlaneApi, EventRecord, LeaseRecord, Watch, WatchHandlers } from "./cluster";
 
 /**
@@ -62,7 +62,13 @@ export function mergePatchOf(status: EnvironmentStatus): Record<string, unknown>
     for (const [key, value] of Object.entries(status)) if (value !== undefined) patch[key] = value;
     // Nested objects merge too: the last operation's optional fields are cleared the same way.
     if (status.lastOperation !== undefined) patch.lastOperation = { id: null, changes: null, message: null, ...status.lastOperation };
+    if (status.operation !== undefined) patch.operation = operationPatch(status.operation);
     return patch;
+}
+
+/** `status.operation` as a merge patch: a new operation clears what the one before it left (its counts, end and result). */
+export function operationPatch(operation: OperationProgress): Record<string, unknown> {
+    return { resourcesDone: null, resourcesTotal: null, finishedAt: null, result: null, message: null, ...operation };
 }
 
 function toLease(lease: V1Lease): LeaseRecord {
@@ -166,6 +172,13 @@ export class KubeControlPlane implements ControlPlaneApi {
         await call(() => this.custom.patchNamespacedCustomObjectStatus({
             group: API_GROUP, version: API_VERSION, namespace, plural: RESOURCE_KINDS.environment.plural, name,
             body: { status: mergePatchOf(status) },
+        }, MERGE_PATCH));
+    }
+
+    async patchEnvironmentOperation(namespace: string, name: string, operation: OperationProgress): Promise<void> {
+        await call(() => this.custom.patchNamespacedCustomObjectStatus({
+            group: API_GROUP, version: API_VERSION, namespace, plural: RESOURCE_KINDS.environment.plural, name,
+            body: { status: { operation: operationPatch(operation) } },
         }, MERGE_PATCH));
     }
 

@@ -1,11 +1,13 @@
 import { driftSummary } from "../automation/drift";
 import type { Automation } from "../automation/operations";
 import type { OperationResult } from "../automation/types";
-import { DriftCheck, EnvironmentObject, EnvironmentStatus, ENVIRONMENT_FINALIZER, LastOperation } from "../resources/types";
+import type { EventListener } from "../automation/events";
+import { DriftCheck, EnvironmentObject, EnvironmentStatus, ENVIRONMENT_FINALIZER, LastOperation, OperationProgress } from "../resources/types";
 import { ControlPlaneApi, EventRecord } from "./cluster";
 import { condition, ConditionUpdate, isTrue, setConditions } from "./conditions";
 import { DesiredStack, desiredStack, SpecError } from "./desired";
 import { driftDueAt } from "./drift";
+import { OperationRecorder, startedOperation } from "./progress";
 
 /**
  * One reconcile of one Environment, level-based: read it fresh, compare what it asks for with
@@ -21,6 +23,7 @@ import { driftDueAt } from "./drift";
  * - A Ready Environment gets a drift check (a refresh in preview mode) every `driftIntervalMs`,
  *   jittered (drift.ts): `Drifted` says whether its objects still match the stack's state; with
  *   the Project's `spec.drift.repair` an up with a refresh first puts them back.
+ * - Every up and destroy records its progress in `status.operation` (progress.ts).
  */
 
 /** The automation calls a reconcile makes. */
@@ -38,6 +41,8 @@ export interface ReconcilerSettings {
     backoffMaxMs: number;
     /** Drift check of each Ready Environment this often (jittered); 0 or unset: never. */
     driftIntervalMs?: number;
+    /** Least time between two progress patches of `status.operation` (default progress.ts's). */
+    progressIntervalMs?: number;
     now?: () => number;
 }
 
@@ -124,19 +129,22 @@ export class Reconciler {
             return { result: "invalid", requeueAfterMs: err.reason === "ProjectNotFound" ? 30_000 : undefined };
         }
 
-        await this.writeStatus(environment, { ...status, stack: desired.stack }, [
+        const recorder = this.recorder(environment, "up");
+        await this.writeStatus(environment, { ...status, stack: desired.stack, operation: recorder.operation }, [
             { type: "Progressing", status: "True", reason: "Reconciling", message: `running up on stack ${desired.stack} (generation ${generation})` },
         ]);
         const started = this.now();
-        const result = await this.up(desired);
+        const result = await this.up(desired, undefined, false, recorder.handle);
+        const operation = await recorder.finish(result);
         const next: EnvironmentStatus = {
             ...status,
             observedGeneration: generation,
             stack: desired.stack,
             lastOperation: lastOperation(result, started),
+            operation,
         };
         if (result.status === "busy") {
-            await this.writeStatus(environment, { ...status, stack: desired.stack }, [
+            await this.writeStatus(environment, { ...status, stack: desired.stack, operation }, [
                 { type: "Progressing", status: "True", reason: "Waiting", message: result.error ?? "the stack is busy" },
             ]);
             return { result: "busy", requeueAfterMs: 5_000, operation: result };
@@ -179,20 +187,25 @@ export class Reconciler {
             stack = status.stack;
         }
         if (stack !== undefined && status.stack !== undefined) {
-            await this.writeStatus(environment, status, [{ type: "Progressing", status: "True", reason: "Destroying", message: `destroying stack ${stack}` }]);
+            const recorder = this.recorder(environment, "destroy");
+            await this.writeStatus(environment, { ...status, operation: recorder.operation }, [{ type: "Progressing", status: "True", reason: "Destroying", message: `destroying stack ${stack}` }]);
             const started = this.now();
+            const call = { reason: `controller:delete ${namespace}/${name}`, onEvent: recorder.handle };
             const result = environment.spec.type === "preview" && environment.spec.pullRequest !== undefined
-                ? await this.stacks.destroyPreview({ pr: environment.spec.pullRequest, project: environment.spec.project }, { reason: `controller:delete ${namespace}/${name}` })
-                : await this.stacks.destroy(stack, { reason: `controller:delete ${namespace}/${name}` });
+                ? await this.stacks.destroyPreview({ pr: environment.spec.pullRequest, project: environment.spec.project }, call)
+                : await this.stacks.destroy(stack, call);
+            const operation = await recorder.finish(result);
             if (result.status !== "succeeded") {
                 const failures = (status.failures ?? 0) + 1;
-                await this.writeStatus(environment, { ...status, failures, lastOperation: lastOperation(result, started) }, [
+                await this.writeStatus(environment, { ...status, failures, lastOperation: lastOperation(result, started), operation }, [
                     { type: "Ready", status: "False", reason: "DestroyFailed", message: result.error ?? `destroy ${result.status}` },
                     { type: "Progressing", status: "False", reason: "RetryScheduled", message: "the finalizer stays until the destroy succeeds" },
                 ]);
                 await this.event(environment, { type: "Warning", reason: "DestroyFailed", message: result.error ?? `destroy ${result.status}` });
                 return { result: "failed", requeueAfterMs: backoffMs(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs), operation: result };
             }
+            // The end for watchers, before the finalizer goes and the object with it (best effort).
+            await this.api.patchEnvironmentOperation(namespace, name, operation).catch(() => undefined);
             await this.event(environment, { type: "Normal", reason: "Destroyed", message: `stack ${stack} destroyed${result.noop ? " (it did not exist)" : ""}` });
         }
         // Stack never created (spec refused before any operation): nothing to destroy.
@@ -273,13 +286,15 @@ export class Reconciler {
             await this.writeStatus(environment, drifted, [{ type: "Drifted", status: "True", reason: "RepairFailed", message: `${summary}; not repaired: ${err.message}` }]);
             return { result: "drifted", requeueAfterMs: next(drifted), operation: result };
         }
-        await this.writeStatus(environment, drifted, [
+        const recorder = this.recorder(environment, "up");
+        await this.writeStatus(environment, { ...drifted, operation: recorder.operation }, [
             { type: "Drifted", status: "True", reason: "Repairing", message: `${summary}; repairing with up (refresh first)` },
             { type: "Progressing", status: "True", reason: "Repairing", message: `running up on stack ${stack} to revert drift` },
         ]);
         await this.event(environment, { type: "Warning", reason: "Drifted", message: `${summary}; repairing` });
         const started = this.now();
-        const repair = await this.up(desired, `controller:${this.settings.identity} drift repair`, true);
+        const repair = await this.up(desired, `controller:${this.settings.identity} drift repair`, true, recorder.handle);
+        drifted.operation = await recorder.finish(repair);
         if (repair.status !== "succeeded") {
             const message = `${summary}; repair failed: ${repair.error ?? repair.status}; tried again at the next check`;
             await this.writeStatus(environment, drifted, [
@@ -299,8 +314,18 @@ export class Reconciler {
         return { result: "repaired", requeueAfterMs: next(repaired), operation: repair };
     }
 
-    private up(desired: DesiredStack, reason = `controller:${this.settings.identity}`, refresh = false): Promise<OperationResult> {
-        const call = { reason };
+    /** A recorder of a new operation on `environment`'s current generation, patching `status.operation`. */
+    private recorder(environment: EnvironmentObject, action: OperationProgress["action"]): OperationRecorder {
+        const { namespace, name } = environment.metadata;
+        const started = startedOperation(action, environment.metadata.generation ?? 1, this.now());
+        return new OperationRecorder(started, (operation) => this.api.patchEnvironmentOperation(namespace, name, operation), {
+            intervalMs: this.settings.progressIntervalMs,
+            now: this.now,
+        });
+    }
+
+    private up(desired: DesiredStack, reason = `controller:${this.settings.identity}`, refresh = false, onEvent?: EventListener): Promise<OperationResult> {
+        const call = { reason, onEvent };
         if (desired.type === "preview") {
             return this.stacks.upPreview({
                 pr: desired.pr as number,

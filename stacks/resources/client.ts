@@ -103,6 +103,18 @@ export interface EnvironmentStore {
      * failed, waits read every second.
      */
     watch?(namespace: string, name: string, changed: (ended: boolean) => void): Promise<() => void>;
+    /**
+     * Calls `handlers` with every Environment of the namespace as listed, then with each change
+     * (an informer: it lists again after a failed watch), until the returned function is called.
+     * Optional: the HTTP API's live activity stream needs it, nothing else.
+     */
+    watchAll?(namespace: string, handlers: EnvironmentHandlers): Promise<() => void>;
+}
+
+/** What a watch of every Environment of a namespace reports. */
+export interface EnvironmentHandlers {
+    changed: (environment: EnvironmentObject) => void;
+    deleted: (environment: EnvironmentObject) => void;
 }
 
 /** What must still hold of an object for a delete to go ahead (the API server's DeleteOptions.preconditions). */
@@ -211,6 +223,8 @@ export interface WaitOptions {
     intervalMs?: number;
     /** Called with each new state (phase or message changed). */
     onProgress?: (state: EnvironmentState) => void;
+    /** Called with the Environment at every read (undefined once it is gone), changed or not. */
+    onRead?: (environment: EnvironmentObject | undefined) => void;
     signal?: AbortSignal;
 }
 
@@ -269,6 +283,11 @@ export class EnvironmentResources {
 
     get(name: string): Promise<EnvironmentObject | undefined> {
         return this.store.get(this.namespace, name);
+    }
+
+    /** Watches every Environment of the namespace (see EnvironmentStore.watchAll); undefined when the store cannot. */
+    watchAll(handlers: EnvironmentHandlers): Promise<() => void> | undefined {
+        return this.store.watchAll?.(this.namespace, handlers);
     }
 
     /** The Environments of the namespace, optionally of one type, by name. */
@@ -419,6 +438,7 @@ export class EnvironmentResources {
                 read = false;
             }
             if (read) {
+                options.onRead?.(environment);
                 const state = environment === undefined ? undefined : environmentState(environment);
                 if (state !== undefined && (last === undefined || last.phase !== state.phase || last.message !== state.message)) options.onProgress?.(state);
                 if (state !== undefined) last = state;

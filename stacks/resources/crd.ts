@@ -133,6 +133,9 @@ export function environmentDefinition(): SchemaNode {
         { name: "Ready", type: "string", jsonPath: READY },
         { name: "URL", type: "string", jsonPath: ".status.url" },
         { name: "Stack", type: "string", jsonPath: ".status.stack", priority: 1 },
+        { name: "Step", type: "string", jsonPath: ".status.operation.step", priority: 1 },
+        { name: "Done", type: "integer", jsonPath: ".status.operation.resourcesDone", priority: 1 },
+        { name: "Total", type: "integer", jsonPath: ".status.operation.resourcesTotal", priority: 1 },
         AGE,
     ], "A Catalyst environment: reconciled by `catalyst controller` into its Pulumi stack.");
 }

@@ -1,6 +1,6 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
+import { CustomObjectsApi, KubernetesObject, makeInformer, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
 import { ClusterError, clusterCall, kubeConfig } from "../automation/cluster";
-import { DeletePreconditions, EnvironmentResources, EnvironmentStore, ResourceError } from "./client";
+import { DeletePreconditions, EnvironmentHandlers, EnvironmentResources, EnvironmentStore, ResourceError } from "./client";
 import { API_GROUP, API_VERSION, EnvironmentObject, RESOURCE_KINDS } from "./types";
 
 /**
@@ -12,6 +12,8 @@ import { API_GROUP, API_VERSION, EnvironmentObject, RESOURCE_KINDS } from "./typ
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const environments = { group: API_GROUP, version: API_VERSION, plural: RESOURCE_KINDS.environment.plural };
 const projects = { group: API_GROUP, version: API_VERSION, plural: RESOURCE_KINDS.project.plural };
+/** Delay before an informer whose watch failed lists and watches again. */
+const REWATCH_MS = 2_000;
 
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -67,6 +69,35 @@ export class KubeEnvironmentStore implements EnvironmentStore {
         const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace}/${RESOURCE_KINDS.environment.plural}`;
         const controller = await new Watch(kubeConfig()).watch(path, { fieldSelector: `metadata.name=${name}` }, () => changed(false), () => changed(true));
         return () => controller.abort();
+    }
+
+    /** An informer on the namespace's Environments: lists, then watches; after an error it starts again (a fresh list). */
+    async watchAll(namespace: string, handlers: EnvironmentHandlers): Promise<() => void> {
+        const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace}/${RESOURCE_KINDS.environment.plural}`;
+        const list = () => this.api.listNamespacedCustomObject({ ...environments, namespace });
+        const informer = makeInformer<KubernetesObject>(kubeConfig(), path, list);
+        const changed = (object: KubernetesObject) => handlers.changed(object as EnvironmentObject);
+        informer.on("add", changed);
+        informer.on("update", changed);
+        informer.on("delete", (object) => handlers.deleted(object as EnvironmentObject));
+        let stopped = false;
+        informer.on("error", () => {
+            setTimeout(() => {
+                if (!stopped) informer.start().catch(() => undefined);
+            }, REWATCH_MS).unref();
+        });
+        try {
+            await call(`watch Environments in ${namespace}`, () => informer.start());
+        } catch (err) {
+            // Refused (no list or watch permission) or unreachable: no retries behind the caller's back.
+            stopped = true;
+            await informer.stop().catch(() => undefined);
+            throw err;
+        }
+        return () => {
+            stopped = true;
+            void informer.stop();
+        };
     }
 
     async projectExists(namespace: string, name: string): Promise<boolean> {

@@ -154,6 +154,28 @@ export const lastOperationSchema = z.strictObject({
     message: z.string().max(4096).optional(),
 });
 
+/**
+ * The stack operation the controller runs or ran last for an Environment, written while it runs
+ * (at most one status patch every few seconds, stacks/controller/progress.ts) and once at its
+ * end: what live views (`catalyst serve`'s progress streams, `kubectl get -w`) follow.
+ */
+export const operationProgressSchema = z.strictObject({
+    /** Unique per operation. */
+    id: z.string().max(128),
+    action: z.enum(["up", "destroy"]),
+    /** The generation the operation works on. */
+    generation: z.number().int().min(0),
+    /** The library's current step (queued, preparing, updating, ...); `done` once finished. */
+    step: z.string().max(64),
+    resourcesDone: z.number().int().min(0).optional(),
+    resourcesTotal: z.number().int().min(0).optional(),
+    startedAt: time,
+    finishedAt: time.optional(),
+    /** The operation's status once finished (succeeded, failed, busy, ...). */
+    result: z.string().max(32).optional(),
+    message: z.string().max(4096).optional(),
+});
+
 /** The last drift check of an Environment (a refresh in preview mode), which schedules the next. */
 export const driftCheckSchema = z.strictObject({
     /** When the check ended. */
@@ -177,6 +199,7 @@ export const environmentStatusSchema = z.strictObject({
     /** Failed reconciles in a row of the current generation: drives the backoff and Stalled. */
     failures: z.number().int().min(0).optional(),
     lastOperation: lastOperationSchema.optional(),
+    operation: operationProgressSchema.optional(),
     drift: driftCheckSchema.optional(),
 });
 
@@ -190,6 +213,7 @@ export type ProjectSpec = z.infer<typeof projectSpecSchema>;
 export type EnvironmentSpec = z.infer<typeof environmentSpecSchema>;
 export type EnvironmentStatus = z.infer<typeof environmentStatusSchema>;
 export type LastOperation = z.infer<typeof lastOperationSchema>;
+export type OperationProgress = z.infer<typeof operationProgressSchema>;
 export type DriftCheck = z.infer<typeof driftCheckSchema>;
 
 /** Object metadata the controller reads. */

@@ -172,3 +172,38 @@ export function apply(manifest: unknown): string {
 export function auditRecords(file: string): { action: string; stack: string; result: string; actor: string }[] {
     return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l)) : [];
 }
+
+/** `status.operation` of an Environment as the controller writes it (stacks/resources/types.ts). */
+export interface OperationView {
+    id: string;
+    action: string;
+    generation: number;
+    step: string;
+    resourcesDone?: number;
+    resourcesTotal?: number;
+    startedAt: string;
+    finishedAt?: string;
+    result?: string;
+    message?: string;
+}
+
+/**
+ * Every `status.operation` the API server shows for Environment `name` from now on, through
+ * `kubectl get -w` (one line per change; a field selector, so it may start before the object
+ * exists): `stop()` ends the watch and returns them in order.
+ */
+export function watchOperations(namespace: string, name: string): { stop: () => Promise<OperationView[]> } {
+    const child = spawn("kubectl", ["get", "environments.catalyst.dev", "-n", namespace, "--field-selector", `metadata.name=${name}`, "-w", "-o", "jsonpath={.status.operation}{\"\\n\"}"], { env: process.env, stdio: ["ignore", "pipe", "ignore"] });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    return {
+        stop: async () => {
+            if (child.exitCode === null && child.signalCode === null) {
+                const exited = new Promise((resolve) => child.once("exit", resolve));
+                child.kill("SIGTERM");
+                await exited;
+            }
+            return text.split("\n").filter((line) => line.trim().startsWith("{")).map((line) => JSON.parse(line) as OperationView);
+        },
+    };
+}

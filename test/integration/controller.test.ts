@@ -19,6 +19,7 @@ import {
     startReplica,
     stopReplica,
     waitFor,
+    watchOperations,
 } from "./controller-helpers";
 
 /*
@@ -150,8 +151,19 @@ describe("one controller", () => {
 
     it("apply: Ready with status.url and the namespace; a new image: observedGeneration follows; drift reported, then repaired; delete: stack destroyed, namespace gone", async () => {
         const name = envName(1);
+        const operations = watchOperations(NS, name);
         apply(preview(1));
         kubectl(["wait", "environments.catalyst.dev", "-n", NS, name, "--for=condition=Ready", "--timeout=600s"]);
+        // status.operation while the up ran (throttled patches), then its end with the result.
+        const seen = await operations.stop();
+        const running = seen.filter((op) => op.finishedAt === undefined);
+        expect(running[0]).toMatchObject({ action: "up", generation: 1 });
+        expect(running.some((op) => op.id === running[0].id && op.step !== "starting" && (op.resourcesTotal ?? 0) > 0)).toBe(true);
+        const final = seen[seen.length - 1];
+        expect(final).toMatchObject({ id: running[0].id, action: "up", generation: 1, step: "done", result: "succeeded" });
+        expect(final.resourcesDone).toBe(final.resourcesTotal);
+        expect(Date.parse(final.finishedAt as string)).toBeGreaterThan(Date.parse(final.startedAt));
+        expect(kubectl(["get", "environments.catalyst.dev", "-n", NS, name, "-o", "wide"]).split("\n")[1]).toMatch(new RegExp(`^${name} .* True .* done +${final.resourcesDone} +${final.resourcesTotal} `));
         let env = environments(NS).get(name);
         expect(env?.status).toMatchObject({ observedGeneration: 1, stack: name, namespace: `env-${name}`, url: `https://${name}.preview.catalyst.localhost` });
         expect(env?.metadata.finalizers).toEqual(["catalyst.dev/stack"]);

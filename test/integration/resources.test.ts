@@ -158,17 +158,60 @@ describe("catalyst preview in resource mode (CATALYST_CONTROL_PLANE_NAMESPACE)",
     });
 });
 
+/** Server-sent events read from `route` until the stream ends or `stop()`: type and parsed data, in order. */
+function readEvents(base: string, route: string, token: string): { events: () => { type: string; data: Record<string, unknown> }[]; ended: Promise<void>; stop: () => void } {
+    const hangUp = new AbortController();
+    let text = "";
+    const ended = (async () => {
+        const res = await fetch(`${base}${route}`, { headers: { authorization: `Bearer ${token}` }, signal: hangUp.signal });
+        expect([res.status, res.headers.get("content-type")]).toEqual([200, "text/event-stream; charset=utf-8"]);
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
+    })().catch((err: Error) => {
+        if (!hangUp.signal.aborted) throw err;
+    });
+    const events = () => text.split("\n\n").filter((block) => block.startsWith("event: ")).map((block) => ({
+        type: block.split("\n")[0].slice("event: ".length),
+        data: JSON.parse(block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n")) as Record<string, unknown>,
+    }));
+    return { events, ended, stop: () => hangUp.abort() };
+}
+
 describe("catalyst serve in resource mode", () => {
-    it("POST /previews writes the Environment; a restarted server reports it Ready (nothing was kept in the first); only owners may change it; MCP's destroy_preview removes it", async () => {
+    it("POST /previews writes the Environment and names an operation whose events follow the controller's progress to success; a restarted server reports it Ready (nothing was kept in the first); only owners may change it; MCP's destroy_preview removes it", async () => {
         const call = (base: string, method: string, route: string, body?: unknown, token = TOKEN) =>
             fetch(`${base}${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
         const first = await serve();
         let second: { child: ChildProcess; base: string } | undefined;
+        // The live list's stream (the dashboard's): Environment changes as activity, from a watch.
+        const activity = readEvents(first.base, "/events", BOB);
         try {
             const created = await call(first.base, "POST", "/previews", { pr: pr + 2, branch: "feat/api", image: "nginxinc/nginx-unprivileged:1.27.4-alpine" });
             expect(created.status).toBe(202);
             expect(created.headers.get("location")).toBe(`/previews/${apiName}`);
+            const answer = (await created.json()) as { operation: { id: string; action: string }; links: { events: string } };
+            expect(answer).toMatchObject({ operation: { id: `${apiName}.1`, action: "create" }, links: { events: `/operations/${apiName}.1/events` } });
             expect(environments(NS).get(apiName)?.metadata.generation).toBe(1);
+
+            // The dashboard's progress panel: the controller's steps and resource counts, then the result.
+            const progress = readEvents(first.base, answer.links.events, TOKEN);
+            await progress.ended;
+            const events = progress.events();
+            const end = events[events.length - 1];
+            expect(end).toMatchObject({ type: "end", data: { id: `${apiName}.1`, state: "succeeded" } });
+            const steps = events.filter((e) => e.type === "step").map((e) => e.data.step);
+            expect(steps.some((step) => !["pending", "queued", "starting", "done", "retrying"].includes(String(step)))).toBe(true);
+            const counts = events.filter((e) => e.type === "resource").map((e) => e.data as { done: number; total: number });
+            expect(counts.length).toBeGreaterThan(0);
+            expect(counts[counts.length - 1].done).toBe(counts[counts.length - 1].total);
+            expect(counts[counts.length - 1].total).toBeGreaterThan(0);
+            const activities = await waitFor("the activity of the finished up", () => {
+                const seen = activity.events().map((e) => e.data).filter((a) => a.operation === `${apiName}.1`);
+                return seen.some((a) => a.state === "succeeded") ? seen : undefined;
+            }, 30_000, 200);
+            expect(activities[0]).toMatchObject({ stack: apiName, action: "create", state: "running" });
+            expect(activities.some((a) => a.state === "running" && Number(a.total) > 0)).toBe(true);
+            activity.stop();
             await stop(first.child);
 
             second = await serve();
@@ -178,6 +221,7 @@ describe("catalyst serve in resource mode", () => {
                 return view.phase === "ready" ? view : undefined;
             }, 5 * 60_000, 1000);
             expect(ready).toMatchObject({ url: `https://${apiName}.preview.catalyst.localhost`, owners: ["alice"] });
+            expect(await (await call(base, "GET", `/operations/${apiName}.1`)).json()).toMatchObject({ id: `${apiName}.1`, state: "succeeded" });
             // Reads of the stack the controller ran, from the backend both share, and of its namespace.
             const described = (await (await call(base, "GET", `/environments/${apiName}`)).json()) as { namespace?: string; pods?: { name: string }[] };
             expect(described.namespace).toBe(`env-${apiName}`);
@@ -208,6 +252,7 @@ describe("catalyst serve in resource mode", () => {
             expect((await call(base, "GET", `/previews/${apiName}`)).status).toBe(404);
             expect(namespaceExists(`env-${apiName}`)).toBe(false);
         } finally {
+            activity.stop();
             await stop(first.child);
             if (second !== undefined) await stop(second.child);
         }

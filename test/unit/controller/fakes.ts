@@ -2,8 +2,9 @@ import { previewStackName } from "../../../components/naming";
 import { ApiCallError, ControlPlaneApi, EventRecord, LeaseRecord, Watch, WatchHandlers } from "../../../stacks/controller/cluster";
 import type { StackOperations } from "../../../stacks/controller/reconcile";
 import { Operation } from "../../../stacks/automation/events";
-import type { OperationResult } from "../../../stacks/automation/types";
-import { API_GROUP_VERSION, EnvironmentObject, EnvironmentSpec, EnvironmentStatus, ProjectObject, ProjectSpec } from "../../../stacks/resources/types";
+import type { CatalystEvent, OperationResult } from "../../../stacks/automation/types";
+import type { CallOptions } from "../../../stacks/automation/executor";
+import { API_GROUP_VERSION, EnvironmentObject, EnvironmentSpec, EnvironmentStatus, OperationProgress, ProjectObject, ProjectSpec } from "../../../stacks/resources/types";
 
 /** An in-memory API server for the controller's unit tests, with resourceVersion checks. */
 export class FakeApi implements ControlPlaneApi {
@@ -12,6 +13,8 @@ export class FakeApi implements ControlPlaneApi {
     leases = new Map<string, LeaseRecord>();
     events: (EventRecord & { object: string })[] = [];
     statusWrites = 0;
+    /** Every `status.operation` written, by either kind of status write, in order. */
+    operationWrites: OperationProgress[] = [];
     private version = 1;
     /** When set, every call fails as if the API server were unreachable. */
     down = false;
@@ -68,6 +71,15 @@ export class FakeApi implements ControlPlaneApi {
         env.status = JSON.parse(JSON.stringify(status)) as EnvironmentStatus;
         env.metadata.resourceVersion = String(this.version++);
         this.statusWrites++;
+        if (status.operation !== undefined && JSON.stringify(status.operation) !== JSON.stringify(this.operationWrites.at(-1))) this.operationWrites.push(structuredClone(status.operation));
+    }
+    async patchEnvironmentOperation(namespace: string, name: string, operation: OperationProgress) {
+        this.check();
+        const env = this.environments.get(`${namespace}/${name}`);
+        if (env === undefined) throw new ApiCallError(404, "not found");
+        env.status = { ...env.status, operation: structuredClone(operation) };
+        env.metadata.resourceVersion = String(this.version++);
+        this.operationWrites.push(structuredClone(operation));
     }
     async setEnvironmentFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion?: string) {
         this.check();
@@ -116,8 +128,10 @@ export class FakeApi implements ControlPlaneApi {
 export class FakeStacks implements StackOperations {
     calls: { action: string; stack: string; args?: unknown }[] = [];
     results: Partial<OperationResult>[] = [];
+    /** Progress events the next operations send through the call's onEvent, one list per operation, then a pause of a few ms. */
+    events: CatalystEvent[][] = [];
 
-    private answer(action: "up" | "destroy" | "drift", stack: string, args?: unknown): Operation<OperationResult> {
+    private answer(action: "up" | "destroy" | "drift", stack: string, args?: unknown, call?: CallOptions): Operation<OperationResult> {
         this.calls.push({ action, stack, args });
         const next = this.results.shift() ?? {};
         const result: OperationResult = {
@@ -127,12 +141,20 @@ export class FakeStacks implements StackOperations {
             namespace: `env-${stack}`, updateId: String(this.calls.length),
             durations: { totalMs: 10, waitMs: 0, runMs: 10 }, ...next,
         };
-        return new Operation(async () => result);
+        const events = this.events.shift() ?? [];
+        return new Operation(async (emit) => {
+            for (const event of events) {
+                emit(event);
+                // A macrotask between events, as a real engine has: timers (throttled patches) get to run.
+                await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+            return result;
+        }, call?.onEvent);
     }
-    upPreview = ((args: { pr: number | string; project?: string }) => this.answer("up", previewStackName(args.pr, args.project), args)) as StackOperations["upPreview"];
-    up = ((name: string, args?: unknown) => this.answer("up", name, args)) as StackOperations["up"];
-    destroyPreview = ((preview: number | string | { pr: number | string; project?: string }) =>
-        this.answer("destroy", typeof preview === "object" ? previewStackName(preview.pr, preview.project) : previewStackName(preview))) as StackOperations["destroyPreview"];
-    destroy = ((name: string) => this.answer("destroy", name)) as StackOperations["destroy"];
+    upPreview = ((args: { pr: number | string; project?: string }, call?: CallOptions) => this.answer("up", previewStackName(args.pr, args.project), args, call)) as StackOperations["upPreview"];
+    up = ((name: string, args?: unknown, call?: CallOptions) => this.answer("up", name, args, call)) as StackOperations["up"];
+    destroyPreview = ((preview: number | string | { pr: number | string; project?: string }, call?: CallOptions) =>
+        this.answer("destroy", typeof preview === "object" ? previewStackName(preview.pr, preview.project) : previewStackName(preview), undefined, call)) as StackOperations["destroyPreview"];
+    destroy = ((name: string, call?: CallOptions) => this.answer("destroy", name, undefined, call)) as StackOperations["destroy"];
     checkDrift = ((stack: string, call?: unknown) => this.answer("drift", stack, call)) as StackOperations["checkDrift"];
 }

@@ -1,3 +1,4 @@
+import type { CatalystEvent } from "../../../stacks/automation/types";
 import { condition } from "../../../stacks/controller/conditions";
 import { backoffMs, Reconciler } from "../../../stacks/controller/reconcile";
 import { ENVIRONMENT_FINALIZER } from "../../../stacks/resources/types";
@@ -35,6 +36,37 @@ describe("Reconciler", () => {
         expect(await reconciler.reconcile(NS, "pr-7")).toMatchObject({ result: "reconciled" });
         expect(stacks.calls).toHaveLength(2);
         expect(api.environments.get(`${NS}/pr-7`)!.status?.observedGeneration).toBe(2);
+    });
+
+    it("records the up's progress in status.operation (start, throttled progress, end with the result) and the destroy's the same way", async () => {
+        const api = new FakeApi();
+        const stacks = new FakeStacks();
+        const reconciler = new Reconciler(api, stacks, { identity: "r1", maxFailures: 3, backoffBaseMs: 1000, backoffMaxMs: 60_000, progressIntervalMs: 0 });
+        api.addProject("web", { services: { postgres: false, redis: false } });
+        api.addEnvironment("pr-7", preview);
+        const event = (done: number): CatalystEvent => ({ type: "resource", stack: "pr-7--web", urn: "u", resourceType: "t", name: "n", op: "create", state: "done", done, total: 3, time: "" });
+        stacks.events.push([{ type: "step", stack: "pr-7--web", step: "updating", message: "", time: "" }, event(1), event(3)]);
+        await reconciler.reconcile(NS, "pr-7");
+        const writes = api.operationWrites;
+        expect(writes[0]).toMatchObject({ action: "up", generation: 1, step: "starting" });
+        expect(writes).toContainEqual(expect.objectContaining({ step: "updating", resourcesDone: 1, resourcesTotal: 3 }));
+        expect(new Set(writes.map((w) => w.id)).size).toBe(1);
+        const final = api.environments.get(`${NS}/pr-7`)!.status?.operation;
+        expect(final).toMatchObject({ id: writes[0].id, step: "done", result: "succeeded", resourcesDone: 3, resourcesTotal: 3, generation: 1 });
+        expect(final?.finishedAt).toBeDefined();
+        expect(writes.at(-1)).toEqual(final);
+
+        api.operationWrites = [];
+        stacks.results.push({ status: "failed", error: "destroy broke" });
+        await api.deleteEnvironment(NS, "pr-7");
+        await reconciler.reconcile(NS, "pr-7");
+        const failed = api.environments.get(`${NS}/pr-7`)!.status?.operation;
+        expect(failed).toMatchObject({ action: "destroy", step: "done", result: "failed", message: "destroy broke" });
+        expect(failed?.id).not.toBe(final?.id);
+        await reconciler.reconcile(NS, "pr-7");
+        // The successful destroy's end was patched before the finalizer (and the object) went.
+        expect(api.operationWrites.at(-1)).toMatchObject({ action: "destroy", result: "succeeded" });
+        expect(api.environments.has(`${NS}/pr-7`)).toBe(false);
     });
 
     it("hands spec.sleep to upPreview: a change of it is a new generation and one up; unset passes undefined (leave it as it is)", async () => {

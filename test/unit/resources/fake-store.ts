@@ -1,4 +1,4 @@
-import { DeletePreconditions, EnvironmentStore, ResourceError } from "../../../stacks/resources/client";
+import { DeletePreconditions, EnvironmentHandlers, EnvironmentStore, ResourceError } from "../../../stacks/resources/client";
 import { Condition, EnvironmentObject } from "../../../stacks/resources/types";
 
 /** RFC 7386 merge patch of `target` with `patch`. */
@@ -28,6 +28,8 @@ export class FakeStore implements EnvironmentStore {
     private version = 0;
     /** Set by a test to give the store a watch (EnvironmentStore.watch). */
     watch?: (namespace: string, name: string, changed: (ended: boolean) => void) => Promise<() => void>;
+    /** Set by a test to give the store a namespace-wide watch (EnvironmentStore.watchAll). */
+    watchAll?: (namespace: string, handlers: EnvironmentHandlers) => Promise<() => void>;
     /** Called once right before the next write: a test plays a concurrent writer there. */
     beforeNextWrite?: () => void;
 
