@@ -1,0 +1,31 @@
+import { AnyCommand, defineCommand } from "../command";
+import { HOST_OPTION, parsePort } from "../api/command";
+import type { ServeArgs } from "./index";
+
+/**
+ * `catalyst serve`, declared with the same kit as the CLI's commands; its handler (./index.ts,
+ * the composition of the HTTP API, the dashboard and the OpenID provider) loads only when run.
+ */
+
+/** `catalyst serve`. */
+export function serveCommands(): AnyCommand[] {
+    return [
+        defineCommand<ServeArgs>({
+            name: "serve",
+            summary: "HTTP API over the same library for web apps (docs/api.md), with the web dashboard at / (docs/dashboard.md).",
+            options: {
+                port: { value: "<n>", description: "Port to listen on; 0: any free port (default 8080, or the issuer URL's port with the OpenID provider)", parse: parsePort },
+                host: HOST_OPTION,
+                localOidc: { description: "Also host the local cluster's OpenID provider at /oidc, over HTTPS on its issuer's port (docs/security.md)" },
+            },
+            notes: [
+                "Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE. Runs until SIGINT or SIGTERM.",
+                "The web dashboard is at / (docs/dashboard.md): sign in with a token; COOKIE_SECRET (32+ characters) signs its sessions, else a random key per run.",
+                "The OpenID provider is on with CATALYST_OIDC_ISSUER (and the other CATALYST_OIDC_* variables) or --local-oidc.",
+                "GitHub webhook at POST /webhooks/github with CATALYST_GITHUB_WEBHOOK_SECRET (at least 16 characters); the preview comment is written with CATALYST_GITHUB_TOKEN " +
+                    "(CATALYST_GITHUB_API_URL, default https://api.github.com); pushes to branches matching CATALYST_WEBHOOK_PUSH_BRANCHES get a development environment each.",
+            ],
+            run: async (input) => (await import("./index")).runServeCommand(input),
+        }),
+    ];
+}
