@@ -1,4 +1,5 @@
 import { IncomingMessage, ServerResponse, createServer } from "http";
+import * as path from "path";
 import { createServer as createHttpsServer } from "https";
 import {
     ActivityRegistry, address, CatalystService, createHandler, createWebhook, Library, libraryOrNothing, listen, loadTokens, previewConfig, previewOfRequest,
@@ -8,6 +9,7 @@ import { webhookSettings, WebhookSettings } from "../automation/github-webhook";
 import { wakeKeyFromEnv } from "../automation/wake-link";
 import type { Dashboard } from "../dashboard";
 import type { ServeOidc } from "../oidc/serve";
+import { DASHBOARD_CLIENT_ID } from "../oidc/settings";
 
 /**
  * `catalyst serve`: the one place that composes the front ends it hosts, so that none of them
@@ -23,15 +25,21 @@ export interface ServeArgs extends ServerArgs {
 }
 
 /**
- * The web dashboard (stacks/dashboard) at `/`: sessions signed with COOKIE_SECRET, Secure
- * cookies unless the server listens on loopback over plain http; the bundle is built when missing.
+ * The web dashboard (stacks/dashboard) at `/`: sessions signed with `secret` (COOKIE_SECRET),
+ * Secure cookies unless the server listens on loopback over plain http, sign-outs in the state
+ * directory's file, single sign-on against the hosted provider or the issuer the
+ * CATALYST_DASHBOARD_OIDC_* variables name; the bundle is built when missing.
  */
-async function serveDashboard(tokens: TokenTable, host: string, tls: boolean): Promise<Dashboard> {
-    const { Dashboard, SessionStore, cookieSecret, isLoopback } = await import("../dashboard");
-    const { loadBundle } = await import("../dashboard/build");
-    const secure = tls || !isLoopback(host);
-    const sessions = new SessionStore({ secret: cookieSecret(process.env, stderr), secure });
-    return new Dashboard({ lookup: (token) => tokens.lookup(token), sessions, secure, bundle: await loadBundle(undefined, stderr) });
+async function serveDashboard(tokens: TokenTable, host: string, oidc: ServeOidc | undefined, secret: string): Promise<Dashboard> {
+    const { Dashboard, SessionStore, SingleSignOn, isLoopback, revocationsFromEnv, ssoSettings, SSO_CALLBACK_PATH } = await import("../dashboard");
+    const { loadBundle, REPO_ROOT } = await import("../dashboard/build");
+    const secure = oidc?.tls !== undefined || !isLoopback(host);
+    const revocations = revocationsFromEnv(process.env, path.join(REPO_ROOT, ".catalyst", "dashboard"));
+    const sessions = new SessionStore({ secret, secure, revocations });
+    const hosted = oidc?.dashboard && { ...oidc.dashboard, issuer: oidc.service.issuer, caFile: oidc.caFile, knows: (sub: string) => oidc.service.knows(sub) };
+    const settings = ssoSettings(process.env, SSO_CALLBACK_PATH, hosted);
+    const sso = settings && new SingleSignOn(settings, { secret, secure });
+    return new Dashboard({ tokens, sessions, secure, sso, bundle: await loadBundle(undefined, stderr) });
 }
 
 /**
@@ -52,9 +60,13 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
         previews = await previewResources(config);
         github = webhookSettings();
         wakeKey = wakeKeyFromEnv();
+        const { cookieSecret, hostedClientSecret, SSO_CALLBACK_PATH } = await import("../dashboard");
+        const secret = cookieSecret(process.env, stderr);
+        // The dashboard is the hosted provider's second client; its secret derives from COOKIE_SECRET.
+        const dashboardClient = { clientId: DASHBOARD_CLIENT_ID, clientSecret: hostedClientSecret(secret), redirectPath: SSO_CALLBACK_PATH };
         // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
-        oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
-        dashboard = await serveDashboard(tokens, args.host, oidc?.tls !== undefined);
+        oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc, dashboardClient) : undefined;
+        dashboard = await serveDashboard(tokens, args.host, oidc, secret);
     } catch (err) {
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 2;
@@ -80,7 +92,7 @@ export async function runServeCommand(args: ServeArgs, library?: Library): Promi
         stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
         return 1;
     }
-    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}${previews ? `; previews as Environment resources in ${previews.resources.namespace}` : ""}${webhook ? `; GitHub webhook at ${WEBHOOK_PATH}${github?.token ? "" : " (no CATALYST_GITHUB_TOKEN: no comments)"}` : ""}`);
+    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}${dashboard.singleSignOn ? `; dashboard single sign-on with ${dashboard.singleSignOn}` : ""}${previews ? `; previews as Environment resources in ${previews.resources.namespace}` : ""}${webhook ? `; GitHub webhook at ${WEBHOOK_PATH}${github?.token ? "" : " (no CATALYST_GITHUB_TOKEN: no comments)"}` : ""}`);
     const code = await untilSignal(server);
     oidc?.service.close();
     return code;

@@ -28,7 +28,7 @@ async function start(secure = false, now?: () => number): Promise<Running> {
     const library = new FakeLibrary();
     const tokens = new TokenTable({ [ALICE]: "alice" });
     const sessions = new SessionStore({ secret: SECRET, secure, now });
-    const dashboard = new Dashboard({ lookup: (t) => tokens.lookup(t), sessions, secure, bundle });
+    const dashboard = new Dashboard({ tokens, sessions, secure, bundle });
     const service = new CatalystService(library, new ActivityRegistry(), fakeCluster());
     const api = createHandler({ service, tokens, log: () => undefined, session: (req) => dashboard.sessionUser(req) });
     const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => void (dashboard.handle(req, res) || api(req, res)));
