@@ -48,11 +48,16 @@ export class SingleSignOn {
     private readonly secure: boolean;
     private config: Promise<client.Configuration> | undefined;
 
-    constructor(private readonly settings: SsoSettings, options: { secret: string; secure: boolean; now?: () => number }) {
+    /**
+     * `options.configuration`: the issuer's metadata without discovery (tests); `now`: the clock
+     * of the flow cookie, seconds since the epoch (tests).
+     */
+    constructor(private readonly settings: SsoSettings, options: { secret: string; secure: boolean; now?: () => number; configuration?: client.Configuration }) {
         this.cookieName = options.secure ? "__Host-catalyst-sso" : "catalyst-sso";
         this.key = createHmac("sha256", options.secret).update("catalyst-dashboard sso flow").digest();
         this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
         this.secure = options.secure;
+        if (options.configuration !== undefined) this.config = Promise.resolve(options.configuration);
     }
 
     /** The issuer's URL. */
