@@ -260,6 +260,9 @@ it("signs in through single sign-on; sessions end with their token or person; a 
     try {
         // Single sign-on: the provider's own page, then the list as that person.
         expect(serve.log()).toContain(`dashboard single sign-on with ${issuer.issuer}`);
+        // A refused sign-in at the provider lands on the dashboard's sign-in page with the reason.
+        await page.goto(`${origin}/auth/callback?error=access_denied&state=x`);
+        await page.getByTestId("sso-error").filter({ hasText: "cancelled or refused" }).waitFor();
         await page.goto(`${origin}/sign-in`);
         await page.getByRole("link", { name: "Sign in with single sign-on" }).click();
         await page.waitForURL(new RegExp(`^${origin}/oidc/interaction/`));
@@ -272,10 +275,6 @@ it("signs in through single sign-on; sessions end with their token or person; a 
         const sso = (await (context as BrowserContext).cookies(origin)).find((c) => c.name === "__Host-catalyst-session");
         expect(sso).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict" });
         const carolCookie = `${sso?.name}=${sso?.value}`;
-
-        // A refused sign-in at the provider lands on the dashboard's sign-in page with the reason.
-        await page.goto(`${origin}/auth/callback?error=access_denied&state=x`);
-        await page.getByTestId("sso-error").filter({ hasText: "cancelled or refused" }).waitFor();
 
         // Token sessions; Bob signs out.
         const alice = await tokenSession(ALICE);
