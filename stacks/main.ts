@@ -5,11 +5,12 @@ import { cliCommands } from "./cli/commands";
 import { loginCommands } from "./login/command";
 import { AnyCommand, CommandIo, EXIT, runProgram } from "./command";
 import { controllerCommands } from "./controller/command";
+import { serveCommands } from "./serve/command";
 
 /**
  * The `catalyst` program (bin/catalyst.js loads it): one command table composed from what each
- * front end declares (the CLI's stack commands, the HTTP API's `serve`, the MCP server's `mcp`,
- * the controller's `controller`).
+ * front end declares (the CLI's stack commands, `serve` (stacks/serve: the HTTP API, dashboard and
+ * OpenID provider composed), the MCP server's `mcp`, the controller's `controller`).
  * The front ends never import each other; only this file knows them all. A new front end is one
  * more entry in {@link commands}.
  */
@@ -38,7 +39,7 @@ async function resources(namespace: string) {
 
 /** Every command of the program. */
 export function commands(): AnyCommand[] {
-    return [...cliCommands({ automation, resources }), ...apiCommands(), ...loginCommands(), ...controllerCommands()];
+    return [...cliCommands({ automation, resources }), ...serveCommands(), ...apiCommands(), ...loginCommands(), ...controllerCommands()];
 }
 
 // One paragraph: commander wraps it to the terminal's width.

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "crypto";
+import { createHash, createHmac, timingSafeEqual } from "crypto";
 import { readFileSync } from "fs";
 import { z } from "zod";
 import { ApiError } from "./errors";
@@ -16,6 +16,8 @@ const TOKEN_TABLE = z.record(z.string(), z.string().regex(/^[A-Za-z0-9][A-Za-z0-
 /** A token table, held as digests so the raw tokens do not stay in memory longer than needed. */
 export class TokenTable {
     private readonly entries: { digest: Buffer; user: string }[];
+    /** The entries' keyed digests per key (hex), computed once. */
+    private readonly keyed = new Map<string, Buffer[]>();
 
     constructor(tokens: Record<string, string>) {
         const table = TOKEN_TABLE.parse(tokens);
@@ -34,6 +36,29 @@ export class TokenTable {
         for (const entry of this.entries) {
             if (timingSafeEqual(entry.digest, wanted) && user === undefined) user = entry.user;
         }
+        return user;
+    }
+
+    /**
+     * A keyed digest of `token` (HMAC-SHA256 under `key` of its SHA-256): what a dashboard
+     * session keeps of the token it was signed in with, to end when the token leaves the table.
+     */
+    keyedDigest(key: Buffer, token: string): Buffer {
+        return createHmac("sha256", key).update(digest(token)).digest();
+    }
+
+    /** The user of the token whose keyed digest under `key` is `keyed`, or undefined. Looks at every entry. */
+    lookupKeyed(key: Buffer, keyed: Buffer): string | undefined {
+        const id = key.toString("hex");
+        let digests = this.keyed.get(id);
+        if (digests === undefined) {
+            digests = this.entries.map((entry) => createHmac("sha256", key).update(entry.digest).digest());
+            this.keyed.set(id, digests);
+        }
+        let user: string | undefined;
+        digests.forEach((candidate, i) => {
+            if (candidate.length === keyed.length && timingSafeEqual(candidate, keyed) && user === undefined) user = this.entries[i].user;
+        });
         return user;
     }
 }

@@ -1,26 +1,20 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from "http";
-import { createServer as createHttpsServer } from "https";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { ActivityRegistry } from "./activity";
 import { authenticate, bearerToken, loadTokens, TokenTable } from "./auth";
-import { createHandler, errorResponse, readJson, sendJson } from "./http";
-import { previewOfRequest, sleepingPages } from "./sleeping";
-import { wakeKeyFromEnv } from "../automation/wake-link";
+import { errorResponse, readJson, sendJson } from "./http";
 import { HostAllowList, hostAllowList, refusedHeader } from "./hosts";
 import { loadLibrary } from "./library";
 import { createMcpServer, LogLevels } from "./mcp";
 import { PreviewResources } from "./resources";
 import { CatalystService, Library } from "./service";
-import type { ServeOidc } from "../oidc/serve";
-import { webhookSettings, WebhookSettings } from "../automation/github-webhook";
-import { createWebhook, WEBHOOK_PATH, WebhookLibrary } from "./webhook";
-import type { Dashboard } from "../dashboard";
 
 /**
- * `catalyst serve` (HTTP API) and `catalyst mcp` (MCP over stdio, or streamable HTTP with
- * --port): the handlers of the commands ./command.ts declares. Both build one CatalystService over the
- * automation library, so they share its locks and the operation registry.
+ * The HTTP API's and the MCP server's entry points: `catalyst mcp` (MCP over stdio, or streamable
+ * HTTP with --port), declared in ./command.ts, and what `catalyst serve` composes the HTTP API
+ * from (stacks/serve: the API with the dashboard, the OpenID provider and the sleeping page).
+ * Both build one CatalystService over the automation library, so they share its locks and the
+ * operation registry. Nothing here knows the dashboard.
  */
 
 export { CatalystService } from "./service";
@@ -33,21 +27,21 @@ export { hostAllowList, LOOPBACK_HOSTS, refusedHeader } from "./hosts";
 export type { HostAllowList } from "./hosts";
 export { DEFAULT_TOOLCHAIN_TIMEOUT_SECONDS, loadLibrary } from "./library";
 export type { LibraryLoader } from "./library";
+export { previewOfRequest, sleepingPages } from "./sleeping";
+export { createWebhook, WEBHOOK_PATH } from "./webhook";
+export type { WebhookLibrary } from "./webhook";
+export type { Library } from "./service";
+export type { PreviewResources } from "./resources";
 
-/** The parsed arguments of `catalyst serve` and `catalyst mcp` (declared in ./command.ts). */
+/** The parsed arguments of `catalyst mcp` (./command.ts) and the listener part of `catalyst serve`'s (stacks/serve). */
 export interface ServerArgs {
     /** Port to listen on; for `mcp`, unset means stdio. */
     port?: number;
     host: string;
 }
 
-/** `catalyst serve`'s arguments: also whether to host the local cluster's OpenID provider. */
-export interface ServeArgs extends ServerArgs {
-    localOidc: boolean;
-}
-
 /** Operator-set config for every preview (CATALYST_API_PREVIEW_CONFIG, a JSON object), or undefined. */
-function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> | undefined {
+export function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> | undefined {
     const text = env.CATALYST_API_PREVIEW_CONFIG;
     if (text === undefined || text.trim() === "") return undefined;
     const value = JSON.parse(text) as unknown;
@@ -60,7 +54,7 @@ function previewConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unk
  * previews become Environment resources of the Project CATALYST_CONTROL_PLANE_PROJECT
  * (default `default`). Throws naming the variable when a value is malformed.
  */
-async function previewResources(config: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv = process.env): Promise<PreviewResources | undefined> {
+export async function previewResources(config: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv = process.env): Promise<PreviewResources | undefined> {
     const { controlPlaneNamespace, controlPlaneProject, CONTROL_PLANE_PROJECT_ENV } = await import("../resources/client");
     const namespace = controlPlaneNamespace(undefined, env);
     if (namespace === undefined) return undefined;
@@ -71,20 +65,8 @@ async function previewResources(config: Record<string, unknown> | undefined, env
     return new PreviewResources(clusterResources(namespace), project);
 }
 
-/**
- * The web dashboard (stacks/dashboard) at `/`: sessions signed with COOKIE_SECRET, Secure
- * cookies unless the server listens on loopback over plain http; the bundle is built when missing.
- */
-async function serveDashboard(tokens: TokenTable, host: string, tls: boolean): Promise<Dashboard> {
-    const { Dashboard, SessionStore, cookieSecret, isLoopback } = await import("../dashboard");
-    const { loadBundle } = await import("../dashboard/build");
-    const secure = tls || !isLoopback(host);
-    const sessions = new SessionStore({ secret: cookieSecret(process.env, stderr), secure });
-    return new Dashboard({ lookup: (token) => tokens.lookup(token), sessions, secure, bundle: await loadBundle(undefined, stderr) });
-}
-
 /** Loads the library for `command`, or writes one line and returns undefined. */
-async function libraryOrNothing(command: "serve" | "mcp"): Promise<Library | undefined> {
+export async function libraryOrNothing(command: "serve" | "mcp"): Promise<Library | undefined> {
     try {
         return await loadLibrary(command);
     } catch (err) {
@@ -93,12 +75,12 @@ async function libraryOrNothing(command: "serve" | "mcp"): Promise<Library | und
     }
 }
 
-function stderr(line: string): void {
+export function stderr(line: string): void {
     process.stderr.write(`${line}\n`);
 }
 
 /** Resolves when SIGINT or SIGTERM arrives, after closing `server`. */
-function untilSignal(server?: Server): Promise<number> {
+export function untilSignal(server?: Server): Promise<number> {
     return new Promise((resolve) => {
         const stop = () => {
             if (server === undefined) return resolve(0);
@@ -110,68 +92,16 @@ function untilSignal(server?: Server): Promise<number> {
     });
 }
 
-function listen(server: Server, args: ServerArgs): Promise<void> {
+export function listen(server: Server, args: ServerArgs): Promise<void> {
     return new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(args.port, args.host, () => resolve());
     });
 }
 
-function address(server: Server): string {
+export function address(server: Server): string {
     const a = server.address();
     return typeof a === "object" && a !== null ? `http://${a.address}:${a.port}` : String(a);
-}
-
-/**
- * `catalyst serve`: runs the HTTP API until SIGINT/SIGTERM. Returns the exit code (2 for a bad
- * token table or preview config, 1 when the port cannot be bound).
- */
-export async function runServeCommand(args: ServeArgs, library?: Library): Promise<number> {
-    let tokens: TokenTable;
-    let config: Record<string, unknown> | undefined;
-    let oidc: ServeOidc | undefined;
-    let previews: PreviewResources | undefined;
-    let github: WebhookSettings | undefined;
-    let dashboard: Dashboard;
-    let wakeKey: Buffer | undefined;
-    try {
-        tokens = loadTokens();
-        config = previewConfig();
-        previews = await previewResources(config);
-        github = webhookSettings();
-        wakeKey = wakeKeyFromEnv();
-        // Loaded only when configured: the provider is an ES module graph of its own (stacks/oidc).
-        oidc = args.localOidc || process.env.CATALYST_OIDC_ISSUER ? await (await import("../oidc/serve")).serveOidc(process.env, args.localOidc) : undefined;
-        dashboard = await serveDashboard(tokens, args.host, oidc?.tls !== undefined);
-    } catch (err) {
-        stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
-        return 2;
-    }
-    if (tokens.size === 0) stderr("catalyst serve: warning: no tokens configured (CATALYST_API_TOKENS); every request will get 401");
-    const loaded = library ?? (await libraryOrNothing("serve"));
-    if (loaded === undefined) return 1;
-    // ActivityRegistry: GET /events tells live lists (the dashboard's) what changes.
-    const service = new CatalystService(loaded, new ActivityRegistry(), undefined, config, previews);
-    // The library object is the Automation class, which also has what the webhook needs.
-    const webhook = github === undefined ? undefined : createWebhook({ settings: github, library: previews ? undefined : (loaded as unknown as WebhookLibrary), previews, previewConfig: config });
-    const sleeping = sleepingPages({ environment: (stack) => loaded.getEnvironment(stack), wakeByLink: (stack) => service.wakeByLink(stack), key: wakeKey, apiUrl: process.env.CATALYST_API_URL });
-    const api = createHandler({ service, tokens, sleeping, webhook: webhook && { path: WEBHOOK_PATH, handle: webhook.handle }, session: (req) => dashboard.sessionUser(req) });
-    // A request for a preview's host is the sleeping page's (through the ingress controller's
-    // default backend), never the dashboard's, even at `/`.
-    const handler = (req: IncomingMessage, res: ServerResponse) => void (oidc?.service.handle(req, res) || (previewOfRequest(req) === undefined && dashboard.handle(req, res)) || api(req, res));
-    const server = oidc?.tls ? createHttpsServer(oidc.tls, handler) : createServer(handler);
-    try {
-        // With the provider, the issuer URL says where to listen.
-        await listen(server, { ...args, port: args.port ?? oidc?.port ?? 8080 });
-    } catch (err) {
-        oidc?.service.close();
-        stderr(`catalyst serve: ${(err as Error).message.split("\n")[0]}`);
-        return 1;
-    }
-    stderr(`catalyst serve: listening on ${address(server).replace(/^http:/, oidc?.tls ? "https:" : "http:")}${oidc ? `; OpenID provider ${oidc.service.issuer}` : ""}${previews ? `; previews as Environment resources in ${previews.resources.namespace}` : ""}${webhook ? `; GitHub webhook at ${WEBHOOK_PATH}${github?.token ? "" : " (no CATALYST_GITHUB_TOKEN: no comments)"}` : ""}`);
-    const code = await untilSignal(server);
-    oidc?.service.close();
-    return code;
 }
 
 /**

@@ -1,11 +1,14 @@
 import { createHmac, randomBytes, timingSafeEqual } from "crypto";
 import type { IncomingMessage } from "http";
+import { MemoryRevocations, Revocations } from "./revocations";
 
 /**
- * The dashboard's sessions: a cookie holding `{user, expiry, session id, CSRF token}` signed with
- * HMAC-SHA256 under COOKIE_SECRET. Nothing is stored server-side except the ids of sessions that
- * signed out before they expired (so a copied cookie dies with sign-out). Signatures and CSRF
- * tokens are compared in constant time.
+ * The dashboard's sessions: a cookie holding `{user, expiry, session id, CSRF token, credential}`
+ * signed with HMAC-SHA256 under COOKIE_SECRET. The credential says what the session came from, so
+ * that it ends with it (the dashboard checks it on every read): a keyed digest of the API token,
+ * or the single sign-on subject. Nothing is stored server-side except the ids of sessions that
+ * signed out before they expired (./revocations.ts, durable, so a copied cookie dies with
+ * sign-out even across restarts). Signatures, digests and CSRF tokens are compared in constant time.
  */
 
 /** How long a session lasts. */
@@ -27,7 +30,16 @@ export interface Session {
     sid: string;
     /** CSRF token: sent back by the page in the x-csrf-token header. */
     csrf: string;
+    /** How the user signed in: with an API token, or through single sign-on. */
+    via: "token" | "sso";
+    /** `via: token`: the keyed digest of the token (base64url, under {@link SessionStore.tokenKey}). */
+    cred?: string;
+    /** `via: sso`: the person's subject at the issuer. */
+    sub?: string;
 }
+
+/** What a new session is tied to. */
+export type SessionCredential = { via: "token"; cred: string } | { via: "sso"; sub: string };
 
 /** Options of the session store. */
 export interface SessionOptions {
@@ -39,6 +51,8 @@ export interface SessionOptions {
     now?: () => number;
     /** Session lifetime in seconds. */
     ttlSeconds?: number;
+    /** Where sign-outs are kept; default: this process's memory. */
+    revocations?: Revocations;
 }
 
 /**
@@ -72,7 +86,8 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     return cookies;
 }
 
-function equal(a: string, b: string): boolean {
+/** Constant-time equality of two strings (false for different lengths, without comparing). */
+export function equal(a: string, b: string): boolean {
     const x = Buffer.from(a, "utf8");
     const y = Buffer.from(b, "utf8");
     return x.length === y.length && timingSafeEqual(x, y);
@@ -84,22 +99,29 @@ export class SessionStore {
     readonly cookieName: string;
     private readonly now: () => number;
     private readonly ttl: number;
-    /** Signed-out session ids and their expiry. */
-    private readonly revoked = new Map<string, number>();
+    private readonly revocations: Revocations;
+    /**
+     * The key of the token digests sessions keep: derived from COOKIE_SECRET, so that replicas and
+     * restarts agree, and keyed, so that the cookie (readable by its holder) never carries the
+     * token or a plain hash of it.
+     */
+    readonly tokenKey: Buffer;
 
     constructor(private readonly options: SessionOptions) {
         this.cookieName = options.secure ? "__Host-catalyst-session" : "catalyst-session";
         this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
         this.ttl = options.ttlSeconds ?? SESSION_SECONDS;
+        this.revocations = options.revocations ?? new MemoryRevocations();
+        this.tokenKey = createHmac("sha256", options.secret).update("catalyst-dashboard token digest").digest();
     }
 
     private sign(payload: string): string {
         return createHmac("sha256", this.options.secret).update(payload).digest("base64url");
     }
 
-    /** A new session of `user` and its Set-Cookie value. */
-    create(user: string): { session: Session; cookie: string } {
-        const session: Session = { user, exp: this.now() + this.ttl, sid: randomBytes(16).toString("base64url"), csrf: randomBytes(32).toString("base64url") };
+    /** A new session of `user`, tied to `credential`, and its Set-Cookie value. */
+    create(user: string, credential: SessionCredential): { session: Session; cookie: string } {
+        const session: Session = { user, exp: this.now() + this.ttl, sid: randomBytes(16).toString("base64url"), csrf: randomBytes(32).toString("base64url"), ...credential };
         const payload = Buffer.from(JSON.stringify(session), "utf8").toString("base64url");
         return { session, cookie: this.cookie(`${payload}.${this.sign(payload)}`, this.ttl) };
     }
@@ -128,16 +150,16 @@ export class SessionStore {
         } catch {
             return undefined;
         }
-        if (typeof session.exp !== "number" || session.exp <= this.now() || typeof session.user !== "string") return undefined;
-        if (this.revoked.has(session.sid)) return undefined;
+        if (typeof session.exp !== "number" || session.exp <= this.now() || typeof session.user !== "string" || typeof session.sid !== "string") return undefined;
+        // A cookie from before sessions were tied to a credential has none: it is no session.
+        if (!(session.via === "token" && typeof session.cred === "string") && !(session.via === "sso" && typeof session.sub === "string")) return undefined;
+        if (this.revocations.has(session.sid)) return undefined;
         return session;
     }
 
-    /** Ends a session before its expiry (sign-out). */
-    revoke(session: Session): void {
-        const now = this.now();
-        for (const [sid, exp] of this.revoked) if (exp <= now) this.revoked.delete(sid);
-        this.revoked.set(session.sid, session.exp);
+    /** Ends a session before its expiry (sign-out), durably when the revocations are. */
+    revoke(session: Session): Promise<void> {
+        return this.revocations.add(session.sid, session.exp);
     }
 
     /** True when `header` is the session's CSRF token (constant time). */

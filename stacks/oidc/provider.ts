@@ -9,7 +9,8 @@ import { LOOPBACK_REDIRECT_PATH, ProviderSettings, SCOPES } from "./settings";
  * The OpenID Provider, configured: oidc-provider (panva/node-oidc-provider, OpenID Certified)
  * does every protocol step and all token code (discovery, JWKS, authorization code with PKCE,
  * the device authorization grant, refresh token rotation, revocation, ID token signing). This
- * file only says how: one public native client (kubectl through `catalyst login`), PKCE always,
+ * file only says how: one public native client (kubectl through `catalyst login`), and with the
+ * dashboard a confidential web client for its single sign-on (code flow only), PKCE always,
  * ES256 ID tokens with sub, preferred_username, email and groups for the client as audience,
  * and the lifetimes of the settings.
  *
@@ -52,7 +53,18 @@ export function providerConfiguration(settings: ProviderSettings, jwks: { keys: 
             grant_types: ["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
             response_types: ["code"],
             id_token_signed_response_alg: "ES256",
-        }],
+        }, ...(settings.dashboard ? [{
+            client_id: settings.dashboard.clientId,
+            client_secret: settings.dashboard.clientSecret,
+            client_name: "Catalyst dashboard",
+            application_type: "web" as const,
+            token_endpoint_auth_method: "client_secret_basic" as const,
+            redirect_uris: [settings.dashboard.redirectUri],
+            // A browser session needs no refresh token: it ends at its own expiry.
+            grant_types: ["authorization_code"],
+            response_types: ["code" as const],
+            id_token_signed_response_alg: "ES256" as const,
+        }] : [])],
         jwks: jwks as Configuration["jwks"],
         cookies: { keys: cookieKeys },
         claims: { openid: ["sub"], profile: ["preferred_username"], email: ["email", "email_verified"], groups: ["groups"] },

@@ -3,6 +3,14 @@ import * as path from "path";
 import { OidcService, startOidcService } from "./service";
 import { localOidcDir, providerSettings, readLocalIssuer, SettingsError } from "./settings";
 
+/** The dashboard as the provider's second client, as `catalyst serve` asks for it. */
+export interface DashboardClientRequest {
+    clientId: string;
+    clientSecret: string;
+    /** The callback's path; the origin is the issuer's (the same server hosts both). */
+    redirectPath: string;
+}
+
 /**
  * What `catalyst serve` needs to host the provider: the service (mounted at the issuer's path),
  * TLS for the listener (the API server only trusts an https issuer), and the port the issuer
@@ -17,6 +25,10 @@ export interface ServeOidc {
     tls?: { cert: Buffer; key: Buffer };
     /** The port of the issuer URL, the default listening port. */
     port?: number;
+    /** The CA of the local issuer's certificate (`--local-oidc`), for relying parties in this process. */
+    caFile?: string;
+    /** The dashboard's registration, when it was asked for. */
+    dashboard?: { clientId: string; clientSecret: string; redirectUri: string };
 }
 
 function readPem(name: string, file: string): Buffer {
@@ -28,11 +40,13 @@ function readPem(name: string, file: string): Buffer {
 }
 
 /** The provider for `catalyst serve`, or undefined when it is not configured. */
-export async function serveOidc(env: NodeJS.ProcessEnv, local: boolean): Promise<ServeOidc | undefined> {
+export async function serveOidc(env: NodeJS.ProcessEnv, local: boolean, dashboardClient?: DashboardClientRequest): Promise<ServeOidc | undefined> {
     const defaults: Record<string, string> = {};
+    let caFile: string | undefined;
     if (local) {
         const issuer = readLocalIssuer();
         if (issuer === undefined) throw new SettingsError("--local-oidc: the local cluster has no issuer yet; run `npm run cluster:up` first");
+        caFile = issuer.caFile;
         const dir = localOidcDir();
         Object.assign(defaults, {
             CATALYST_OIDC_ISSUER: issuer.issuer,
@@ -46,12 +60,14 @@ export async function serveOidc(env: NodeJS.ProcessEnv, local: boolean): Promise
         return undefined;
     }
     const get = (name: string) => env[name] || defaults[name];
-    const settings = providerSettings(env, defaults);
+    const parsed = providerSettings(env, defaults);
+    const dashboard = dashboardClient && { clientId: dashboardClient.clientId, clientSecret: dashboardClient.clientSecret, redirectUri: `${new URL(parsed.issuer).origin}${dashboardClient.redirectPath}` };
+    const settings = { ...parsed, dashboard };
     const certFile = get("CATALYST_TLS_CERT_FILE");
     const keyFile = get("CATALYST_TLS_KEY_FILE");
     if ((certFile === undefined) !== (keyFile === undefined)) throw new SettingsError("CATALYST_TLS_CERT_FILE and CATALYST_TLS_KEY_FILE: set both or neither");
     const tls = certFile && keyFile ? { cert: readPem("CATALYST_TLS_CERT_FILE", certFile), key: readPem("CATALYST_TLS_KEY_FILE", keyFile) } : undefined;
     const { port: issuerPort } = new URL(settings.issuer);
     const port = issuerPort === "" ? 443 : Number(issuerPort);
-    return { service: await startOidcService(settings), tls, port };
+    return { service: await startOidcService(settings), tls, port, caFile, dashboard };
 }

@@ -25,6 +25,8 @@ export interface OidcService {
     readonly issuer: string;
     /** Handles `req` when its path is under the issuer's; returns false for anything else. */
     handle(req: IncomingMessage, res: ServerResponse): boolean;
+    /** True while the provider knows the person behind `sub` (a removed users-file entry is not). */
+    knows(sub: string): boolean;
     /** The key id that signs now. */
     signingKid(): string;
     /** Rereads the key store and rotates when due (what the schedule runs). */
@@ -149,8 +151,8 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
             user,
         }));
         if (action === "" && req.method === "GET" && details.prompt.name === "consent") {
-            // The only client is the project's own CLI (first party): what it asks for is granted
-            // without a consent page. oidc-provider asks native clients every time; answer here.
+            // The clients are the project's own CLI and dashboard (first party): what they ask for is
+            // granted without a consent page. oidc-provider asks native clients every time; answer here.
             const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session?.accountId, clientId: String(details.params.client_id) });
             if (grant === undefined) return sendHtml(res, 400, "the grant of this sign-in is gone; start again");
             const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
@@ -197,6 +199,7 @@ export async function startOidcService(settings: ProviderSettings, options: Oidc
 
     return {
         issuer: settings.issuer,
+        knows: (sub) => findIdentity(sub) !== undefined,
         signingKid: () => signingKey(keys).kid,
         checkKeys,
         close: () => {

@@ -15,6 +15,9 @@ export const ISSUER_PATH = "/oidc";
 /** The OAuth client the cluster trusts: ID tokens carry it as their audience. */
 export const DEFAULT_CLIENT_ID = "catalyst-cluster";
 
+/** The dashboard's client at the hosted provider (single sign-on on its sign-in page). */
+export const DASHBOARD_CLIENT_ID = "catalyst-dashboard";
+
 /** The ID token lifetime when CATALYST_OIDC_TOKEN_TTL is unset. */
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
 
@@ -95,6 +98,17 @@ export interface ProviderSettings {
     /** The local users file (bcrypt hashes), when people sign in with a password. */
     usersFile?: string;
     github?: GitHubSettings;
+    /** The dashboard of the same `catalyst serve`, a second (confidential, web) client. */
+    dashboard?: DashboardClient;
+}
+
+/** The dashboard as a client of the hosted provider. */
+export interface DashboardClient {
+    clientId: string;
+    /** Shared by the provider and the dashboard of the same process (derived from COOKIE_SECRET, so replicas agree). */
+    clientSecret: string;
+    /** Its callback, on the dashboard's own origin. */
+    redirectUri: string;
 }
 
 /** A setting that is wrong; the message names the variable and what is allowed. */

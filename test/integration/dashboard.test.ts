@@ -1,11 +1,15 @@
 import { ChildProcess, spawn } from "child_process";
-import { randomInt } from "crypto";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "fs";
+import { createHash, randomInt, X509Certificate } from "crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { BrowserContext, chromium, Page } from "playwright-core";
 import { Automation } from "../../stacks/automation/operations";
+import { send } from "../../stacks/oidc/fetch";
+import { LocalIssuer, readLocalIssuer } from "../../stacks/oidc/settings";
+import { hashPassword } from "../../stacks/oidc/users";
 import { PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+import { Serve, startServe as startOidcServe } from "./oidc-helpers";
 
 /*
  * The web dashboard in a real browser (Debian's chromium through playwright-core) against a
@@ -14,6 +18,10 @@ import { PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
  * a streamed log line, pod ages, the stack's operations and resources, the TTL extended from the
  * page, a non-owner without the destroy button and with a 403, sign-out, and the destroy. One preview, minimal (no database or Redis), on the shared platform. It takes the
  * screenshots that the README shows (docs/dashboard-*.png with CATALYST_REFRESH_SCREENSHOTS=1).
+ * Then, against `catalyst serve --local-oidc` (HTTPS, the local CA's certificate, which the
+ * browser trusts by its public key and nothing else): single sign-on as a users-file person,
+ * sessions that end with their token or person, a sign-out that outlives a restart, and the
+ * sign-in rate limit.
  */
 jest.setTimeout(25 * 60_000);
 
@@ -34,6 +42,13 @@ let server: ChildProcess | undefined;
 let base = "";
 let context: BrowserContext | undefined;
 let profile = "";
+let issuer: LocalIssuer;
+
+/** The base64 SHA-256 of a certificate's public key, as chromium's --ignore-certificate-errors-spki-list takes it. */
+function spkiHash(certFile: string): string {
+    const der = new X509Certificate(readFileSync(certFile)).publicKey.export({ type: "spki", format: "der" });
+    return createHash("sha256").update(der).digest("base64");
+}
 
 /** Starts `catalyst serve --port 0` and resolves with its URL from the "listening on" line. */
 function startServe(): Promise<string> {
@@ -68,8 +83,13 @@ beforeAll(async () => {
     const result = await library.upPlatform();
     if (result.status !== "succeeded") throw new Error(`platform up: ${result.status}: ${result.error ?? ""}`);
     base = await startServe();
+    const local = readLocalIssuer();
+    if (local === undefined) throw new Error("the local cluster has no issuer (.catalyst/cluster/oidc.json): tools/cluster.sh up writes it");
+    issuer = local;
     profile = mkdtempSync(path.join(tmpdir(), "catalyst-chromium-"));
-    context = await chromium.launchPersistentContext(profile, { executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 }, timezoneId: "Europe/Berlin" });
+    // The local issuer's certificate is trusted by its key alone (no certificate checks turned off).
+    const args = [...CHROMIUM_FLAGS, `--ignore-certificate-errors-spki-list=${spkiHash(issuer.certFile)}`];
+    context = await chromium.launchPersistentContext(profile, { executablePath: "/usr/bin/chromium", headless: true, args, viewport: { width: 1280, height: 900 }, timezoneId: "Europe/Berlin" });
 });
 
 afterAll(async () => {
@@ -237,4 +257,89 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     await table.locator(`tr[data-stack='${STACK}']`).waitFor({ state: "detached" });
     expect(await library.getEnvironment(STACK)).toBeUndefined();
     expect(errors).toEqual([]);
+});
+
+it("signs in through single sign-on; sessions end with their token or person; a sign-out outlives a restart; bad tokens get 429", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "catalyst-dashboard-sso-"));
+    const usersFile = path.join(dir, "users.json");
+    const carol = `carol-${run}`;
+    const password = `pw-${run}-correct-horse`;
+    writeFileSync(usersFile, JSON.stringify({ users: [{ name: carol, passwordHash: await hashPassword(password, 8), groups: [] }] }), { mode: 0o600 });
+    const serveEnv = (tokens: Record<string, string>): NodeJS.ProcessEnv => ({
+        CATALYST_API_TOKENS: JSON.stringify(tokens),
+        CATALYST_API_PREVIEW_CONFIG: JSON.stringify(minimal),
+        CATALYST_WORK_ROOT: workRoot,
+        CATALYST_AUDIT_LOG: auditLog,
+        CATALYST_PLATFORM_STACK: PLATFORM_STACK,
+        CATALYST_OIDC_USERS_FILE: usersFile,
+        CATALYST_OIDC_KEYS_FILE: path.join(dir, "keys.json"),
+        CATALYST_DASHBOARD_SIGNED_OUT_FILE: path.join(dir, "signed-out.jsonl"),
+        COOKIE_SECRET: `dashboard-sso-secret-${run}-0123456789abcdef`,
+    });
+    const origin = new URL(issuer.issuer).origin;
+    const ca = readFileSync(issuer.caFile);
+    const request = async (method: string, route: string, headers: Record<string, string> = {}, body?: string) => send(new URL(route, origin), { method, headers, body, ca });
+    const status = async (cookie: string) => (await request("GET", "/session", { cookie })).status;
+    const tokenSession = async (token: string) => {
+        const reply = await request("POST", "/session", { "content-type": "application/json" }, JSON.stringify({ token }));
+        expect(reply.status).toBe(200);
+        return { cookie: String(reply.headers["set-cookie"]?.[0]).split(";")[0], csrf: (JSON.parse(reply.body) as { csrf: string }).csrf };
+    };
+    let serve: Serve | undefined = await startOidcServe(serveEnv({ [ALICE]: "alice", [BOB]: "bob" }));
+    const page = await (context as BrowserContext).newPage();
+    try {
+        // Single sign-on: the provider's own page, then the list as that person.
+        expect(serve.log()).toContain(`dashboard single sign-on with ${issuer.issuer}`);
+        // A refused sign-in at the provider lands on the dashboard's sign-in page with the reason.
+        await page.goto(`${origin}/auth/callback?error=access_denied&state=x`);
+        await page.getByTestId("sso-error").filter({ hasText: "cancelled or refused" }).waitFor();
+        await page.goto(`${origin}/sign-in`);
+        await page.getByRole("link", { name: "Sign in with single sign-on" }).click();
+        await page.waitForURL(new RegExp(`^${origin}/oidc/interaction/`));
+        await page.getByLabel("User").fill(carol);
+        await page.getByLabel("Password").fill(password);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByTestId("user").filter({ hasText: carol }).waitFor();
+        await page.getByTestId("environments").locator("tr[data-stack='platform']").waitFor();
+        expect(page.url()).toBe(`${origin}/`);
+        const sso = (await (context as BrowserContext).cookies(origin)).find((c) => c.name === "__Host-catalyst-session");
+        expect(sso).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict" });
+        const carolCookie = `${sso?.name}=${sso?.value}`;
+
+        // Token sessions; Bob signs out.
+        const alice = await tokenSession(ALICE);
+        const bob = await tokenSession(BOB);
+        expect((await request("DELETE", "/session", { cookie: bob.cookie, "x-csrf-token": bob.csrf })).status).toBe(204);
+        expect(await status(bob.cookie)).toBe(401);
+
+        // Restart with a table without Alice's token, the same COOKIE_SECRET and sign-out file.
+        await serve.stop();
+        serve = await startOidcServe(serveEnv({ [BOB]: "bob" }));
+        expect(await status(alice.cookie)).toBe(401);
+        expect(await status(bob.cookie)).toBe(401);
+        expect(await status((await tokenSession(BOB)).cookie)).toBe(200);
+        // Carol's session outlives the restart, and ends when she leaves the users file.
+        expect(await status(carolCookie)).toBe(200);
+        writeFileSync(usersFile, JSON.stringify({ users: [] }), { mode: 0o600 });
+        expect(await status(carolCookie)).toBe(401);
+        expect((await request("GET", "/environments", { cookie: carolCookie })).status).toBe(401);
+
+        // Repeated bad tokens in the page: the eleventh is refused with 429 and the API's message.
+        await page.goto(`${origin}/sign-in`);
+        const responses: number[] = [];
+        page.on("response", (r) => { if (r.url() === `${origin}/session` && r.request().method() === "POST") responses.push(r.status()); });
+        for (let i = 0; i < 11; i++) {
+            await page.getByLabel("API token").fill(`not-a-token-${i}-0123456789`);
+            await page.getByRole("button", { name: "Sign in" }).click();
+            await page.getByRole("alert").filter({ hasText: i < 10 ? "not a valid API token" : "too many failed sign-ins" }).waitFor();
+        }
+        expect(responses).toEqual([...Array(10).fill(401), 429]);
+        const limited = await request("POST", "/session", { "content-type": "application/json" }, JSON.stringify({ token: BOB }));
+        expect(limited.status).toBe(429);
+        expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    } finally {
+        await page.close();
+        await serve?.stop();
+        rmSync(dir, { recursive: true, force: true });
+    }
 });

@@ -1,10 +1,21 @@
 import { useState } from "preact/hooks";
 import { ApiFailure, call, SessionInfo } from "./api";
+import { SSO_ERROR_PARAM, SSO_START_PATH, ssoErrorMessage } from "./sso-contract";
 
-/** Sign-in with a Catalyst API token (docs/api.md); the server answers with the session cookie. */
+/** Whether the server offers single sign-on (it says so on the page's root element). */
+function ssoOffered(): boolean {
+    return document.getElementById("app")?.dataset.sso === "true";
+}
+
+/**
+ * Sign-in with a Catalyst API token (docs/api.md), the server answering with the session cookie;
+ * and, when the server offers it, a link to single sign-on, whose failures come back here as a
+ * code in the URL.
+ */
 export function SignIn({ onSignedIn }: { onSignedIn: (session: SessionInfo) => void }) {
     const [token, setToken] = useState("");
     const [error, setError] = useState<string | undefined>();
+    const ssoError = ssoErrorMessage(new URLSearchParams(location.search).get(SSO_ERROR_PARAM));
     const [busy, setBusy] = useState(false);
     const submit = async (e: Event) => {
         e.preventDefault();
@@ -21,6 +32,8 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: SessionInfo) => v
     return (
         <main id="main" class="signin">
             <h1>Catalyst Environments</h1>
+            {ssoError && <p class="error" role="alert" data-testid="sso-error">{ssoError}</p>}
+            {ssoOffered() && <p class="sso"><a class="button" href={SSO_START_PATH}>Sign in with single sign-on</a></p>}
             <form onSubmit={submit} noValidate>
                 <label for="token">API token</label>
                 <input id="token" name="token" type="password" autoComplete="off" required value={token}

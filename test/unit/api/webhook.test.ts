@@ -2,7 +2,7 @@ import { createServer, Server } from "http";
 import { AddressInfo } from "net";
 import { TokenTable } from "../../../stacks/api/auth";
 import { createHandler } from "../../../stacks/api/http";
-import { runServeCommand } from "../../../stacks/api/index";
+import { runServeCommand } from "../../../stacks/serve/index";
 import { CatalystService } from "../../../stacks/api/service";
 import { createWebhook, GitHubCalls, Webhook, WEBHOOK_PATH, WebhookLibrary } from "../../../stacks/api/webhook";
 import type { PreviewResources } from "../../../stacks/api/resources";

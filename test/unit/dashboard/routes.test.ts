@@ -1,48 +1,12 @@
-import { AddressInfo } from "net";
-import { createServer, IncomingMessage, Server, ServerResponse } from "http";
-import { ActivityRegistry } from "../../../stacks/api/activity";
-import { TokenTable } from "../../../stacks/api/auth";
-import { createHandler } from "../../../stacks/api/http";
-import { CatalystService } from "../../../stacks/api/service";
-import { Dashboard, SessionStore } from "../../../stacks/dashboard";
-import { FakeLibrary, fakeCluster } from "../api/fakes";
+import { ALICE, Running, session as newSession, signIn as postSignIn, start as startWith } from "./fixture";
 
 /*
  * The dashboard's routes and the API's session authentication, composed as `catalyst serve`
- * composes them (stacks/api/index.ts), over the fake library: status codes, cookie flags,
+ * composes them (stacks/serve), over the fake library: status codes, cookie flags,
  * security headers, CSRF, sign-out.
  */
 
-const ALICE = "alice-token-0123456789abcdef";
-const SECRET = "s".repeat(32);
-const bundle = { js: Buffer.from("console.log('app')"), css: Buffer.from("body{}"), hash: "abc123" };
-
-interface Running {
-    base: string;
-    library: FakeLibrary;
-    sessions: SessionStore;
-    close: () => Promise<void>;
-}
-
-async function start(secure = false, now?: () => number): Promise<Running> {
-    const library = new FakeLibrary();
-    const tokens = new TokenTable({ [ALICE]: "alice" });
-    const sessions = new SessionStore({ secret: SECRET, secure, now });
-    const dashboard = new Dashboard({ lookup: (t) => tokens.lookup(t), sessions, secure, bundle });
-    const service = new CatalystService(library, new ActivityRegistry(), fakeCluster());
-    const api = createHandler({ service, tokens, log: () => undefined, session: (req) => dashboard.sessionUser(req) });
-    const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => void (dashboard.handle(req, res) || api(req, res)));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    return {
-        base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        library,
-        sessions,
-        close: async () => {
-            server.closeAllConnections();
-            await new Promise((r) => server.close(r));
-        },
-    };
-}
+const start = (secure = false, now?: () => number): Promise<Running> => startWith({ secure, now });
 
 describe("dashboard routes", () => {
     let s: Running;
@@ -52,14 +16,8 @@ describe("dashboard routes", () => {
     afterEach(() => s.close());
 
     const go = (path: string, init: RequestInit = {}) => fetch(`${s.base}${path}`, { redirect: "manual", ...init });
-    const signIn = async (token = ALICE, headers: Record<string, string> = {}) =>
-        go("/session", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ token }) });
-    const session = async () => {
-        const res = await signIn();
-        const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
-        const { csrf } = (await res.json()) as { csrf: string };
-        return { cookie, csrf };
-    };
+    const signIn = (token = ALICE, headers: Record<string, string> = {}) => postSignIn(s.base, token, headers);
+    const session = () => newSession(s.base);
 
     it("every dashboard answer carries the CSP (no inline script), nosniff and frame-ancestors 'none'", async () => {
         for (const path of ["/", "/sign-in", "/assets/app.js", "/session"]) {
