@@ -44,7 +44,7 @@ describe("the control plane in catalyst-system", () => {
         // In the SDK's spelling, which the provider turns back into x-kubernetes-validations.
         expect(env.spec.versions[0].schema.openAPIV3Schema.properties.spec.x_kubernetes_validations.length).toBeGreaterThan(3);
         expect(env.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.overrides.x_kubernetes_preserve_unknown_fields).toBe(true);
-        expect(env.spec.versions[0].additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual(["Type", "PR", "Owner", "Ready", "URL", "Stack", "Age"]);
+        expect(env.spec.versions[0].additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual(["Type", "PR", "Owner", "Ready", "URL", "Stack", "Step", "Done", "Total", "Age"]);
     });
 
     it("runs the controller: 2 replicas, spread, restricted, limited, with a PDB and its own ServiceAccount", () => {
