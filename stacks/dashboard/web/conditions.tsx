@@ -19,7 +19,7 @@ export function Conditions({ conditions }: { conditions: EnvironmentCondition[] 
                                 <th scope="row" data-label="Condition">{c.healthy ? "" : <span class="not-ready-mark" aria-label="not ready" title="not ready">! </span>}{c.type}</th>
                                 <td data-label="Status"><span class={`status s-${c.healthy ? "ready" : c.status === "Unknown" ? "empty" : "failed"}`}>{c.status}</span></td>
                                 <td data-label="Reason" data-testid="reason">{c.reason}</td>
-                                <td data-label="Message" data-testid="message">{c.message || "—"}</td>
+                                <td data-label="Message" data-testid="message">{c.message === "" ? "—" : c.message}</td>
                                 <td data-label="Since">{c.since}</td>
                             </tr>
                         ))}
