@@ -80,6 +80,15 @@ export class PreviewResources {
         return resourceOperationView(operation, result.outcome === "gone" ? undefined : seen, user, end);
     }
 
+    /**
+     * The Environment that holds stack `stack` (its `status.stack`; before the controller wrote
+     * one, the Environment of that name), for its conditions; undefined when there is none.
+     */
+    async environmentOfStack(stack: string): Promise<EnvironmentObject | undefined> {
+        const all = await this.resources.list();
+        return all.find((e) => e.status?.stack === stack) ?? all.find((e) => e.status?.stack === undefined && e.metadata.name === stack);
+    }
+
     /** The view of an Environment as read. */
     view(object: EnvironmentObject): PreviewResourceView {
         const state = environmentState(object);

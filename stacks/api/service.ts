@@ -1,6 +1,7 @@
 import { Writable } from "stream";
 import { z } from "zod";
 import { parseStackName, previewStackName } from "../../components/naming";
+import { environmentConditions, EnvironmentCondition } from "../automation/conditions";
 import { kindOf } from "../automation/tags";
 import { DEFAULT_OPERATIONS_LIMIT, MAX_OPERATIONS_LIMIT } from "../automation/history";
 import type { CallOptions, CatalystEvent, EnvironmentRecord, EnvironmentStatus, PreviewRef, PreviewUpArgs, SleepReason, StackOperation, StackResource } from "../automation";
@@ -131,16 +132,26 @@ export class CatalystService {
         return status;
     }
 
-    /** An environment's status plus pods and recent events (cluster reads are best effort). */
-    async describe(name: string): Promise<EnvironmentStatus & { pods?: kube.PodInfo[]; events?: kube.EventInfo[]; clusterError?: string }> {
+    /**
+     * An environment's status plus pods, recent events (cluster reads are best effort) and its
+     * conditions (the library's environmentConditions over what was read here; in resource mode
+     * with the Environment's own conditions).
+     */
+    async describe(name: string): Promise<EnvironmentStatus & { pods?: kube.PodInfo[]; events?: kube.EventInfo[]; clusterError?: string; conditions: EnvironmentCondition[] }> {
         const status = await this.environment(name);
-        if (status.namespace === undefined) return status;
-        try {
-            const [pods, events] = await Promise.all([this.cluster.listPods(status.namespace), this.cluster.recentEvents(status.namespace, 20)]);
-            return { ...status, pods, events };
-        } catch (err) {
-            return { ...status, clusterError: (err as Error).message.split("\n")[0] };
+        // Resource mode: a failed read of the Environment becomes a condition (Ready Unknown), not a failed page.
+        const environment = await this.previews?.environmentOfStack(status.stack).then((e) => e?.status, (err: Error) => ({ error: err.message.split("\n")[0] }));
+        let cluster: { pods?: kube.PodInfo[]; events?: kube.EventInfo[]; clusterError?: string } = {};
+        if (status.namespace !== undefined) {
+            try {
+                const [pods, events] = await Promise.all([this.cluster.listPods(status.namespace), this.cluster.recentEvents(status.namespace, 20)]);
+                cluster = { pods, events };
+            } catch (err) {
+                cluster = { clusterError: (err as Error).message.split("\n")[0] };
+            }
         }
+        const conditions = environmentConditions({ status, pods: cluster.pods, clusterError: cluster.clusterError, environment });
+        return { ...status, ...cluster, conditions };
     }
 
     /**

@@ -1,7 +1,7 @@
 import { execFile } from "child_process";
 import { CommandError, LocalWorkspace, PulumiCommand, StackNotFoundError, StackSummary } from "@pulumi/pulumi/automation";
 import { namespaceName } from "../../components/naming";
-import { DEFAULT_OPERATIONS_LIMIT, operationsOf } from "./history";
+import { DEFAULT_OPERATIONS_LIMIT, lastDeployOf, operationsOf } from "./history";
 import { DeploymentState, rootStackUrn } from "./recovery";
 import { fileBackendRoot, removeEmptySidecars } from "./sidecars";
 import { readTags, recordFromTags } from "./tags";
@@ -141,6 +141,8 @@ export class Catalog {
             const last = updates[0] as { result?: string; version?: number };
             status.lastResult = last.result;
             status.updateId = String(last.version ? last.version : updates.length);
+            const deploy = lastDeployOf(operationsOf(updates, updates.length));
+            if (deploy !== undefined) status.lastDeploy = deploy;
         }
         return status;
     }

@@ -1,4 +1,4 @@
-import { ChangeCounts, StackOperation } from "./types";
+import { ChangeCounts, LastDeploy, StackOperation } from "./types";
 import { InputError } from "./validation";
 
 /**
@@ -66,4 +66,27 @@ function startedByOf(value: unknown): Record<string, string> {
     if (typeof value !== "object" || value === null) return {};
     return Object.fromEntries(Object.entries(value).filter(([key, v]) =>
         typeof v === "string" && (STARTED_BY_KEYS.has(key) || STARTED_BY_PREFIXES.some((p) => key.startsWith(p)))) as [string, string][]);
+}
+
+/** Operation kinds that change what a stack deploys (a refresh or an import only reads). */
+const DEPLOY_KINDS = new Set(["update", "destroy"]);
+
+/**
+ * The newest update or destroy of a stack's history (newest first), with `since`: the end of the
+ * oldest operation of the newest run of deploys that ended the same way (kind and result), i.e.
+ * when the stack last changed to this outcome, as far as the history reaches. Undefined without any.
+ */
+export function lastDeployOf(operations: readonly StackOperation[]): LastDeploy | undefined {
+    const deploys = operations.filter((op) => DEPLOY_KINDS.has(op.kind));
+    const newest = deploys[0];
+    if (newest === undefined) return undefined;
+    let since = newest.endTime;
+    for (const op of deploys.slice(1)) {
+        if (op.kind !== newest.kind || op.result !== newest.result) break;
+        since = op.endTime ?? since;
+    }
+    const deploy: LastDeploy = { kind: newest.kind, result: newest.result, startTime: newest.startTime };
+    if (newest.endTime !== undefined) deploy.endTime = newest.endTime;
+    if (since !== undefined) deploy.since = since;
+    return deploy;
 }

@@ -117,6 +117,21 @@ export interface EnvironmentStatus extends EnvironmentRecord {
     /** Result and version of the last update, when there was one. */
     lastResult?: string;
     updateId?: string;
+    /** The newest update or destroy of the engine's history (conditions.ts reads it). */
+    lastDeploy?: LastDeploy;
+}
+
+/** The newest update or destroy of a stack (history.ts `lastDeployOf`). */
+export interface LastDeploy {
+    /** `update` or `destroy`. */
+    kind: string;
+    /** `succeeded`, `failed` or `in-progress`. */
+    result: string;
+    /** ISO times; `endTime` is missing while it runs. */
+    startTime: string;
+    endTime?: string;
+    /** Since when deploys have ended this way (the end of the first of the newest run of equal outcomes), as far as the history reaches. */
+    since?: string;
 }
 
 /**

@@ -169,11 +169,21 @@ describe("HTTP API (real engine)", () => {
 
         const list = (await (await call("GET", "/environments")).json()) as { environments: { stack: string; owner?: string }[] };
         expect(list.environments).toContainEqual(expect.objectContaining({ stack: `pr-${HTTP_PR}`, owner: "alice", branch: "feat/http", url: expect.stringMatching(new RegExp(`^https?://pr-${HTTP_PR}\\.`)) }));
-        const got = (await (await call("GET", `/environments/pr-${HTTP_PR}`)).json()) as { namespace: string; pods: { startedAt?: string; createdAt?: string }[] };
+        const got = (await (await call("GET", `/environments/pr-${HTTP_PR}`)).json()) as {
+            namespace: string; expiresAt: string; pods: { startedAt?: string; createdAt?: string }[];
+            conditions: { type: string; status: string; reason: string; message: string; lastTransitionTime?: string }[];
+        };
         expect(got.namespace).toBe(`env-pr-${HTTP_PR}`);
         // Pods carry their start time (kwok starts them), so the dashboard can show an age.
         expect(got.pods.length).toBeGreaterThan(0);
         expect(Date.parse(got.pods[0].startedAt ?? "")).toBeGreaterThan(Date.now() - 30 * 60_000);
+        // Conditions from the same reads: deployed by the create (since its end), every pod ready, expiring at its TTL.
+        const condition = (type: string) => got.conditions.find((c) => c.type === type);
+        expect(condition("Deployed")).toMatchObject({ status: "True", reason: "UpdateSucceeded" });
+        expect(Date.parse(condition("Deployed")?.lastTransitionTime ?? "")).toBeGreaterThan(Date.now() - 30 * 60_000);
+        expect(condition("PodsReady")).toEqual({ type: "PodsReady", status: "True", reason: "AllReady", message: `${got.pods.length} of ${got.pods.length} pods ready` });
+        expect(condition("Expired")).toMatchObject({ status: "False", reason: "TTLRunning", message: expect.stringContaining(`expires at ${got.expiresAt}`) });
+        expect(got.conditions.map((c) => c.type)).toEqual(["Deployed", "PodsReady", "Interrupted", "Sleeping", "Expired"]);
 
         // The engine's history: the create, one update with its changes, its times; any caller may read it.
         const history = await call("GET", `/environments/pr-${HTTP_PR}/operations?limit=5`, undefined, BOB);

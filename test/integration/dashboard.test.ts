@@ -4,18 +4,22 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "os";
 import * as path from "path";
 import { BrowserContext, chromium, Page } from "playwright-core";
+import { namespaceName } from "../../components/naming";
 import { Automation } from "../../stacks/automation/operations";
+import { LogBuffer } from "../../stacks/dashboard/web/view";
 import { send } from "../../stacks/oidc/fetch";
 import { LocalIssuer, readLocalIssuer } from "../../stacks/oidc/settings";
 import { hashPassword } from "../../stacks/oidc/users";
 import { PLATFORM_STACK, repoRoot, requireTestEnvironment } from "./harness";
+import { appendProbeLines, createLogProbe } from "./log-probe";
 import { Serve, startServe as startOidcServe } from "./oidc-helpers";
 
 /*
  * The web dashboard in a real browser (Debian's chromium through playwright-core) against a
  * real `catalyst serve` process over the real engine and the local cluster: sign in, the list,
  * a bad form value, a preview created from the form with live progress, its page with pods and
- * a streamed log line, pod ages, the stack's operations and resources, the TTL extended from the
+ * a streamed log line, its conditions, pod ages, the stack's operations and resources, the log
+ * view following, pausing and counting dropped lines on a pod whose log the test writes, the TTL extended from the
  * page, a non-owner without the destroy button and with a 403, sign-out, and the destroy. One preview, minimal (no database or Redis), on the shared platform. It takes the
  * screenshots that the README shows (docs/dashboard-*.png with CATALYST_REFRESH_SCREENSHOTS=1).
  * Then, against `catalyst serve --local-oidc` (HTTPS, the local CA's certificate, which the
@@ -191,6 +195,10 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     expect(await row.locator("td[data-label='URL'] a").getAttribute("href")).toBe(listed?.url);
     await screenshots(page, "list");
 
+    // A pod whose log the test writes (log-probe.ts), in the preview's namespace, before its page opens.
+    const probe = `log-probe-${run}`;
+    createLogProbe(namespaceName(STACK), probe);
+
     // Its page: pods and a streamed log line (kwok's simulated pods log a fixed text).
     await page.setViewportSize({ width: 1280, height: 900 });
     await table.getByRole("link", { name: STACK, exact: true }).click();
@@ -198,6 +206,14 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     expect(await page.getByTestId("pods").locator("tbody th").count()).toBeGreaterThan(0);
     await page.getByTestId("log").filter({ hasText: "simulated node" }).waitFor();
     await page.getByRole("button", { name: `Destroy ${STACK}…` }).waitFor();
+    // Conditions: the create succeeded, every pod (the probe too) is ready, none is marked as not ready.
+    const conditions = page.getByTestId("conditions");
+    const deployed = conditions.locator("tr[data-type='Deployed']");
+    await deployed.waitFor();
+    expect([await deployed.getAttribute("data-status"), await deployed.getByTestId("reason").innerText()]).toEqual(["True", "UpdateSucceeded"]);
+    const podCount = await page.getByTestId("pods").locator("tbody th").count();
+    expect(await conditions.locator("tr[data-type='PodsReady'] [data-testid='message']").innerText()).toBe(`${podCount} of ${podCount} pods ready`);
+    expect(await conditions.locator("tr[data-healthy='false']").count()).toBe(0);
     // Pods have an age (from their start time); the history shows the create with its result and
     // changes; the resources are listed by type, a group opens to its names.
     expect(await page.getByTestId("pod-age").first().innerText()).toMatch(/^\d+(s|m \d+s)$/);
@@ -214,6 +230,28 @@ it("signs in, lists, creates with live progress, shows pods and logs, refuses a 
     expect(await resources.locator("details").count()).toBeGreaterThan(3);
     await screenshots(page, "environment");
     await page.setViewportSize({ width: 1280, height: 900 });
+
+    // The log view on the probe: a new line arrives; paused, new lines wait (counted, not shown)
+    // until Resume; one append past the buffer's cap shows how many older lines were dropped.
+    const log = page.getByTestId("log");
+    const logState = page.getByTestId("log-state");
+    await page.getByLabel("Pod", { exact: true }).selectOption(probe);
+    await logState.filter({ hasText: "following" }).waitFor();
+    appendProbeLines([`p${run} first`]);
+    await log.filter({ hasText: `p${run} first` }).waitFor();
+    await page.getByRole("button", { name: "Pause", exact: true }).click();
+    appendProbeLines([1, 2, 3].map((i) => `p${run} paused ${i}`));
+    await logState.filter({ hasText: "paused, 3 new lines waiting" }).waitFor();
+    expect(await log.innerText()).not.toContain(`p${run} paused`);
+    await page.getByRole("button", { name: "Resume", exact: true }).click();
+    await log.filter({ hasText: `p${run} paused 3` }).waitFor();
+    expect(await page.getByTestId("dropped").count()).toBe(0);
+    const { maxLines } = new LogBuffer();
+    const over = 25;
+    const burst = Array.from({ length: maxLines - (await log.innerText()).split("\n").length + over }, (_, i) => `p${run} b${i}`);
+    appendProbeLines(burst);
+    await log.filter({ hasText: burst[burst.length - 1] }).waitFor();
+    expect(await page.getByTestId("dropped").innerText()).toBe(`${over} older lines dropped (the view keeps the last ${maxLines})`);
 
     // Extend the TTL from the page: the update runs with progress, then the page shows the new
     // expiry (240 h from now instead of the default 72 h), the history a second update, and the

@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiFailure, call } from "./api";
+import { Conditions } from "./conditions";
 import { OperationHistory } from "./history";
 import { LogView } from "./logs";
 import { OperationProgress, StartedOperation } from "./progress";
 import { StackResources } from "./stack-resources";
 import { canChange, EnvironmentDetail, formatTime, podAge, statusOf, until } from "./view";
 
-/** One environment: status, outputs, pods, events, logs, kubeconfig how-to, and the owner's actions. */
+/** One environment: status, conditions, outputs, pods, events, logs, kubeconfig how-to, and the owner's actions. */
 export function EnvironmentPage({ name, user }: { name: string; user: string }) {
     const [env, setEnv] = useState<EnvironmentDetail | undefined>();
     const [error, setError] = useState<string | undefined>();
@@ -67,6 +68,7 @@ export function EnvironmentPage({ name, user }: { name: string; user: string }) 
                     {owner && <KubeconfigDownload name={env.stack} />}
                 </section>
             </div>
+            <Conditions conditions={env.conditions} />
             <OperationHistory name={env.stack} version={version} />
             <section aria-labelledby="pods-title">
                 <h2 id="pods-title">Pods</h2>

@@ -4,15 +4,17 @@
  * zone, which actions to offer, operation progress, the bounded log buffer).
  */
 
+import { isHealthy, type EnvironmentCondition } from "../../automation/conditions";
 import type { ChangeCounts, EnvironmentRecord, EnvironmentStatus, StackOperation, StackResource } from "../../automation/types";
 
-export type { StackOperation, StackResource };
+export type { EnvironmentCondition, StackOperation, StackResource };
 
 /** An environment as `GET /environments` lists it (the library's record; types only, erased from the bundle). */
 export type EnvironmentRow = EnvironmentRecord;
 
-/** `GET /environments/:name`: a row plus outputs, last result, pods and events. */
+/** `GET /environments/:name`: a row plus outputs, last result, pods, events and conditions. */
 export interface EnvironmentDetail extends EnvironmentStatus {
+    conditions?: EnvironmentCondition[];
     pods?: { name: string; phase?: string; ready: boolean; restarts: number; node?: string; createdAt?: string; startedAt?: string }[];
     events?: { type?: string; reason?: string; object: string; message?: string; time?: string }[];
     clusterError?: string;
@@ -308,6 +310,26 @@ export function parentName(resource: StackResource): string | undefined {
 /** A pod's age: since it started (kwok or the kubelet), else since it was created. */
 export function podAge(pod: { createdAt?: string; startedAt?: string }, now: number): string {
     return age(pod.startedAt ?? pod.createdAt, now);
+}
+
+/** A condition as the page's table shows it. */
+export interface ConditionRow {
+    type: string;
+    status: string;
+    reason: string;
+    message: string;
+    /** The last transition in the viewer's time zone, or "—" when no fact says it. */
+    since: string;
+    /** False when the status is not the one that is fine for the type (marked on the page). */
+    healthy: boolean;
+}
+
+/** The conditions of `GET /environments/:name` as table rows, in the API's order. */
+export function conditionRows(conditions: readonly EnvironmentCondition[] | undefined, timeZone?: string): ConditionRow[] {
+    return (conditions ?? []).map((c) => ({
+        type: c.type, status: c.status, reason: c.reason, message: c.message,
+        since: formatTime(c.lastTransitionTime, timeZone), healthy: isHealthy(c),
+    }));
 }
 
 /** Hash routes of the page: `#/` the list, `#/environments/<name>` one environment. */

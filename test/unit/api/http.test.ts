@@ -48,8 +48,12 @@ describe("HTTP API (fake library)", () => {
         expect(library.calls[0]).toMatchObject({ op: "up", args: { pr: 7, branch: "feat/x", owners: ["alice", "bob"] }, call: { lockTimeoutMs: 0 } });
         const list = (await (await call("GET", "/environments")).json()) as { environments: { stack: string }[] };
         expect(list.environments.map((e) => e.stack)).toEqual(["pr-7"]);
-        const got = (await (await call("GET", "/environments/pr-7")).json()) as { pods: unknown[] };
+        const got = (await (await call("GET", "/environments/pr-7")).json()) as { pods: unknown[]; conditions: { type: string; status: string; reason: string }[] };
         expect(got.pods).toEqual([{ name: "app-1", phase: "Running", ready: true, restarts: 0 }]);
+        // The conditions over the same reads (the fake stack has no history: never deployed).
+        expect(got.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+            ["Deployed", "False", "NeverDeployed"], ["PodsReady", "True", "AllReady"], ["Interrupted", "False", "NoPendingOperations"], ["Sleeping", "False", "Awake"],
+        ]);
         const deleted = await call("DELETE", "/environments/pr-7");
         expect(deleted.status).toBe(202);
         const id = ((await deleted.json()) as { operation: { id: string } }).operation.id;

@@ -74,6 +74,17 @@ describe("HTTP API in resource mode", () => {
         expect((await call("DELETE", "/environments/pr-8")).status).toBe(404);
     });
 
+    it("GET /environments/:name carries the Environment's conditions as the controller wrote them, before the stack's own", async () => {
+        await call("POST", "/previews", { pr: 7, branch: "feat/x" });
+        library.add("pr-7", "preview", "alice");
+        const object = store.objects.get("catalyst-system/pr-7")!;
+        const ready = { type: "Ready" as const, status: "False" as const, reason: "UpFailed", message: "quota exceeded", lastTransitionTime: "2026-12-07T06:00:00Z", observedGeneration: 1 };
+        object.status = { ...object.status, stack: "pr-7", conditions: [ready] };
+        const got = (await (await call("GET", "/environments/pr-7", undefined, BOB)).json()) as { conditions: { type: string }[] };
+        expect(got.conditions[0]).toEqual(ready);
+        expect(got.conditions.map((c) => c.type)).toEqual(["Ready", "Deployed", "PodsReady", "Interrupted", "Sleeping"]);
+    });
+
     // Live progress from the Environment's status.
     /** Plays the controller: `status.operation` of pr-7 at its generation. */
     const operation = (patch: Partial<OperationProgress>) => {

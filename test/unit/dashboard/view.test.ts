@@ -1,4 +1,4 @@
-import { PausableLog, age, applyEvent, changesText, groupResources, operationDuration, parentName, podAge, StackResource, canChange, distinct, EnvironmentRow, fieldError, filterRows, formatTime, LogBuffer, NO_FILTERS, parseRoute, previewBody, progressText, sortRows, statusOf, until } from "../../../stacks/dashboard/web/view";
+import { PausableLog, age, conditionRows, applyEvent, changesText, groupResources, operationDuration, parentName, podAge, StackResource, canChange, distinct, EnvironmentRow, fieldError, filterRows, formatTime, LogBuffer, NO_FILTERS, parseRoute, previewBody, progressText, sortRows, statusOf, until } from "../../../stacks/dashboard/web/view";
 
 const rows: EnvironmentRow[] = [
     { stack: "pr-7", kind: "preview", pr: 7, branch: "feat/login", owner: "alice", resourceCount: 12, url: "http://pr-7.localhost" },
@@ -153,5 +153,21 @@ describe("dashboard view logic", () => {
         expect([log.paused, log.view()]).toEqual([false, { lines: ["c", "d", "e"], dropped: 2, waiting: 0 }]);
         log.buffer.push("f\n");
         expect(log.view()).toEqual({ lines: ["d", "e", "f"], dropped: 3, waiting: 0 });
+    });
+
+    it("conditions as table rows: since in the viewer's zone (— when unknown), the ones not fine for their type marked", () => {
+        const rows = conditionRows([
+            { type: "Deployed", status: "True", reason: "UpdateSucceeded", message: "the last update succeeded", lastTransitionTime: "2026-12-07T06:30:00Z" },
+            { type: "PodsReady", status: "False", reason: "PodsNotReady", message: "1 of 2 pods ready" },
+            { type: "Interrupted", status: "False", reason: "NoPendingOperations", message: "" },
+            { type: "Stalled", status: "True", reason: "TooManyFailures", message: "5 failures", lastTransitionTime: "2026-12-07T06:00:00Z" },
+        ], "Europe/Berlin");
+        expect(rows).toEqual([
+            { type: "Deployed", status: "True", reason: "UpdateSucceeded", message: "the last update succeeded", since: "7 Dec 2026, 07:30", healthy: true },
+            { type: "PodsReady", status: "False", reason: "PodsNotReady", message: "1 of 2 pods ready", since: "—", healthy: false },
+            { type: "Interrupted", status: "False", reason: "NoPendingOperations", message: "", since: "—", healthy: true },
+            { type: "Stalled", status: "True", reason: "TooManyFailures", message: "5 failures", since: "7 Dec 2026, 07:00", healthy: false },
+        ]);
+        expect(conditionRows(undefined)).toEqual([]);
     });
 });
