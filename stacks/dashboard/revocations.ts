@@ -44,9 +44,14 @@ export class MemoryRevocations implements Revocations {
     }
 
     protected remember(sid: string, exp: number): void {
+        this.rememberAll([[sid, exp]]);
+    }
+
+    /** Adds sign-outs and forgets the expired ones, in one pass over what is known. */
+    protected rememberAll(entries: Iterable<[string, number]>): void {
         const now = this.now();
         for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
-        if (exp > now) this.revoked.set(sid, exp);
+        for (const [sid, exp] of entries) if (exp > now) this.revoked.set(sid, exp);
     }
 }
 
@@ -114,12 +119,35 @@ export class FileRevocations extends MemoryRevocations {
     }
 }
 
+/** Kubernetes namespace names (DNS-1123 labels) and Secret names (DNS-1123 subdomains). */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SECRET_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** `<namespace>/<name>` of the variable `variable`, validated. */
+export function secretRefOf(value: string, variable: string): { namespace: string; name: string } {
+    const [namespace, name, ...rest] = value.trim().split("/");
+    if (rest.length > 0 || name === undefined || !NAMESPACE.test(namespace) || !SECRET_NAME.test(name)) {
+        throw new Error(`${variable}: must be <namespace>/<name> of a Secret (lower-case DNS names), got ${JSON.stringify(value)}`);
+    }
+    return { namespace, name };
+}
+
 /**
- * The sign-out store of `catalyst serve`: the file CATALYST_DASHBOARD_SIGNED_OUT_FILE, else
+ * The sign-out store of `catalyst serve`: the Secret CATALYST_DASHBOARD_SIGNED_OUT_SECRET
+ * (`<namespace>/<name>`, in a cluster: ./revocations-secret.ts, read once here so that a missing
+ * Secret or right stops the start), else the file CATALYST_DASHBOARD_SIGNED_OUT_FILE, else
  * `signed-out.jsonl` in `stateDir` (the embedded default's `.catalyst/dashboard/`).
  */
-export function revocationsFromEnv(env: NodeJS.ProcessEnv, stateDir: string): Revocations {
+export async function revocationsFromEnv(env: NodeJS.ProcessEnv, stateDir: string): Promise<Revocations> {
     const file = env.CATALYST_DASHBOARD_SIGNED_OUT_FILE;
+    const secret = env.CATALYST_DASHBOARD_SIGNED_OUT_SECRET;
     if (file !== undefined && file.trim() === "") throw new Error("CATALYST_DASHBOARD_SIGNED_OUT_FILE: must be a file path when set");
+    if (secret !== undefined) {
+        if (file !== undefined) throw new Error("CATALYST_DASHBOARD_SIGNED_OUT_SECRET: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
+        const { namespace, name } = secretRefOf(secret, "CATALYST_DASHBOARD_SIGNED_OUT_SECRET");
+        // Loaded only when asked for: the Kubernetes client is a module graph of its own.
+        const { SecretRevocations } = await import("./revocations-secret");
+        return new SecretRevocations(namespace, name).start();
+    }
     return new FileRevocations(path.resolve(file ?? path.join(stateDir, "signed-out.jsonl")));
 }
