@@ -133,18 +133,18 @@ export function secretRefOf(value: string, variable: string): { namespace: strin
 }
 
 /**
- * The sign-out store of `catalyst serve`: the Secret CATALYST_DASHBOARD_SIGNED_OUT_SECRET
+ * The sign-out store of `catalyst serve`: the Secret CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF
  * (`<namespace>/<name>`, in a cluster: ./revocations-secret.ts, read once here so that a missing
  * Secret or right stops the start), else the file CATALYST_DASHBOARD_SIGNED_OUT_FILE, else
  * `signed-out.jsonl` in `stateDir` (the embedded default's `.catalyst/dashboard/`).
  */
 export async function revocationsFromEnv(env: NodeJS.ProcessEnv, stateDir: string): Promise<Revocations> {
     const file = env.CATALYST_DASHBOARD_SIGNED_OUT_FILE;
-    const secret = env.CATALYST_DASHBOARD_SIGNED_OUT_SECRET;
+    const secret = env.CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF;
     if (file !== undefined && file.trim() === "") throw new Error("CATALYST_DASHBOARD_SIGNED_OUT_FILE: must be a file path when set");
     if (secret !== undefined) {
-        if (file !== undefined) throw new Error("CATALYST_DASHBOARD_SIGNED_OUT_SECRET: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
-        const { namespace, name } = secretRefOf(secret, "CATALYST_DASHBOARD_SIGNED_OUT_SECRET");
+        if (file !== undefined) throw new Error("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
+        const { namespace, name } = secretRefOf(secret, "CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF");
         // Loaded only when asked for: the Kubernetes client is a module graph of its own.
         const { SecretRevocations } = await import("./revocations-secret");
         return new SecretRevocations(namespace, name).start();

@@ -119,13 +119,13 @@ describe("sign-outs", () => {
         await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_FILE: " " }, dir)).rejects.toThrow("CATALYST_DASHBOARD_SIGNED_OUT_FILE: must be a file path when set");
     });
 
-    it("CATALYST_DASHBOARD_SIGNED_OUT_SECRET must be <namespace>/<name>, and not beside the file variable", async () => {
+    it("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF must be <namespace>/<name>, and not beside the file variable", async () => {
         for (const bad of ["catalyst-system", "catalyst-system/", "/x", "a/b/c", "Catalyst/x", "ns/Not_A_Name", " "]) {
-            await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET: bad }, dir))
-                .rejects.toThrow(`CATALYST_DASHBOARD_SIGNED_OUT_SECRET: must be <namespace>/<name> of a Secret (lower-case DNS names), got ${JSON.stringify(bad)}`);
+            await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: bad }, dir))
+                .rejects.toThrow(`CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: must be <namespace>/<name> of a Secret (lower-case DNS names), got ${JSON.stringify(bad)}`);
         }
-        await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET: "ns/x", CATALYST_DASHBOARD_SIGNED_OUT_FILE: path.join(dir, "x.jsonl") }, dir))
-            .rejects.toThrow("CATALYST_DASHBOARD_SIGNED_OUT_SECRET: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
+        await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: "ns/x", CATALYST_DASHBOARD_SIGNED_OUT_FILE: path.join(dir, "x.jsonl") }, dir))
+            .rejects.toThrow("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
         expect(secretRefOf("catalyst-system/catalyst-dashboard-signed-out", "V")).toEqual({ namespace: "catalyst-system", name: "catalyst-dashboard-signed-out" });
     });
 });
