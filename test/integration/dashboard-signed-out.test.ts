@@ -1,10 +1,13 @@
+import { ChildProcess, spawn } from "child_process";
+import { randomBytes } from "crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { apiNamespaceRules } from "../../components/platform/controlPlaneRbac";
 import { kubeSecretAccess, SecretRevocations, SIGNED_OUT_DATA_KEY } from "../../stacks/dashboard/revocations-secret";
 import { API_GROUP } from "../../stacks/resources/types";
-import { kubectl, requireTestEnvironment, suffix } from "./harness";
+import { kubectl, repoRoot, requireTestEnvironment, suffix } from "./harness";
+import { waitFor } from "./oidc-helpers";
 import { execFileAsync } from "./security-helpers";
 
 /*
@@ -12,7 +15,10 @@ import { execFileAsync } from "./security-helpers";
  * what the replicas of `catalyst-api` do (components/platform/controlPlaneApi.ts). Two stores
  * over one Secret see each other's sign-outs, a write that meets another's gets a real 409 and
  * retries, expired entries are pruned, and the API's Role (get and update on that one Secret by
- * name, nothing else) is all it needs. Only the cluster is needed: no platform, no stack.
+ * name, nothing else) is all it needs. Then two real `catalyst serve` processes configured as the
+ * platform configures its replicas (one COOKIE_SECRET, one sign-outs Secret): a session of one
+ * holds at the other, and a sign-out at one ends it at the other within the refresh interval.
+ * Only the cluster is needed: no platform, no stack.
  */
 jest.setTimeout(120_000);
 
@@ -35,6 +41,33 @@ async function store(name: string, now: () => number, access = kubeSecretAccess(
     const s = await new SecretRevocations(namespace, name, { access, now, refreshMs: 60_000 }).start();
     stores.push(s);
     return s;
+}
+
+const TOKEN = `signed-out-token-${run}-0123456789`;
+
+/** A `catalyst serve` on a free loopback port; its base URL and a stop. */
+async function serve(env: NodeJS.ProcessEnv): Promise<{ base: string; child: ChildProcess; stop: () => Promise<void> }> {
+    const child = spawn(process.execPath, [path.join(repoRoot, "bin", "catalyst.js"), "serve", "--port", "0"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    const stop = () => new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+    });
+    const base = await new Promise<string>((resolve, reject) => {
+        child.stderr!.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString();
+            const listening = /listening on (http:\/\/[^\s;]+)/.exec(stderr);
+            if (listening) resolve(listening[1]);
+        });
+        child.once("exit", (code) => reject(new Error(`catalyst serve exited with ${code}: ${stderr}`)));
+    });
+    return { base, child, stop };
+}
+
+/** The status of GET /session with `cookie`. */
+async function sessionStatus(base: string, cookie: string): Promise<number> {
+    return (await fetch(`${base}/session`, { headers: { cookie } })).status;
 }
 
 beforeAll(() => requireTestEnvironment());
@@ -94,6 +127,48 @@ describe("dashboard sign-outs in a Secret", () => {
         } finally {
             kubectl(["delete", "secret", name, "-n", namespace, "--ignore-not-found"]);
         }
+    });
+
+    it("two catalyst serve replicas share sessions and sign-outs: one COOKIE_SECRET, one Secret", async () => {
+        const name = `catalyst-signed-out-serve-${run}`;
+        const env = {
+            CATALYST_API_TOKENS: JSON.stringify({ [TOKEN]: "alice" }),
+            COOKIE_SECRET: randomBytes(32).toString("base64url"),
+            CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: `${namespace}/${name}`,
+        };
+        const replicas: { stop: () => Promise<void> }[] = [];
+        try {
+            createSecret(name);
+            const [a, b] = await Promise.all([serve(env), serve(env)]);
+            replicas.push(a, b);
+            const signIn = await fetch(`${a.base}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: TOKEN }) });
+            expect(signIn.status).toBe(200);
+            const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0];
+            const { csrf } = (await signIn.json()) as { csrf: string };
+            // Signed by a, valid at b: the same COOKIE_SECRET.
+            expect([await sessionStatus(a.base, cookie), await sessionStatus(b.base, cookie)]).toEqual([200, 200]);
+
+            const signedOut = Date.now();
+            expect((await fetch(`${a.base}/session`, { method: "DELETE", headers: { cookie, "x-csrf-token": csrf } })).status).toBe(204);
+            expect(await sessionStatus(a.base, cookie)).toBe(401);
+            await waitFor("the other replica to refuse the signed-out cookie", async () => (await sessionStatus(b.base, cookie)) === 401, 15_000, 250);
+            // Within one refresh interval (5 s) and the time of a request or two.
+            expect(Date.now() - signedOut).toBeLessThan(7_000);
+            expect(Object.keys(entries(name))).toHaveLength(1);
+
+            // A replica that starts later reads it at start.
+            const c = await serve(env);
+            replicas.push(c);
+            expect(await sessionStatus(c.base, cookie)).toBe(401);
+        } finally {
+            await Promise.all(replicas.map((r) => r.stop()));
+            kubectl(["delete", "secret", name, "-n", namespace, "--ignore-not-found"]);
+        }
+    });
+
+    it("a catalyst serve whose sign-outs Secret is missing stops at start with one line", async () => {
+        const failed = serve({ CATALYST_API_TOKENS: "{}", CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: `${namespace}/missing-${run}` });
+        await expect(failed).rejects.toThrow(new RegExp(`catalyst serve exited with 2: (.*\\n)?catalyst serve: get Secret default/missing-${run}: secrets "missing-${run}" not found\\n$`));
     });
 
     it("works with only the API's Role: get and update on that one Secret by name", async () => {
