@@ -106,28 +106,20 @@ describe("sign-outs in a Secret", () => {
         expect(a.has("sid-b")).toBe(true);
     });
 
-    it("gives up after repeated conflicts, with the API server's message", async () => {
-        const fake = new FakeSecret();
-        const a = await store(fake, () => 1000);
-        fake.replace = async () => {
-            fake.conflicts++;
-            throw new ClusterError(409, "update Secret ns/signed-out: the object has been modified");
-        };
-        await expect(a.add("sid-a", 2000)).rejects.toThrow("update Secret ns/signed-out: the object has been modified");
-        expect(fake.conflicts).toBe(8);
-        // Still signed out in this replica.
-        expect(a.has("sid-a")).toBe(true);
-    });
-
-    it("does not retry other failures", async () => {
+    it.each([
+        [409, 8, "update Secret ns/signed-out: the object has been modified"],
+        [403, 1, "update Secret ns/signed-out: forbidden"],
+    ])("a write refused with %i is tried %i times (conflicts are retried), then fails with the API server's message", async (status, attempts, message) => {
         const fake = new FakeSecret();
         const a = await store(fake, () => 1000);
         fake.replace = async () => {
             fake.replaces++;
-            throw new ClusterError(403, "update Secret ns/signed-out: forbidden");
+            throw new ClusterError(status, message);
         };
-        await expect(a.add("sid-a", 2000)).rejects.toThrow("forbidden");
-        expect(fake.replaces).toBe(1);
+        await expect(a.add("sid-a", 2000)).rejects.toThrow(message);
+        expect(fake.replaces).toBe(attempts);
+        // Still signed out in this replica.
+        expect(a.has("sid-a")).toBe(true);
     });
 
     it("prunes expired entries on write, and forgets them in memory", async () => {
