@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, statSync } from "fs";
 import * as path from "path";
+import { isDnsLabel } from "../../components/naming";
 
 /**
  * Where the dashboard remembers sessions that signed out before they expired (a session cookie is
@@ -119,15 +120,11 @@ export class FileRevocations extends MemoryRevocations {
     }
 }
 
-/** Kubernetes namespace names (DNS-1123 labels) and Secret names (DNS-1123 subdomains). */
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const SECRET_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** `<namespace>/<name>` of the variable `variable`, validated. */
+/** `<namespace>/<name>` of the variable `variable`, both DNS-1123 labels (as the platform names its Secrets), validated. */
 export function secretRefOf(value: string, variable: string): { namespace: string; name: string } {
     const [namespace, name, ...rest] = value.trim().split("/");
-    if (rest.length > 0 || name === undefined || !NAMESPACE.test(namespace) || !SECRET_NAME.test(name)) {
-        throw new Error(`${variable}: must be <namespace>/<name> of a Secret (lower-case DNS names), got ${JSON.stringify(value)}`);
+    if (rest.length > 0 || name === undefined || !isDnsLabel(namespace) || !isDnsLabel(name)) {
+        throw new Error(`${variable}: must be <namespace>/<name> of a Secret (lower-case DNS labels), got ${JSON.stringify(value)}`);
     }
     return { namespace, name };
 }

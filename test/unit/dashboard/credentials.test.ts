@@ -120,9 +120,9 @@ describe("sign-outs", () => {
     });
 
     it("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF must be <namespace>/<name>, and not beside the file variable", async () => {
-        for (const bad of ["catalyst-system", "catalyst-system/", "/x", "a/b/c", "Catalyst/x", "ns/Not_A_Name", " "]) {
+        for (const bad of ["catalyst-system", "catalyst-system/", "/x", "a/b/c", "Catalyst/x", "ns/Not_A_Name", `ns/${"x".repeat(64)}`, " "]) {
             await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: bad }, dir))
-                .rejects.toThrow(`CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: must be <namespace>/<name> of a Secret (lower-case DNS names), got ${JSON.stringify(bad)}`);
+                .rejects.toThrow(`CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: must be <namespace>/<name> of a Secret (lower-case DNS labels), got ${JSON.stringify(bad)}`);
         }
         await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: "ns/x", CATALYST_DASHBOARD_SIGNED_OUT_FILE: path.join(dir, "x.jsonl") }, dir))
             .rejects.toThrow("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
