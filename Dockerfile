@@ -25,6 +25,9 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # Transpile once at build time into the cache the runtime reads (tools/register.js).
 RUN CATALYST_TS_CACHE_DIR=/src/.ts-cache node bin/catalyst.js controller --help >/dev/null
+# The dashboard's bundle (dist/dashboard, which .dockerignore keeps out of the context): the
+# runtime's /app is read-only, so `catalyst serve` could not build it at start.
+RUN CATALYST_TS_CACHE_DIR=/src/.ts-cache npm run --silent build:dashboard
 
 FROM debian:12.12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates git \

@@ -295,6 +295,7 @@ export async function platformProgram(): Promise<PlatformProgramOutputs> {
                 limits: api.limits,
                 labels,
                 oidc: apiOidc(config, secrets),
+                passwordSource: config.passwordSource,
             }, { dependsOn: [controlPlane] });
         }
     }

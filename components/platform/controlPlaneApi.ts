@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { GeneratedPassword, PasswordSource } from "../common/password";
 import { CONTROL_PLANE_UID } from "./controlPlane";
 import { apiNamespaceRules } from "./controlPlaneRbac";
 import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecurityContext, spreadOverNodes } from "./workload";
@@ -13,6 +14,10 @@ import { ResourceRequests, restrictedContainerSecurityContext, restrictedPodSecu
  * With `oidc`, the same process is Catalyst's OpenID provider at `/oidc` (stacks/oidc), signing
  * people in through a GitHub OAuth app whose client secret this component keeps in a Secret of
  * its own, and keeping its signing keys in another Secret it creates empty and the API fills.
+ * The dashboard it serves needs what all replicas share: one COOKIE_SECRET (generated here, so a
+ * session cookie and the single sign-on client secret derived from it hold at every replica) and
+ * one store of sign-outs (a Secret created empty, which the replicas fill; the root file system
+ * is read-only and the pods share no volume).
  */
 
 /** The UID of the control-plane image, which the API shares with the controller. */
@@ -32,6 +37,13 @@ export const WAKE_KEY_DATA_KEY = "wakeKey";
 /** The Secret with the GitHub OAuth app's client secret, and its key. */
 export const OIDC_GITHUB_SECRET_NAME = "catalyst-oidc-github";
 export const OIDC_GITHUB_SECRET_DATA_KEY = "clientSecret";
+/** The Secret with the dashboard's COOKIE_SECRET, and its key. */
+export const COOKIE_SECRET_NAME = "catalyst-api-cookie";
+export const COOKIE_SECRET_DATA_KEY = "cookieSecret";
+/** Characters of the generated COOKIE_SECRET (letters and digits: about 285 bits; the server wants at least 32). */
+const COOKIE_SECRET_LENGTH = 48;
+/** The Secret the replicas keep the dashboard's sign-outs in (CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF). */
+export const SIGNED_OUT_SECRET_NAME = "catalyst-dashboard-signed-out";
 
 /** The OpenID provider of {@link ControlPlaneApiArgs.oidc}: what `catalyst serve` reads as CATALYST_OIDC_*. */
 export interface ControlPlaneApiOidc {
@@ -79,6 +91,8 @@ export interface ControlPlaneApiArgs {
     labels: Record<string, string>;
     /** Host the OpenID provider too. */
     oidc?: ControlPlaneApiOidc;
+    /** Where the generated COOKIE_SECRET comes from (`builtin` where the random provider plugin is missing). */
+    passwordSource?: PasswordSource;
 }
 
 /** The CATALYST_OIDC_* environment of the API container; the client secret by reference only. */
@@ -99,6 +113,32 @@ function oidcEnv(oidc: ControlPlaneApiOidc, namespace: pulumi.Input<string>, git
     ];
 }
 
+/**
+ * The dashboard's shared Secrets and the environment that names them: COOKIE_SECRET, generated
+ * once (a Pulumi secret in the state) into a Secret and passed by reference; the sign-outs Secret,
+ * created empty and never diffed again, since the replicas write it (`pulumi up` must not wipe
+ * sign-outs).
+ */
+function dashboardSecrets(name: string, args: ControlPlaneApiArgs, labels: Record<string, string>, parent: pulumi.Resource): { env: k8s.types.input.core.v1.EnvVar[]; secrets: pulumi.Resource[] } {
+    const key = new GeneratedPassword(`${name}-cookie`, { length: COOKIE_SECRET_LENGTH, source: args.passwordSource }, { parent });
+    const cookie = new k8s.core.v1.Secret(`${name}-cookie`, {
+        metadata: { name: COOKIE_SECRET_NAME, namespace: args.namespace, labels },
+        type: "Opaque",
+        stringData: { [COOKIE_SECRET_DATA_KEY]: pulumi.secret(key.value) },
+    }, { parent });
+    const signedOut = new k8s.core.v1.Secret(`${name}-signed-out`, {
+        metadata: { name: SIGNED_OUT_SECRET_NAME, namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/component": "dashboard-sign-outs" } },
+        type: "Opaque",
+    }, { parent, ignoreChanges: ["data", "stringData"] });
+    return {
+        env: [
+            { name: "COOKIE_SECRET", valueFrom: { secretKeyRef: { name: cookie.metadata.name, key: COOKIE_SECRET_DATA_KEY } } },
+            { name: "CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF", value: pulumi.interpolate`${args.namespace}/${signedOut.metadata.name}` },
+        ],
+        secrets: [cookie, signedOut],
+    };
+}
+
 /** ServiceAccount, Role, Deployment, PodDisruptionBudget, Service and Ingress of the HTTP API. */
 export class ControlPlaneApi extends pulumi.ComponentResource {
     /** The API's public host. */
@@ -114,12 +154,14 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
         const metadata = { name: CONTROL_PLANE_API_SERVICE, namespace: args.namespace, labels };
 
         const account = new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: false }, parent);
-        const role = new k8s.rbac.v1.Role(name, { metadata, rules: apiNamespaceRules(args.group, args.oidc?.keysSecret) }, parent);
+        const role = new k8s.rbac.v1.Role(name, { metadata, rules: apiNamespaceRules(args.group, { signedOut: SIGNED_OUT_SECRET_NAME, oidcKeys: args.oidc?.keysSecret }) }, parent);
         new k8s.rbac.v1.RoleBinding(name, {
             metadata,
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
         }, parent);
+
+        const dashboard = dashboardSecrets(name, args, labels, this);
 
         let oidc: k8s.types.input.core.v1.EnvVar[] = [];
         const oidcSecrets: pulumi.Resource[] = [];
@@ -162,6 +204,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
                                 // The sleeping page's wake form posts here; its links are signed with the key below (stacks/api/sleeping.ts).
                                 { name: "CATALYST_API_URL", value: `https://${args.host}` },
                                 { name: "CATALYST_WAKE_KEY", valueFrom: { secretKeyRef: { name: args.tokensSecret, key: WAKE_KEY_DATA_KEY, optional: true } } },
+                                ...dashboard.env,
                                 ...oidc,
                             ],
                             ports: [{ name: "http", containerPort: CONTROL_PLANE_API_PORT }],
@@ -180,7 +223,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, { ...parent, dependsOn: oidcSecrets });
+        }, { ...parent, dependsOn: [...dashboard.secrets, ...oidcSecrets] });
         new k8s.policy.v1.PodDisruptionBudget(name, {
             metadata,
             spec: { maxUnavailable: 1, selector: { matchLabels: selector } },

@@ -26,20 +26,30 @@ export function controllerNamespaceRules(group: string): PolicyRule[] {
     ];
 }
 
+/** The Secrets the HTTP API reads and rewrites itself, each by name. */
+export interface ApiOwnSecrets {
+    /** The dashboard's sign-outs (stacks/dashboard/revocations-secret.ts). */
+    signedOut?: string;
+    /** The OpenID provider's signing keys, with `catalyst:oidc`. */
+    oidcKeys?: string;
+}
+
 /**
  * Rules of the HTTP API's Role in the control plane's namespace: it writes Environments and reads
  * them back with their status and Events; it never touches a stack's objects, so it has no rights
- * outside this namespace and none on status (only the controller writes that). With the OpenID
- * provider (`oidcKeysSecret`), it reads and rewrites exactly the signing-keys Secret, by name: the
- * platform creates that Secret empty, so the API needs no `create` (which a resourceName cannot
- * limit) and can read no other Secret; its GitHub client secret arrives as an environment variable.
+ * outside this namespace and none on status (only the controller writes that). It reads and
+ * rewrites exactly its own Secrets, by name (the dashboard's sign-outs; with the OpenID provider,
+ * the signing keys): the platform creates them empty, so the API needs no `create` (which a
+ * resourceName cannot limit) and can read no other Secret; its cookie key and GitHub client secret
+ * arrive as environment variables.
  */
-export function apiNamespaceRules(group: string, oidcKeysSecret?: string): PolicyRule[] {
+export function apiNamespaceRules(group: string, secrets: ApiOwnSecrets = {}): PolicyRule[] {
+    const names = [secrets.signedOut, secrets.oidcKeys].filter((name): name is string => name !== undefined);
     return [
         { apiGroups: [group], resources: ["environments"], verbs: MANAGE },
         { apiGroups: [group], resources: ["projects"], verbs: READ },
         { apiGroups: [""], resources: ["events"], verbs: READ },
-        ...(oidcKeysSecret === undefined ? [] : [{ apiGroups: [""], resources: ["secrets"], resourceNames: [oidcKeysSecret], verbs: ["get", "update"] }]),
+        ...(names.length === 0 ? [] : [{ apiGroups: [""], resources: ["secrets"], resourceNames: names, verbs: ["get", "update"] }]),
     ];
 }
 

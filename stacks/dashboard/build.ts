@@ -64,12 +64,21 @@ export function readBundle(outDir: string = DEFAULT_OUT_DIR): Bundle | undefined
     }
 }
 
-/** The built bundle, building it first when it is missing. */
+/**
+ * The built bundle, building it first when it is missing. When it can be neither read nor built
+ * (a read-only /app in the control-plane image, whose Dockerfile builds it; no esbuild), one line
+ * naming the directory and the command that builds it, not the bundler's stack.
+ */
 export async function loadBundle(outDir: string = DEFAULT_OUT_DIR, log: (line: string) => void = () => undefined): Promise<Bundle> {
     const built = readBundle(outDir);
     if (built !== undefined) return built;
     log(`catalyst serve: building the dashboard into ${path.relative(REPO_ROOT, outDir)}`);
-    return buildDashboard(outDir);
+    try {
+        return await buildDashboard(outDir);
+    } catch (err) {
+        const cause = ((err as Error)?.message ?? String(err)).split("\n")[0];
+        throw new Error(`the dashboard bundle is missing in ${outDir} and cannot be built there (${cause}); build it with \`npm run build:dashboard\` where the code is installed`);
+    }
 }
 
 if (require.main === module) {

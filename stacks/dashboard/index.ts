@@ -170,7 +170,13 @@ export class Dashboard {
         // DELETE: sign out; a state change, so the CSRF rules hold.
         const refused = this.sessionUser(req);
         if (typeof refused === "object") return this.error(res, 403, "forbidden", refused.refused);
-        await sessions.revoke(session);
+        try {
+            await sessions.revoke(session);
+        } catch (err) {
+            // Not recorded where other replicas and restarts look (a full or unreachable store): say so, keep the cookie.
+            this.log(`catalyst serve: dashboard: sign-out not recorded: ${(err as Error).message.split("\n")[0]}`);
+            return this.error(res, 503, "unavailable", "the sign-out could not be recorded; try again");
+        }
         this.send(res, 204, "", "text/plain; charset=utf-8", { "set-cookie": sessions.clearCookie() });
     }
 

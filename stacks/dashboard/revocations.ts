@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, statSync } from "fs";
 import * as path from "path";
+import { isDnsLabel } from "../../components/naming";
 
 /**
  * Where the dashboard remembers sessions that signed out before they expired (a session cookie is
@@ -44,9 +45,14 @@ export class MemoryRevocations implements Revocations {
     }
 
     protected remember(sid: string, exp: number): void {
+        this.rememberAll([[sid, exp]]);
+    }
+
+    /** Adds sign-outs and forgets the expired ones, in one pass over what is known. */
+    protected rememberAll(entries: Iterable<[string, number]>): void {
         const now = this.now();
         for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
-        if (exp > now) this.revoked.set(sid, exp);
+        for (const [sid, exp] of entries) if (exp > now) this.revoked.set(sid, exp);
     }
 }
 
@@ -114,12 +120,31 @@ export class FileRevocations extends MemoryRevocations {
     }
 }
 
+/** `<namespace>/<name>` of the variable `variable`, both DNS-1123 labels (as the platform names its Secrets), validated. */
+export function secretRefOf(value: string, variable: string): { namespace: string; name: string } {
+    const [namespace, name, ...rest] = value.trim().split("/");
+    if (rest.length > 0 || name === undefined || !isDnsLabel(namespace) || !isDnsLabel(name)) {
+        throw new Error(`${variable}: must be <namespace>/<name> of a Secret (lower-case DNS labels), got ${JSON.stringify(value)}`);
+    }
+    return { namespace, name };
+}
+
 /**
- * The sign-out store of `catalyst serve`: the file CATALYST_DASHBOARD_SIGNED_OUT_FILE, else
+ * The sign-out store of `catalyst serve`: the Secret CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF
+ * (`<namespace>/<name>`, in a cluster: ./revocations-secret.ts, read once here so that a missing
+ * Secret or right stops the start), else the file CATALYST_DASHBOARD_SIGNED_OUT_FILE, else
  * `signed-out.jsonl` in `stateDir` (the embedded default's `.catalyst/dashboard/`).
  */
-export function revocationsFromEnv(env: NodeJS.ProcessEnv, stateDir: string): Revocations {
+export async function revocationsFromEnv(env: NodeJS.ProcessEnv, stateDir: string): Promise<Revocations> {
     const file = env.CATALYST_DASHBOARD_SIGNED_OUT_FILE;
+    const secret = env.CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF;
     if (file !== undefined && file.trim() === "") throw new Error("CATALYST_DASHBOARD_SIGNED_OUT_FILE: must be a file path when set");
+    if (secret !== undefined) {
+        if (file !== undefined) throw new Error("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
+        const { namespace, name } = secretRefOf(secret, "CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF");
+        // Loaded only when asked for: the Kubernetes client is a module graph of its own.
+        const { SecretRevocations } = await import("./revocations-secret");
+        return new SecretRevocations(namespace, name).start();
+    }
     return new FileRevocations(path.resolve(file ?? path.join(stateDir, "signed-out.jsonl")));
 }

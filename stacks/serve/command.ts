@@ -21,7 +21,8 @@ export function serveCommands(): AnyCommand[] {
             notes: [
                 "Tokens: CATALYST_API_TOKENS ('{\"<token>\":\"<user>\"}') or CATALYST_API_TOKENS_FILE. Runs until SIGINT or SIGTERM.",
                 "The web dashboard is at / (docs/dashboard.md): sign in with a token; COOKIE_SECRET (32+ characters) signs its sessions, else a random key per run. " +
-                    "Sign-outs are kept in CATALYST_DASHBOARD_SIGNED_OUT_FILE (default .catalyst/dashboard/signed-out.jsonl); 10 failed sign-ins per address in 5 minutes, then 429.",
+                    "Sign-outs are kept in CATALYST_DASHBOARD_SIGNED_OUT_FILE (default .catalyst/dashboard/signed-out.jsonl), or in the Secret " +
+                    "CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF=<namespace>/<name> shared by replicas; 10 failed sign-ins per address in 5 minutes, then 429.",
                 "Single sign-on on the dashboard: with the hosted OpenID provider, or another issuer named by CATALYST_DASHBOARD_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET " +
                     "and CATALYST_DASHBOARD_URL (redirect URI <it>/auth/callback); CATALYST_DASHBOARD_OIDC_CA_FILE: a CA to trust for the issuer.",
                 "The OpenID provider is on with CATALYST_OIDC_ISSUER (and the other CATALYST_OIDC_* variables) or --local-oidc.",

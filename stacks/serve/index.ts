@@ -26,15 +26,15 @@ export interface ServeArgs extends ServerArgs {
 
 /**
  * The web dashboard (stacks/dashboard) at `/`: sessions signed with `secret` (COOKIE_SECRET),
- * Secure cookies unless the server listens on loopback over plain http, sign-outs in the state
- * directory's file, single sign-on against the hosted provider or the issuer the
+ * Secure cookies unless the server listens on loopback over plain http, sign-outs in the Secret
+ * or file the CATALYST_DASHBOARD_SIGNED_OUT_* variables name (else the state directory's file), single sign-on against the hosted provider or the issuer the
  * CATALYST_DASHBOARD_OIDC_* variables name; the bundle is built when missing.
  */
 async function serveDashboard(tokens: TokenTable, host: string, oidc: ServeOidc | undefined, secret: string): Promise<Dashboard> {
     const { Dashboard, SessionStore, SingleSignOn, isLoopback, revocationsFromEnv, ssoSettings, SSO_CALLBACK_PATH } = await import("../dashboard");
     const { loadBundle, REPO_ROOT } = await import("../dashboard/build");
     const secure = oidc?.tls !== undefined || !isLoopback(host);
-    const revocations = revocationsFromEnv(process.env, path.join(REPO_ROOT, ".catalyst", "dashboard"));
+    const revocations = await revocationsFromEnv(process.env, path.join(REPO_ROOT, ".catalyst", "dashboard"));
     const sessions = new SessionStore({ secret, secure, revocations });
     const hosted = oidc?.dashboard && { ...oidc.dashboard, issuer: oidc.service.issuer, caFile: oidc.caFile, knows: (sub: string) => oidc.service.knows(sub) };
     const settings = ssoSettings(process.env, SSO_CALLBACK_PATH, hosted);

@@ -346,7 +346,7 @@ describe("Catalyst as the cluster's OpenID provider", () => {
                 apiVersion: "v1", kind: "List", items: [
                     { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name, namespace, labels: { "app.kubernetes.io/part-of": "catalyst-platform" } } },
                     { apiVersion: "v1", kind: "ServiceAccount", metadata },
-                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata, rules: apiNamespaceRules(API_GROUP, name) },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata, rules: apiNamespaceRules(API_GROUP, { oidcKeys: name }) },
                     {
                         apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata,
                         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: account },

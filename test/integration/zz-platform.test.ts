@@ -296,6 +296,10 @@ describe("platform stack on the local cluster", () => {
         expect(condition(deployment("catalyst-system", "catalyst-api"), "Available")).toBe("True");
         const ingress = kubectlJson<{ spec: { ingressClassName: string; rules: { host: string }[] } }>(["get", "ingress", "catalyst-api", "-n", "catalyst-system"]);
         expect([ingress.spec.ingressClassName, ingress.spec.rules[0].host]).toEqual(["nginx", "catalyst.catalyst.localhost"]);
+        // Its replicas' dashboard: one generated COOKIE_SECRET, and the sign-outs Secret, created empty.
+        const cookie = kubectlJson<{ data: Record<string, string> }>(["get", "secret", "catalyst-api-cookie", "-n", "catalyst-system"]);
+        expect(Buffer.from(cookie.data.cookieSecret, "base64").toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+        expect(kubectlJson<{ data?: object }>(["get", "secret", "catalyst-dashboard-signed-out", "-n", "catalyst-system"]).data).toBeUndefined();
     });
 
     it("installs the CloudNativePG CRDs and operator and accepts the shared Cluster", () => {

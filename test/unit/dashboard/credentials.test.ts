@@ -1,8 +1,8 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { FileRevocations, SignInLimiter } from "../../../stacks/dashboard";
-import { revocationsFromEnv } from "../../../stacks/dashboard/revocations";
+import { FileRevocations, MemoryRevocations, SignInLimiter } from "../../../stacks/dashboard";
+import { revocationsFromEnv, secretRefOf } from "../../../stacks/dashboard/revocations";
 import { ALICE, session, signIn, start } from "./fixture";
 
 /*
@@ -95,10 +95,38 @@ describe("sign-outs", () => {
         expect(b.has("sid-1")).toBe(false);
     });
 
-    it("the file is named by CATALYST_DASHBOARD_SIGNED_OUT_FILE, else signed-out.jsonl in the state directory", () => {
-        expect(revocationsFromEnv({}, dir).describe()).toBe(path.join(dir, "signed-out.jsonl"));
-        expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_FILE: path.join(dir, "x.jsonl") }, "/nowhere").describe()).toBe(path.join(dir, "x.jsonl"));
-        expect(() => revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_FILE: " " }, dir)).toThrow("CATALYST_DASHBOARD_SIGNED_OUT_FILE: must be a file path when set");
+    it("a sign-out the store cannot record answers 503 and is logged with the store's reason", async () => {
+        const failing = new (class extends MemoryRevocations {
+            override async add(): Promise<void> {
+                throw new Error("Secret ns/signed-out: full: 29128 sign-outs not yet expired take more than the 1 MiB a Secret holds");
+            }
+        })();
+        const s = await start({ revocations: failing });
+        try {
+            const { cookie, csrf } = await session(s.base);
+            const res = await fetch(`${s.base}/session`, { method: "DELETE", headers: { cookie, "x-csrf-token": csrf } });
+            expect([res.status, await res.json()]).toEqual([503, { error: { code: "unavailable", message: "the sign-out could not be recorded; try again" } }]);
+            expect(res.headers.get("set-cookie")).toBeNull();
+            expect(s.logged).toEqual(["catalyst serve: dashboard: sign-out not recorded: Secret ns/signed-out: full: 29128 sign-outs not yet expired take more than the 1 MiB a Secret holds"]);
+        } finally {
+            await s.close();
+        }
+    });
+
+    it("the file is named by CATALYST_DASHBOARD_SIGNED_OUT_FILE, else signed-out.jsonl in the state directory", async () => {
+        expect((await revocationsFromEnv({}, dir)).describe()).toBe(path.join(dir, "signed-out.jsonl"));
+        expect((await revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_FILE: path.join(dir, "x.jsonl") }, "/nowhere")).describe()).toBe(path.join(dir, "x.jsonl"));
+        await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_FILE: " " }, dir)).rejects.toThrow("CATALYST_DASHBOARD_SIGNED_OUT_FILE: must be a file path when set");
+    });
+
+    it("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF must be <namespace>/<name>, and not beside the file variable", async () => {
+        for (const bad of ["catalyst-system", "catalyst-system/", "/x", "a/b/c", "Catalyst/x", "ns/Not_A_Name", `ns/${"x".repeat(64)}`, " "]) {
+            await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: bad }, dir))
+                .rejects.toThrow(`CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: must be <namespace>/<name> of a Secret (lower-case DNS labels), got ${JSON.stringify(bad)}`);
+        }
+        await expect(revocationsFromEnv({ CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: "ns/x", CATALYST_DASHBOARD_SIGNED_OUT_FILE: path.join(dir, "x.jsonl") }, dir))
+            .rejects.toThrow("CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF: set it or CATALYST_DASHBOARD_SIGNED_OUT_FILE, not both");
+        expect(secretRefOf("catalyst-system/catalyst-dashboard-signed-out", "V")).toEqual({ namespace: "catalyst-system", name: "catalyst-dashboard-signed-out" });
     });
 });
 

@@ -1,7 +1,7 @@
-import { readFileSync, mkdtempSync, rmSync } from "fs";
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { buildDashboard } from "../../../stacks/dashboard/build";
+import { buildDashboard, loadBundle } from "../../../stacks/dashboard/build";
 import { cookieSecret, isLoopback, parseCookies } from "../../../stacks/dashboard/session";
 import { crossSiteReason } from "../../../stacks/dashboard";
 import type { IncomingMessage } from "http";
@@ -48,6 +48,20 @@ describe("the bundle", () => {
             expect(bundle.css.toString()).toContain("focus-visible");
             expect(bundle.js.toString()).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
             expect(bundle.hash).toMatch(/^[0-9a-f]{12}$/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("says in one line which directory lacks the bundle and how to build it, when it cannot be built there", async () => {
+        // A directory under a regular file cannot be created, as /app/dist cannot on the image's read-only root.
+        const dir = mkdtempSync(path.join(tmpdir(), "dash-"));
+        const outDir = path.join(dir, "file", "dashboard");
+        try {
+            writeFileSync(path.join(dir, "file"), "");
+            const failure = loadBundle(outDir);
+            await expect(failure).rejects.toThrow(`the dashboard bundle is missing in ${outDir} and cannot be built there (ENOTDIR: not a directory, mkdir '${outDir}'); build it with \`npm run build:dashboard\` where the code is installed`);
+            expect((await failure.then(() => "", (err: Error) => err.message)).split("\n")).toHaveLength(1);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }

@@ -98,6 +98,33 @@ describe("the control plane in catalyst-system", () => {
         expect(own.some((text) => text.includes("catalyst.example.com"))).toBe(true);
     });
 
+    it("gives every API replica one COOKIE_SECRET: generated, a Pulumi secret in a Secret, passed by reference", async () => {
+        const secret = ofType("kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.name === "catalyst-api-cookie")!;
+        expect(secret.inputs.metadata.namespace).toBe("catalyst-system");
+        // The engine receives the whole stringData as one secret value.
+        expect(secret.secretPaths).toEqual(["stringData"]);
+        const value: string = secret.inputs.stringData.cookieSecret;
+        expect(value.length).toBeGreaterThanOrEqual(32);
+        // From the platform's password source (the built-in generator in this config; random.RandomPassword by default), 48 characters.
+        expect(ofType("pulumi-nodejs:dynamic/catalyst:BuiltinPassword").find((r) => r.name === "control-plane-api-cookie-builtin")!.inputs.length).toBe(48);
+        const container = ofType("kubernetes:apps/v1:Deployment").find((r) => r.inputs.metadata.name === "catalyst-api")!.inputs.spec.template.spec.containers[0];
+        const cookie = container.env.filter((e: { name: string }) => e.name === "COOKIE_SECRET");
+        expect(cookie).toEqual([{ name: "COOKIE_SECRET", valueFrom: { secretKeyRef: { name: "catalyst-api-cookie", key: "cookieSecret" } } }]);
+        expect(JSON.stringify(container)).not.toContain(value);
+    });
+
+    it("keeps the dashboard's sign-outs in a Secret it creates empty and never resets, named to the API", () => {
+        const secret = ofType("kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.name === "catalyst-dashboard-signed-out")!;
+        expect(secret.inputs.metadata.namespace).toBe("catalyst-system");
+        expect(secret.inputs.data).toBeUndefined();
+        expect(secret.inputs.stringData).toBeUndefined();
+        const container = ofType("kubernetes:apps/v1:Deployment").find((r) => r.inputs.metadata.name === "catalyst-api")!.inputs.spec.template.spec.containers[0];
+        expect(container.env.find((e: { name: string }) => e.name === "CATALYST_DASHBOARD_SIGNED_OUT_SECRET_REF").value).toBe("catalyst-system/catalyst-dashboard-signed-out");
+        const role = ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").find((r) => r.inputs.metadata.name === "catalyst-api")!.inputs;
+        expect(role.rules.filter((r: { resources: string[] }) => r.resources.includes("secrets")))
+            .toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["catalyst-dashboard-signed-out"], verbs: ["get", "update"] }]);
+    });
+
     it("gives the API only its own namespace: Environments written, Projects and Events read, never status", () => {
         expect(apiNamespaceRules("catalyst.dev")).toEqual([
             { apiGroups: ["catalyst.dev"], resources: ["environments"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },

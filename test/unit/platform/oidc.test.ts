@@ -163,12 +163,12 @@ describe("platformProgram with catalyst:oidc enabled", () => {
         expect(await violations(noSecretEnvValues, T.deployment, deployment)).toEqual([]);
     });
 
-    it("lets the API get and update exactly the signing-keys Secret, by name, and no other Secret", () => {
+    it("lets the API get and update exactly the signing-keys and sign-outs Secrets, by name, and no other Secret", () => {
         const role = named("kubernetes:rbac.authorization.k8s.io/v1:Role", "catalyst-api").inputs;
         const onSecrets = role.rules.filter((r: { resources: string[] }) => r.resources.includes("secrets"));
-        expect(onSecrets).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["catalyst-oidc-keys"], verbs: ["get", "update"] }]);
-        expect(role.rules).toEqual(apiNamespaceRules("catalyst.dev", "catalyst-oidc-keys"));
-        // Without the provider, the API has no right on any Secret.
+        expect(onSecrets).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["catalyst-dashboard-signed-out", "catalyst-oidc-keys"], verbs: ["get", "update"] }]);
+        expect(role.rules).toEqual(apiNamespaceRules("catalyst.dev", { signedOut: "catalyst-dashboard-signed-out", oidcKeys: "catalyst-oidc-keys" }));
+        // Without its own Secrets named, the API has no right on any Secret.
         expect(apiNamespaceRules("catalyst.dev").filter((r) => r.resources.includes("secrets"))).toEqual([]);
     });
 });
