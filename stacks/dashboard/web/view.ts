@@ -324,10 +324,16 @@ export interface ConditionRow {
     healthy: boolean;
 }
 
-/** The conditions of `GET /environments/:name` as table rows, in the API's order. */
+/** An ISO 8601 UTC time as the API writes it inside messages. */
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z\b/g;
+
+/**
+ * The conditions of `GET /environments/:name` as table rows, in the API's order. Times inside a
+ * message (the API writes UTC) are shown in the viewer's zone, like every other time of the page.
+ */
 export function conditionRows(conditions: readonly EnvironmentCondition[] | undefined, timeZone?: string): ConditionRow[] {
     return (conditions ?? []).map((c) => ({
-        type: c.type, status: c.status, reason: c.reason, message: c.message,
+        type: c.type, status: c.status, reason: c.reason, message: c.message.replace(ISO_TIME, (iso) => formatTime(iso, timeZone)),
         since: formatTime(c.lastTransitionTime, timeZone), healthy: isHealthy(c),
     }));
 }

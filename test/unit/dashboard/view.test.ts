@@ -169,5 +169,8 @@ describe("dashboard view logic", () => {
             { type: "Stalled", status: "True", reason: "TooManyFailures", message: "5 failures", since: "7 Dec 2026, 07:00", healthy: false },
         ]);
         expect(conditionRows(undefined)).toEqual([]);
+        // Times inside a message are the viewer's, as the rest of the page.
+        expect(conditionRows([{ type: "Expired", status: "False", reason: "TTLRunning", message: "expires at 2026-12-10T07:34:39.296Z; an up with a new ttl moves it" }], "Europe/Berlin")[0].message)
+            .toBe("expires at 10 Dec 2026, 08:34; an up with a new ttl moves it");
     });
 });
