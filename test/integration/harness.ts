@@ -99,6 +99,23 @@ export function quietOutput(line: string): void {
     }
 }
 
+/**
+ * What a preview of `stack` would change, one line per resource (`update <urn> [spec, metadata]`),
+ * so that a failed "no changes" assertion names the resource and its changed properties. Reads
+ * (a StackReference reads its stack on every run) change nothing.
+ */
+export async function previewChanges(stack: Stack): Promise<string[]> {
+    const changed: string[] = [];
+    await stack.preview({
+        onOutput: quietOutput,
+        onEvent: (event) => {
+            const step = event.resourcePreEvent?.metadata;
+            if (step !== undefined && step.op !== "same" && step.op !== "read") changed.push(`${step.op} ${step.urn} [${(step.diffs ?? []).join(", ")}]`);
+        },
+    });
+    return changed;
+}
+
 /** The platform stack shared by the integration tests of one `npm test` run. */
 export const PLATFORM_STACK = "platform";
 const platformMarker = path.join(repoRoot, ".catalyst", "test-results", "platform-up");
