@@ -110,7 +110,7 @@ export async function previewChanges(stack: Stack): Promise<string[]> {
         onOutput: quietOutput,
         onEvent: (event) => {
             const step = event.resourcePreEvent?.metadata;
-            if (step !== undefined && step.op !== "same" && step.op !== "read") changed.push(`${step.op} ${step.urn} [${(step.diffs ?? []).join(", ")}]`);
+            if (step !== undefined && step.op !== "same" && step.op !== "read") changed.push(`${step.op} ${step.urn} [${(step.diffs ?? []).join(", ")}] ${JSON.stringify(step.detailedDiff ?? {})}`);
         },
     });
     return changed;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CNPG_HIBERNATION_ANNOTATION, CUSTOM_ERRORS_ANNOTATION, SLEEPING_SINCE_ANNOTATION, sleepingProps, sleepTransform } from "../../../components/environment/sleep";
+import { CNPG_HIBERNATION_ANNOTATION, CUSTOM_ERRORS_ANNOTATION, SKIP_AWAIT_ANNOTATION, SLEEPING_SINCE_ANNOTATION, sleepingProps, sleepTransform } from "../../../components/environment/sleep";
 import { OFF_NAMESPACE_ANNOTATIONS } from "../../../components/environment/hosts";
 import { captureTransforms, installMocks, recorded, resetRecorded, runEnvironmentProgram, settle } from "./mocks";
 
@@ -30,7 +30,7 @@ describe("sleep of an environment (components/environment/sleep.ts)", () => {
         expect(sleepingProps("kubernetes:batch/v1:CronJob", { spec: { schedule: "* * * * *" } }, since)).toEqual({ spec: { schedule: "* * * * *", suspend: true } });
         expect(sleepingProps("kubernetes:postgresql.cnpg.io/v1:Cluster", { metadata: { name: "db" } }, since)).toEqual({ metadata: { name: "db", annotations: { [CNPG_HIBERNATION_ANNOTATION]: "on" } } });
         expect(sleepingProps("kubernetes:networking.k8s.io/v1:Ingress", { metadata: { annotations: { keep: "me" } }, spec: { rules: [] } }, since)).toEqual({
-            metadata: { annotations: { keep: "me", [CUSTOM_ERRORS_ANNOTATION]: "502,503", [SLEEPING_SINCE_ANNOTATION]: since } },
+            metadata: { annotations: { keep: "me", [CUSTOM_ERRORS_ANNOTATION]: "502,503", [SLEEPING_SINCE_ANNOTATION]: since, [SKIP_AWAIT_ANNOTATION]: "true" } },
             spec: { rules: [] },
         });
         for (const type of ["kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Secret", "kubernetes:core/v1:Service", "kubernetes:batch/v1:Job", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"]) {
