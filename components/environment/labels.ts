@@ -52,6 +52,9 @@ export function componentSelector(stack: string, component: string): Record<stri
     return { [ENVIRONMENT_LABEL]: toLabelValue(stack), [COMPONENT_LABEL]: toLabelValue(component) };
 }
 
+/** The Kubernetes provider's annotation: apply without awaiting the object's readiness. */
+export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
+
 /**
  * Annotations of a Service that is created after the Deployment it selects (`dependsOn`). The
  * Kubernetes provider's own await for a Service waits until its Endpoints target a pod and then
@@ -63,4 +66,4 @@ export function componentSelector(stack: string, component: string): Record<stri
  * by test/unit/environment/inventory.test.ts), and the Ingress await still waits for the
  * Endpoints of the Service it routes to.
  */
-export const SERVICE_ANNOTATIONS: Readonly<Record<string, string>> = { "pulumi.com/skipAwait": "true" };
+export const SERVICE_ANNOTATIONS: Readonly<Record<string, string>> = { [SKIP_AWAIT_ANNOTATION]: "true" };

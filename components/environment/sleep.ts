@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SKIP_AWAIT_ANNOTATION } from "./labels";
+
+export { SKIP_AWAIT_ANNOTATION };
 
 /**
  * What an environment looks like asleep (`catalyst:sleep`, set by `catalyst preview sleep`):
@@ -24,14 +27,6 @@ export const CUSTOM_ERRORS_ANNOTATION = "nginx.ingress.kubernetes.io/custom-http
 /** The status codes a sleeping environment's Ingress hands to the platform (no endpoints: 502, 503). */
 export const SLEEPING_ERROR_CODES = "502,503";
 
-/**
- * The Kubernetes provider's own annotation: apply without awaiting readiness. A sleeping
- * Ingress's backends are scaled to zero on purpose, so there is nothing to wait for; and the
- * provider's Ingress await (watching the object while kwok or a controller writes its status)
- * now and then recorded the object as it was before the apply, without the sleep annotations,
- * so every later preview of the sleeping stack showed an update of that Ingress.
- */
-export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
 
 /** CloudNativePG's hibernation annotation: the instances stop, the PVCs stay. */
 export const CNPG_HIBERNATION_ANNOTATION = "cnpg.io/hibernation";
@@ -61,6 +56,8 @@ export function sleepingProps(type: string, props: Props, since: string): Props 
         return { ...props, spec: { ...(props.spec ?? {}), suspend: true } };
     }
     if (type === INGRESS_TYPE) {
+        // No readiness await: the backends are at zero on purpose, and the provider's Ingress await
+        // now and then recorded the Ingress as before the apply (a change in every later preview).
         return annotate(props, { [CUSTOM_ERRORS_ANNOTATION]: SLEEPING_ERROR_CODES, [SLEEPING_SINCE_ANNOTATION]: since, [SKIP_AWAIT_ANNOTATION]: "true" });
     }
     if (type === CNPG_CLUSTER_TYPE) {

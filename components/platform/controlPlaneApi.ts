@@ -149,7 +149,7 @@ export class ControlPlaneApi extends pulumi.ComponentResource {
     constructor(name: string, args: ControlPlaneApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("catalyst:platform:ControlPlaneApi", name, {}, opts);
         const parent = { parent: this };
-        const selector = { "app.kubernetes.io/name": "catalyst-api", "app.kubernetes.io/instance": name };
+        const selector = { "app.kubernetes.io/name": CONTROL_PLANE_API_SERVICE, "app.kubernetes.io/instance": name };
         const labels = { ...args.labels, ...selector };
         const metadata = { name: CONTROL_PLANE_API_SERVICE, namespace: args.namespace, labels };
 

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "crypto";
 import { developmentStackName, previewStackName } from "../../components/naming";
 import { globPattern, GateSettings, gateSettingsFromEnv, previewGate, PullRequestEvent } from "./pr-gate";
+import { LOGIN } from "./pr-commands";
 
 /**
  * GitHub webhook deliveries (issue 17 section 5), as pure decisions: the signature check, the
@@ -116,7 +117,6 @@ interface Payload {
     sender?: { login?: string };
 }
 
-const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 const SHA = /^[0-9a-f]{40}$/;
 
 /** Thrown for a payload that is not what its event says (the adapter answers 400). */

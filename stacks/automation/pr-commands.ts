@@ -1,5 +1,8 @@
 import { DURATION_HELP, formatDuration, parseDuration } from "./duration";
 
+/** A GitHub login (a bot's ends in `[bot]`). */
+export const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
+
 /**
  * Commands in pull-request comments (`/catalyst redeploy`, `/catalyst extend 48h`, ...): a strict
  * grammar and who may use them. Pure functions, shared by every front end that reads comments

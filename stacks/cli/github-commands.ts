@@ -1,6 +1,6 @@
 import { readFileSync } from "fs";
 import { formatDuration } from "../automation/duration";
-import { COMMAND_PREFIX, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS } from "../automation/pr-commands";
+import { COMMAND_PREFIX, LOGIN, MAX_EXTEND_MS, mayCommand, parseCommentCommand, Permission, PERMISSIONS } from "../automation/pr-commands";
 import type { OperationResult } from "../automation/types";
 import { gateSettingsFromEnv, DEFAULT_IGNORED_PATHS, PREVIEW_IGNORE_ENV, PREVIEW_LABEL_ENV, previewGate, PullRequestEvent } from "../automation/pr-gate";
 import { InputError } from "../automation/validation";
@@ -23,7 +23,6 @@ export const COMMENT_BODY_ENV = "CATALYST_COMMENT_BODY";
 const GROUP = "The GitHub adapter of the preview workflow: gate, command, comment";
 
 /** A GitHub login; apps comment as `<name>[bot]`. */
-const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 const login = (description: string): OptionSpec<string> => ({
     value: "<login>",
     description,

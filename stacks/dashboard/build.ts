@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
+import { REPO_ROOT } from "../oidc/settings";
 
 /**
  * Bundles the dashboard's browser code (./web: Preact components in TSX, one CSS file) with
@@ -9,8 +10,7 @@ import * as path from "path";
  * is missing. The output is gitignored (dist/).
  */
 
-/** The repository root. */
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export { REPO_ROOT };
 
 /** Where the bundle goes. */
 export const DEFAULT_OUT_DIR = path.join(REPO_ROOT, "dist", "dashboard");

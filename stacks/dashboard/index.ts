@@ -85,9 +85,12 @@ export function crossSiteReason(req: IncomingMessage): string | undefined {
 /** The dashboard: `handle` answers its own routes, `sessionUser` authenticates API requests. */
 export class Dashboard {
     private readonly limiter: SignInLimiter;
+    /** The one HTML page: fixed by the bundle's hash and whether single sign-on is offered. */
+    private readonly html: string;
     private readonly log: (line: string) => void;
 
     constructor(private readonly options: DashboardOptions) {
+        this.html = this.page();
         this.limiter = options.limiter ?? new SignInLimiter();
         this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
     }
@@ -120,11 +123,14 @@ export class Dashboard {
     sessionUser(req: IncomingMessage): SessionResult {
         const session = this.current(req);
         if (session === undefined) return undefined;
-        if (!SAFE_METHODS.has(req.method ?? "GET")) {
-            const reason = crossSiteReason(req) ?? (this.options.sessions.csrfMatches(session, req.headers[CSRF_HEADER]) ? undefined : `missing or wrong CSRF token (${CSRF_HEADER} header)`);
-            if (reason !== undefined) return { refused: reason };
-        }
-        return session.user;
+        const refused = this.refusal(req, session);
+        return refused === undefined ? session.user : { refused };
+    }
+
+    /** Why a state-changing request of `session` is refused (cross-site, or no CSRF token), or undefined. */
+    private refusal(req: IncomingMessage, session: Session): string | undefined {
+        if (SAFE_METHODS.has(req.method ?? "GET")) return undefined;
+        return crossSiteReason(req) ?? (this.options.sessions.csrfMatches(session, req.headers[CSRF_HEADER]) ? undefined : `missing or wrong CSRF token (${CSRF_HEADER} header)`);
     }
 
     /** Answers the request when it is one of the dashboard's routes; returns false otherwise. */
@@ -136,7 +142,7 @@ export class Dashboard {
             if (path === "/" && this.current(req) === undefined) {
                 this.send(res, 303, "", "text/plain; charset=utf-8", { location: "/sign-in" });
             } else {
-                this.send(res, 200, this.page(), "text/html; charset=utf-8");
+                this.send(res, 200, this.html, "text/html; charset=utf-8");
             }
             return true;
         }
@@ -168,8 +174,8 @@ export class Dashboard {
         if (session === undefined) return this.error(res, 401, "unauthorized", "not signed in");
         if (req.method === "GET") return this.json(res, 200, view(session));
         // DELETE: sign out; a state change, so the CSRF rules hold.
-        const refused = this.sessionUser(req);
-        if (typeof refused === "object") return this.error(res, 403, "forbidden", refused.refused);
+        const refused = this.refusal(req, session);
+        if (refused !== undefined) return this.error(res, 403, "forbidden", refused);
         try {
             await sessions.revoke(session);
         } catch (err) {
